@@ -1,0 +1,5 @@
+"""Architectures: storage hierarchies over compute arrays."""
+
+from loopscape.arch.architecture import STORAGE_CLASSES, Architecture, ComputeLevel, Network, StorageLevel
+
+__all__ = ["STORAGE_CLASSES", "Architecture", "ComputeLevel", "Network", "StorageLevel"]

@@ -1,0 +1,131 @@
+"""Architecture: storage levels from the backing store down to an array of compute units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from loopscape.errors import SpecError
+
+STORAGE_CLASSES = ("DRAM", "SRAM", "regfile", "register")
+
+
+@dataclass(frozen=True)
+class Network:
+    """The network from a storage level to its children (the next level's instances or the compute units)."""
+
+    multicast: bool = True
+    spatial_reduction: bool = True
+    forwarding: bool = False
+
+
+@dataclass(frozen=True)
+class StorageLevel:
+    """One storage level; capacities and bandwidths are per instance, in words."""
+
+    name: str
+    cls: str = "SRAM"
+    instances: int = 1
+    mesh_x: int | None = None
+    entries: int | None = None  # capacity in words; None = unbounded
+    word_bits: int = 16
+    block_size: int = 1  # words per vector access
+    read_bandwidth: float | None = None  # words / cycle / instance; None = unlimited
+    write_bandwidth: float | None = None
+    shared_bandwidth: float | None = None
+    keeps: frozenset[str] | None = None  # tensors it may hold; None = any
+    network: Network = field(default_factory=Network)
+
+    @property
+    def mesh(self) -> tuple[int, int]:
+        """(mesh X, mesh Y): instances are laid out mesh_x wide."""
+        mx = self.mesh_x if self.mesh_x is not None else self.instances
+        return mx, self.instances // mx
+
+    @property
+    def capacity_bits(self) -> int | None:
+        return None if self.entries is None else self.entries * self.word_bits
+
+
+@dataclass(frozen=True)
+class ComputeLevel:
+    """The arithmetic units at the leaves (MACs)."""
+
+    name: str = "MAC"
+    instances: int = 1
+    mesh_x: int | None = None
+    word_bits: int = 16
+
+    @property
+    def mesh(self) -> tuple[int, int]:
+        mx = self.mesh_x if self.mesh_x is not None else self.instances
+        return mx, self.instances // mx
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Storage levels outermost (backing store, index 0) to innermost, over the compute units."""
+
+    name: str
+    levels: tuple[StorageLevel, ...]
+    compute: ComputeLevel
+    technology: str = "45nm"
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        if not self.levels:
+            raise SpecError("architecture.levels", [], "at least one storage level (the backing store)")
+        names = [lv.name for lv in self.levels] + [self.compute.name]
+        if len(set(names)) != len(names):
+            raise SpecError("architecture.levels", names, "distinct level names")
+        prev_inst, prev_mx, prev_my = 1, 1, 1
+        for i, lv in enumerate(self.levels):
+            path = f"architecture.levels[{i}]"
+            if lv.cls not in STORAGE_CLASSES:
+                raise SpecError(f"{path}.class", lv.cls, f"one of {list(STORAGE_CLASSES)}")
+            _check_instances(path, lv.instances, lv.mesh_x, prev_inst, prev_mx, prev_my)
+            if lv.entries is not None and (not isinstance(lv.entries, int) or lv.entries < 1):
+                raise SpecError(f"{path}.entries", lv.entries, "a positive integer number of words")
+            if not isinstance(lv.word_bits, int) or lv.word_bits < 1:
+                raise SpecError(f"{path}.word_bits", lv.word_bits, "a positive integer")
+            if not isinstance(lv.block_size, int) or lv.block_size < 1:
+                raise SpecError(f"{path}.block_size", lv.block_size, "a positive integer")
+            for key in ("read_bandwidth", "write_bandwidth", "shared_bandwidth"):
+                v = getattr(lv, key)
+                if v is not None and not (isinstance(v, (int, float)) and v > 0):
+                    raise SpecError(f"{path}.{key}", v, "a positive number of words per cycle")
+            prev_inst, (prev_mx, prev_my) = lv.instances, lv.mesh
+        _check_instances(
+            "architecture.compute", self.compute.instances, self.compute.mesh_x, prev_inst, prev_mx, prev_my
+        )
+
+    # --- lookups -------------------------------------------------------------------------------
+    def level_index(self, name: str) -> int:
+        for i, lv in enumerate(self.levels):
+            if lv.name == name:
+                return i
+        raise KeyError(name)
+
+    def fanout(self, level: int) -> tuple[int, int]:
+        """(X, Y) fan-out from storage level `level` to the next level's instances (or the compute units)."""
+        px, py = self.levels[level].mesh
+        cx, cy = self.levels[level + 1].mesh if level + 1 < len(self.levels) else self.compute.mesh
+        return cx // px, cy // py
+
+    def may_keep(self, level: int, tensor: str) -> bool:
+        keeps = self.levels[level].keeps
+        return keeps is None or tensor in keeps
+
+
+def _check_instances(path: str, inst: int, mesh_x: int | None, prev: int, prev_mx: int, prev_my: int) -> None:
+    if not isinstance(inst, int) or inst < 1:
+        raise SpecError(f"{path}.instances", inst, "a positive integer")
+    if mesh_x is not None and (not isinstance(mesh_x, int) or mesh_x < 1 or inst % mesh_x):
+        raise SpecError(f"{path}.mesh_x", mesh_x, f"a positive divisor of instances={inst}")
+    if inst % prev:
+        raise SpecError(f"{path}.instances", inst, f"a multiple of the level above's {prev} instances")
+    mx = mesh_x if mesh_x is not None else inst
+    my = inst // mx
+    if mx % prev_mx or my % prev_my:
+        raise SpecError(f"{path}.mesh_x", mx, f"a mesh ({mx}x{my}) that the level above's {prev_mx}x{prev_my} divides")
