@@ -1,0 +1,27 @@
+"""Energy-per-action (ERT) and area (ART) tables: what the model multiplies counts by."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ActionEnergy:
+    """Energy in pJ of one vector access (one block) of a storage level, per action."""
+
+    read: float = 0.0
+    fill: float = 0.0
+    update: float = 0.0
+
+
+@dataclass(frozen=True)
+class EnergyTable:
+    """ERT and ART for one architecture: storage actions per level name, compute energy per op, areas in um^2."""
+
+    levels: dict[str, ActionEnergy]
+    compute: float  # pJ per operation (MAC)
+    area: dict[str, float] = field(default_factory=dict)  # level or compute name -> um^2 per instance
+    source: str = ""
+
+    def level(self, name: str) -> ActionEnergy:
+        return self.levels.get(name, ActionEnergy())

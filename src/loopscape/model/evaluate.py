@@ -1,0 +1,159 @@
+"""evaluate(arch, workload, mapping) -> Result: one mapping through the compiled analysis, with breakdowns."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from loopscape.arch import Architecture
+from loopscape.energy import EnergyTable
+from loopscape.mapping import Mapping, validate_mapping
+from loopscape.model.counts import AccessCounts, NetworkAccess, TensorAccess
+from loopscape.model.energy import ACTIONS, area_um2, storage_energy
+from loopscape.model.nest import NestArrays, ProblemArrays, nest_arrays, problem_arrays
+from loopscape.model.performance import level_cycles
+from loopscape.model.result import LevelResult, Result
+from loopscape.model.tile_analysis import (
+    FILLS,
+    LINKS,
+    N_OUT,
+    READS,
+    REDUCTIONS,
+    UPDATES,
+    WORDS,
+    analyze_batch,
+)
+from loopscape.workload import Workload
+
+
+def analyze(arch: Architecture, workload: Workload, nests: NestArrays, problem: ProblemArrays | None = None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts for a batch of flat nests: out (B, levels, tensors, N_OUT), used (B, levels), status (B,)."""
+    p = problem or problem_arrays(arch, workload)
+    return analyze_batch(
+        p.coef, p.read_write, nests.dim, nests.bound, nests.kind, nests.level, nests.cut, nests.keep,
+        p.multicast, p.reduction, p.forwarding,
+    )
+
+
+def enumerated_partition(workload: Workload, mapping: Mapping, level: int, tensor: str) -> int:
+    """Distinct words in the union of one instance's tiles over the run, by enumeration (general ranks)."""
+    a = workload.coefficients(tensor)
+    c = mapping.cut(level, tensor)
+    n_dims = len(workload.dims)
+    strides, e = [], np.ones(n_dims, dtype=np.int64)
+    for k, lp in enumerate(mapping.loops):
+        d = workload.dim_index(lp.dim)
+        strides.append(math.prod(q.bound for q in mapping.loops[k + 1 :] if q.dim == lp.dim))
+        if k >= c:
+            e[d] *= lp.bound
+    ext = a @ (e - 1) + 1
+    above = [k for k in range(c) if not mapping.loops[k].spatial and mapping.loops[k].bound > 1]
+    points: set[tuple[int, ...]] = set()
+    for idx in itertools.product(*[range(mapping.loops[k].bound) for k in above]):
+        base = np.zeros(n_dims, dtype=np.int64)
+        for k, i in zip(above, idx):
+            base[workload.dim_index(mapping.loops[k].dim)] += i * strides[k]
+        lo = a @ base
+        points.update(itertools.product(*[range(int(lo[r]), int(lo[r] + ext[r])) for r in range(len(ext))]))
+    return len(points)
+
+
+def evaluate(arch: Architecture, workload: Workload, mapping: Mapping, energy: EnergyTable | None = None,
+             check_capacity: bool = True) -> Result:
+    """Counts, cycles, utilisation, energy and area of one mapping (raises MappingError if it is invalid)."""
+    report = validate_mapping(arch, workload, mapping, check_capacity=check_capacity)
+    if energy is None:
+        from loopscape.energy.defaults import default_table
+
+        energy = default_table(arch)
+    nests = nest_arrays(arch, workload, [mapping])
+    out, used, status = analyze(arch, workload, nests)
+    if status[0]:
+        _fix_partitions(workload, mapping, out[0], used[0], len(arch.levels))
+    return assemble(arch, workload, mapping, energy, out[0], used[0], report.padded_bounds)
+
+
+def _fix_partitions(workload: Workload, mapping: Mapping, out: np.ndarray, used: np.ndarray, n_levels: int) -> None:
+    """Apply enumerated partitions where the closed form did not apply (read-write ranks over several dims)."""
+    for j, t in enumerate(workload.tensors):
+        if not t.read_write:
+            continue
+        first = True
+        for lv in range(n_levels):
+            if not mapping.keeps(lv, t.name):
+                continue
+            part = enumerated_partition(workload, mapping, lv, t.name) * used[lv]
+            out[lv, j, READS] -= part
+            if not first:
+                out[lv, j, FILLS] -= part
+            first = False
+
+
+def assemble(arch: Architecture, workload: Workload, mapping: Mapping, energy: EnergyTable, out: np.ndarray,
+             used: np.ndarray, padded_bounds: tuple[int, ...]) -> Result:
+    """Build a Result from one mapping's count array."""
+    assert out.shape[-1] == N_OUT
+    names = workload.tensor_names
+    macs = math.prod(padded_bounds)
+    compute_cycles = mapping.temporal_steps
+    levels_counts, networks = [], []
+    for lv in range(len(arch.levels)):
+        levels_counts.append(
+            {
+                t: TensorAccess(int(out[lv, j, READS]), int(out[lv, j, FILLS]), int(out[lv, j, UPDATES]))
+                for j, t in enumerate(names)
+                if mapping.keeps(lv, t)
+            }
+        )
+        networks.append(
+            {
+                t: NetworkAccess(int(out[lv, j, LINKS]), int(out[lv, j, REDUCTIONS]))
+                for j, t in enumerate(names)
+                if mapping.keeps(lv, t)
+            }
+        )
+    counts = AccessCounts(
+        macs=macs,
+        compute_instances_used=mapping.used_compute,
+        temporal_steps=compute_cycles,
+        instances_used=tuple(int(u) for u in used),
+        levels=tuple(levels_counts),
+        networks=tuple(networks),
+    )
+    cc = np.array([compute_cycles], dtype=np.int64)
+    lcycles = level_cycles(arch, out[None], used[None], cc)[0]
+    cycles = int(max(compute_cycles, lcycles.max(initial=0)))
+    e = storage_energy(arch, energy, out[None], used[None])[0]
+    compute_energy = macs * energy.compute
+    level_results = []
+    for lv, level in enumerate(arch.levels):
+        level_results.append(
+            LevelResult(
+                name=level.name,
+                instances=int(used[lv]),
+                cycles=int(lcycles[lv]),
+                energy_pj={
+                    t: {name: float(e[lv, j, a]) for a, (name, _) in enumerate(ACTIONS)}
+                    for j, t in enumerate(names)
+                    if mapping.keeps(lv, t)
+                },
+                tile_words={t: int(out[lv, j, WORDS]) for j, t in enumerate(names) if mapping.keeps(lv, t)},
+            )
+        )
+    total_energy = float(e.sum()) + compute_energy
+    return Result(
+        counts=counts,
+        macs=macs,
+        real_macs=workload.operations,
+        compute_cycles=compute_cycles,
+        cycles=cycles,
+        utilization=macs / (cycles * arch.compute.instances),
+        energy_pj=total_energy,
+        compute_energy_pj=compute_energy,
+        area_um2=area_um2(arch, energy),
+        levels=tuple(level_results),
+        level_names=tuple(lv.name for lv in arch.levels),
+    )
