@@ -1,0 +1,304 @@
+"""Brute-force reference simulator: the test oracle of the analytic model.
+
+`simulate` executes the loop nest literally, following docs/semantics.md and nothing else:
+
+* every instance and every step of every (level, tensor) is enumerated explicitly;
+* tiles are bounding boxes (per rank, a half-open interval ``[lo, hi)``) measured on the projections of the
+  operations the tile actually contains, not computed from extent formulas;
+* deltas follow the gradient-state rule of the contract and are explicit point sets;
+* multicast and spatial reduction group child demands / writes that are *identical point sets*;
+* forwarding checks membership of each delta point in a mesh neighbour's tile of the previous child step;
+* partitions are explicit unions of the points of all the tiles an instance held.
+
+It is meant for small problems (a few thousand operations, tens of instances) and favours clarity over speed.
+Capacities are not checked (call `validate_mapping` for that).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+from loopscape.arch import Architecture
+from loopscape.mapping.mapping import SPATIAL_X, SPATIAL_Y, Mapping
+from loopscape.model.counts import AccessCounts, NetworkAccess, TensorAccess
+from loopscape.workload import Workload
+
+Point = tuple[int, ...]
+Box = tuple[tuple[int, int], ...]  # per rank: [lo, hi)
+Key = tuple[int, ...]  # indices of the spatial loops above a cut (an instance)
+
+_EMPTY: frozenset = frozenset()
+
+
+# --- boxes and deltas ---------------------------------------------------------------------------------------
+def box_points(box: Box) -> frozenset[Point]:
+    """Every integer point of a box (holes included: the box is what is held and moved)."""
+    return frozenset(itertools.product(*(range(lo, hi) for lo, hi in box)))
+
+
+def bounding_box(points: list[Point]) -> Box:
+    """Per rank [min, max + 1) of a non-empty list of projected points."""
+    return tuple((min(p[r] for p in points), max(p[r] for p in points) + 1) for r in range(len(points[0])))
+
+
+def next_delta(old: Box | None, new: Box, grad: tuple[int, int] | None
+               ) -> tuple[frozenset[Point], tuple[int, int] | None]:
+    """The contract's delta rule: (delta point set, new gradient state). `grad` None means state 0."""
+    if old is None:  # rule 1: first step
+        return box_points(new), None
+    if new == old:  # rule 2
+        return _EMPTY, None
+    differing = [r for r in range(len(new)) if new[r] != old[r]]
+    if len(differing) == 1:
+        r = differing[0]
+        overlap = max(new[r][0], old[r][0]) < min(new[r][1], old[r][1])
+        if overlap:  # rule 3
+            sigma = 1 if new[r][0] > old[r][0] else -1
+            if grad is None or grad == (r, sigma):
+                return box_points(new) - box_points(old), (r, sigma)
+            return box_points(new), None  # the sliding direction changed
+    return box_points(new), None  # rule 4
+
+
+# --- the loop nest --------------------------------------------------------------------------------------------
+class _Nest:
+    """Loop indices -> operation points, and tensor projections, for one workload and mapping."""
+
+    def __init__(self, workload: Workload, mapping: Mapping) -> None:
+        self.workload = workload
+        self.loops = mapping.loops
+        self.n = len(self.loops)
+        self.dim_of = [workload.dim_index(lp.dim) for lp in self.loops]
+        # coordinate stride of loop k: product of the bounds of the loops over the same dim inner to k
+        self.stride = [
+            math.prod(lp2.bound for lp2 in self.loops[k + 1:] if lp2.dim == lp.dim) for k, lp in enumerate(self.loops)
+        ]
+        self.proj: dict[str, list[list[int]]] = {
+            t.name: [[int(c) for c in row] for row in workload.coefficients(t)] for t in workload.tensors
+        }
+
+    def point(self, assignment: dict[int, int]) -> list[int]:
+        """Operation point x of a (partial) iteration vector {loop position: index}; missing loops are 0."""
+        x = [0] * len(self.workload.dims)
+        for k, i in assignment.items():
+            x[self.dim_of[k]] += i * self.stride[k]
+        return x
+
+    def project(self, tensor: str, x: list[int]) -> Point:
+        return tuple(sum(c * xd for c, xd in zip(row, x)) for row in self.proj[tensor])
+
+    def positions(self, lo: int, hi: int, spatial: bool) -> list[int]:
+        return [k for k in range(lo, hi) if self.loops[k].spatial == spatial]
+
+    def assignments(self, positions: list[int]) -> list[tuple[int, ...]]:
+        """All index tuples of the given loops, lexicographic (outer loops most significant)."""
+        return list(itertools.product(*(range(self.loops[k].bound) for k in positions)))
+
+
+@dataclass
+class _Node:
+    """One holder of a tensor: a storage level (with a cut) or the compute units."""
+
+    level: int | None  # None for the compute units
+    spatial: list[int]  # positions of the spatial loops that select an instance
+    instances: list[Key]
+    n_steps: int
+    deltas: dict[Key, list[frozenset[Point]]] = field(default_factory=dict)
+    boxes: dict[Key, list[Box]] = field(default_factory=dict)  # storage only
+    cut: int = 0
+
+    @property
+    def is_compute(self) -> bool:
+        return self.level is None
+
+    def F(self) -> int:
+        return sum(len(d) for ds in self.deltas.values() for d in ds)
+
+    def partition(self) -> int:
+        """Distinct points of the union of all tiles each instance held, summed over instances."""
+        total = 0
+        for inst in self.instances:
+            held: set[Point] = set()
+            for box in set(self.boxes[inst]):
+                held |= box_points(box)
+            total += len(held)
+        return total
+
+
+def _storage_node(nest: _Nest, level: int, tensor: str, cut: int) -> _Node:
+    sp = nest.positions(0, cut, spatial=True)
+    tp = nest.positions(0, cut, spatial=False)
+    inner = list(range(cut, nest.n))
+    instances = nest.assignments(sp)
+    steps = nest.assignments(tp)
+    inner_assignments = nest.assignments(inner)
+    node = _Node(level, sp, instances, len(steps), cut=cut)
+    for inst in instances:
+        boxes: list[Box] = []
+        deltas: list[frozenset[Point]] = []
+        old: Box | None = None
+        grad = None
+        for step in steps:
+            outer = dict(zip(sp, inst)) | dict(zip(tp, step))
+            projected = []
+            for idx in inner_assignments:
+                x = nest.point(outer | dict(zip(inner, idx)))
+                projected.append(nest.project(tensor, x))
+            box = bounding_box(projected)
+            delta, grad = next_delta(old, box, grad)
+            boxes.append(box)
+            deltas.append(delta)
+            old = box
+        node.boxes[inst] = boxes
+        node.deltas[inst] = deltas
+    return node
+
+
+def _compute_node(nest: _Nest, tensor: str) -> _Node:
+    sp = nest.positions(0, nest.n, spatial=True)
+    tp = nest.positions(0, nest.n, spatial=False)
+    instances = nest.assignments(sp)
+    steps = nest.assignments(tp)
+    node = _Node(None, sp, instances, len(steps), cut=nest.n)
+    for inst in instances:
+        node.deltas[inst] = [
+            frozenset([nest.project(tensor, nest.point(dict(zip(sp, inst)) | dict(zip(tp, step))))])
+            for step in steps
+        ]
+    return node
+
+
+# --- parent / child traffic -------------------------------------------------------------------------------------
+def _children_by_parent(nest: _Nest, parent: _Node, child: _Node) -> dict[Key, list[Key]]:
+    """Child instances grouped by the parent instance serving them (agreement on the parent's spatial loops)."""
+    where = [child.spatial.index(k) for k in parent.spatial]  # parent's spatial loops are among the child's
+    groups: dict[Key, list[Key]] = {p: [] for p in parent.instances}
+    for c in child.instances:
+        groups[tuple(c[j] for j in where)].append(c)
+    return groups
+
+
+def _mesh_positions(nest: _Nest, parent: _Node, child: _Node) -> dict[Key, tuple[int, int]]:
+    """(x, y) of each child instance: mixed-radix numbers of its spatial-X / spatial-Y loops between the cuts."""
+    between = [(j, k) for j, k in enumerate(child.spatial) if k >= parent.cut]
+    pos: dict[Key, tuple[int, int]] = {}
+    for c in child.instances:
+        x = y = 0
+        for j, k in between:  # outer loops first: most significant
+            lp = nest.loops[k]
+            if lp.kind == SPATIAL_X:
+                x = x * lp.bound + c[j]
+            elif lp.kind == SPATIAL_Y:
+                y = y * lp.bound + c[j]
+        pos[c] = (x, y)
+    return pos
+
+
+@dataclass
+class _Traffic:
+    parent_reads: int = 0
+    parent_updates: int = 0
+    child_forward_reads: int = 0
+    link_transfers: int = 0
+    spatial_reductions: int = 0
+
+
+def _read_only_traffic(nest: _Nest, arch: Architecture, parent: _Node, child: _Node) -> _Traffic:
+    net = arch.levels[parent.level].network
+    groups = _children_by_parent(nest, parent, child)
+    forwarding = net.forwarding and not child.is_compute
+    mesh = _mesh_positions(nest, parent, child) if forwarding else {}
+    held: dict[tuple[Key, int], frozenset[Point]] = {}  # (child instance, step) -> points of its tile
+
+    def tile(c: Key, s: int) -> frozenset[Point]:
+        if (c, s) not in held:
+            held[(c, s)] = box_points(child.boxes[c][s])
+        return held[(c, s)]
+
+    out = _Traffic()
+    for s in range(child.n_steps):
+        for p, kids in groups.items():
+            remaining: list[frozenset[Point]] = []
+            for c in kids:
+                demand = child.deltas[c][s]
+                if forwarding and s > 0 and demand:
+                    cx, cy = mesh[c]
+                    neighbours = [o for o in kids if abs(mesh[o][0] - cx) + abs(mesh[o][1] - cy) == 1]
+                    from_neighbours = {pt for pt in demand if any(pt in tile(o, s - 1) for o in neighbours)}
+                    out.link_transfers += len(from_neighbours)
+                    out.child_forward_reads += len(from_neighbours)
+                    demand = demand - from_neighbours
+                remaining.append(demand)
+            if net.multicast:
+                out.parent_reads += sum(len(d) for d in set(remaining) if d)
+            else:
+                out.parent_reads += sum(len(d) for d in remaining)
+    return out
+
+
+def _read_write_traffic(nest: _Nest, arch: Architecture, parent: _Node, child: _Node) -> _Traffic:
+    net = arch.levels[parent.level].network
+    groups = _children_by_parent(nest, parent, child)
+    out = _Traffic()
+    for s in range(child.n_steps):
+        for p, kids in groups.items():
+            writes = [child.deltas[c][s] for c in kids]  # compute: its one update; storage: its delta
+            sent = sum(len(w) for w in writes)
+            received = sum(len(w) for w in set(writes) if w) if net.spatial_reduction else sent
+            out.parent_updates += received
+            out.spatial_reductions += sent - received
+    return out
+
+
+# --- the simulator ------------------------------------------------------------------------------------------------
+def simulate(arch: Architecture, workload: Workload, mapping: Mapping) -> AccessCounts:
+    """Execute the mapping's loop nest literally and count every access the contract defines."""
+    nest = _Nest(workload, mapping)
+    n_levels = len(arch.levels)
+    levels: list[dict[str, TensorAccess]] = [{} for _ in range(n_levels)]
+    networks: list[dict[str, NetworkAccess]] = [{} for _ in range(n_levels)]
+
+    for tensor in workload.tensors:
+        t = tensor.name
+        chain = [lv for lv in range(n_levels) if t in mapping.keep[lv]]
+        nodes = [_storage_node(nest, lv, t, mapping.cut(lv, t)) for lv in chain] + [_compute_node(nest, t)]
+        reads = {lv: 0 for lv in chain}
+        updates = {lv: 0 for lv in chain}
+        for parent, child in zip(nodes, nodes[1:]):
+            if not set(parent.spatial) <= set(child.spatial):
+                raise ValueError(f"cut of level {child.level} for {t} lies above the cut of its parent {parent.level}")
+            if tensor.read_write:
+                tr = _read_write_traffic(nest, arch, parent, child)
+            else:
+                tr = _read_only_traffic(nest, arch, parent, child)
+                if not child.is_compute:
+                    reads[child.level] += tr.child_forward_reads
+            reads[parent.level] += tr.parent_reads
+            updates[parent.level] += tr.parent_updates
+            networks[parent.level][t] = NetworkAccess(tr.link_transfers, tr.spatial_reductions)
+        for j, node in enumerate(nodes[:-1]):
+            lv = node.level
+            has_parent = j > 0
+            if tensor.read_write:
+                part = node.partition()
+                levels[lv][t] = TensorAccess(
+                    reads=updates[lv] - part,
+                    fills=node.F() - part if has_parent else 0,
+                    updates=updates[lv],
+                )
+            else:
+                levels[lv][t] = TensorAccess(reads=reads[lv], fills=node.F() if has_parent else 0, updates=0)
+
+    return AccessCounts(
+        macs=math.prod(lp.bound for lp in mapping.loops),
+        compute_instances_used=mapping.used_compute,
+        temporal_steps=mapping.temporal_steps,
+        instances_used=tuple(mapping.used_instances(lv) for lv in range(n_levels)),
+        levels=tuple(levels),
+        networks=tuple(networks),
+    )
+
+
+__all__ = ["simulate", "next_delta", "box_points", "bounding_box"]

@@ -1,0 +1,417 @@
+"""Hand-checked cases for the brute-force reference simulator (the oracle of the analytic model).
+
+Every expected number below is derived by hand in the comments, from docs/semantics.md (and, where marked,
+from the Timeloop v3.0.3 observations in the shared notes), not by running the simulator.
+
+Notation: a tile is written as a half-open interval per rank, e.g. W[4,8) = input words 4..7.
+For conv1d (workload.layers.conv1d): Weights[r], Inputs[W = p*stride + r*dilation], Outputs[p].
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from loopscape.arch import Architecture, ComputeLevel, Network, StorageLevel
+from loopscape.mapping import SPATIAL_X, SPATIAL_Y, TEMPORAL, Loop, Mapping
+from loopscape.model.counts import NetworkAccess, TensorAccess
+from loopscape.model.reference import next_delta, simulate
+from loopscape.workload import conv1d, conv2d, matmul
+
+ALL_CONV = frozenset({"Weights", "Inputs", "Outputs"})
+ALL_MM = frozenset({"A", "B", "Z"})
+
+
+# --- helpers (local to this file) -----------------------------------------------------------------------------
+def arch3(n: int = 1, mesh_x: int | None = None, glb_net: Network = Network(), dram_net: Network = Network(),
+          glb_n: int = 1, glb_mesh_x: int | None = None) -> Architecture:
+    """DRAM (0) -> GlobalBuffer (1) -> RegFile x n (2) -> MAC x n."""
+    return Architecture(
+        "dram-glb-rf",
+        (
+            StorageLevel("DRAM", "DRAM", network=dram_net),
+            StorageLevel("GlobalBuffer", "SRAM", instances=glb_n, mesh_x=glb_mesh_x, network=glb_net),
+            StorageLevel("RegFile", "regfile", instances=n, mesh_x=mesh_x),
+        ),
+        ComputeLevel("MAC", instances=n, mesh_x=mesh_x),
+    )
+
+
+def arch2() -> Architecture:
+    """DRAM (0) -> RegFile (1) -> MAC."""
+    return Architecture(
+        "dram-rf", (StorageLevel("DRAM", "DRAM"), StorageLevel("RegFile", "regfile")), ComputeLevel("MAC")
+    )
+
+
+def L(dim: str, bound: int, level: int, kind: str = TEMPORAL) -> Loop:
+    return Loop(dim, bound, kind, level)
+
+
+def acc(reads: int = 0, fills: int = 0, updates: int = 0) -> TensorAccess:
+    return TensorAccess(reads, fills, updates)
+
+
+def net(link: int = 0, red: int = 0) -> NetworkAccess:
+    return NetworkAccess(link, red)
+
+
+# --- (a) Timeloop Fig. 5-like conv1d, temporal only -----------------------------------------------------------
+def fig5_mapping(keep_glb=ALL_CONV, keep_rf=ALL_CONV, cuts=()) -> Mapping:
+    # pos0: P4 @DRAM (coordinate stride 4), pos1: P4 @RF (stride 1), pos2: R3 @RF.
+    # Cuts: DRAM 0, GLB = first loop of level >= 1 = 1, RF = 1. GLB and RF both have tile P4 x R3, 4 steps (p0).
+    return Mapping(
+        (L("P", 4, 0), L("P", 4, 2), L("R", 3, 2)),
+        (ALL_CONV, keep_glb, keep_rf),
+        cuts,
+    )
+
+
+def test_a_conv1d_temporal_fig5():
+    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), fig5_mapping())
+    assert (c.macs, c.compute_instances_used, c.temporal_steps) == (48, 1, 48)
+    assert c.instances_used == (1, 1, 1)
+    dram, glb, rf = c.levels
+    # RF, 1 instance, steps p0 = 0..3.
+    #  Weights tile R[0,3) at every step: F = 3 + 0 + 0 + 0 = 3 -> fills 3. Reads: one per MAC = 48.
+    #  Inputs tile W[4p0, 4p0+6): 6, then shift +4 with overlap (4 < 6) -> slab 4: 6+4+4+4 = 18 (notes: 18).
+    #  Outputs tile P[4p0, 4p0+4): shift 4 = extent -> no overlap -> full: F = 16, partition 16 -> fills 0.
+    #  updates = 48 MAC writes; reads = 48 - 16 = 32.
+    assert rf == {"Weights": acc(48, 3), "Inputs": acc(48, 18), "Outputs": acc(32, 0, 48)}
+    # GLB, same tiles and steps: fills as the RF; reads = the RF's deltas (one child, no multicast effect).
+    #  Outputs: updates = RF writes = RF deltas = 16; partition 16 -> reads 0; fills F - partition = 0.
+    assert glb == {"Weights": acc(3, 3), "Inputs": acc(18, 18), "Outputs": acc(0, 0, 16)}
+    # DRAM: one step, whole tensors; reads = GLB deltas (3, 18); Outputs updates 16, partition 16 -> reads 0.
+    assert dram == {"Weights": acc(3, 0), "Inputs": acc(18, 0), "Outputs": acc(0, 0, 16)}
+    zero = {"Weights": net(), "Inputs": net(), "Outputs": net()}
+    assert c.networks == (zero, zero, zero)
+
+
+def test_a_uneven_cut_weights_below_rf_loops():
+    # Same as (a) but the RF's Weights cut moved to position 3 (past R3): the RF holds one weight, and its steps
+    # are (p0, p1, r) = 48 steps. Each step r changes by +1 with extent 1 -> no overlap -> full 1 word, and
+    # at r wrap-around (2 -> 0) it is a move of -2, no overlap -> full 1 word. F = 48.
+    # GLB Weights reads = RF deltas = 48. RF Weights reads = 48 MAC reads.
+    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), fig5_mapping(cuts=((2, "Weights", 3),)))
+    assert c.levels[2]["Weights"] == acc(48, 48)
+    assert c.levels[1]["Weights"] == acc(48, 3)
+    assert c.levels[2]["Inputs"] == acc(48, 18)  # unchanged
+
+
+# --- (b) weight multicast to PEs --------------------------------------------------------------------------------
+def multicast_mapping() -> Mapping:
+    # pos0: P4 spatial X @GLB (stride 4), pos1: P4 @RF (stride 1), pos2: R3 @RF.
+    # Cuts: GLB 0 (whole tensors, 1 step), RF 1. RF instance i: P[4i, 4i+4), one step.
+    return Mapping(
+        (L("P", 4, 1, SPATIAL_X), L("P", 4, 2), L("R", 3, 2)),
+        (ALL_CONV, ALL_CONV, ALL_CONV),
+    )
+
+
+def test_b_weight_multicast():
+    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), multicast_mapping())
+    assert (c.macs, c.compute_instances_used, c.temporal_steps) == (48, 4, 12)
+    assert c.instances_used == (1, 1, 4)
+    dram, glb, rf = c.levels
+    # RF (4 instances, 1 step): Weights R[0,3) each -> fills 12; reads 12 MACs each -> 48.
+    #  Inputs W[4i, 4i+6) -> fills 24; reads 48. Outputs P[4i,4i+4): F 16, partition 16, fills 0,
+    #  updates 48, reads 32.
+    assert rf == {"Weights": acc(48, 12), "Inputs": acc(48, 24), "Outputs": acc(32, 0, 48)}
+    # GLB: Weights demands identical {0,1,2} x4 -> multicast -> 3 reads. Inputs 4 distinct windows -> 24.
+    #  Outputs: 4 distinct write sets of 4 -> updates 16 (no reduction), partition 16 -> reads 0, fills 0.
+    #  Fills: whole tensors: Weights 3, Inputs W[0,18) = 18, Outputs F 16 - partition 16 = 0.
+    assert glb == {"Weights": acc(3, 3), "Inputs": acc(24, 18), "Outputs": acc(0, 0, 16)}
+    assert dram == {"Weights": acc(3, 0), "Inputs": acc(18, 0), "Outputs": acc(0, 0, 16)}
+    assert c.networks[1] == {"Weights": net(), "Inputs": net(), "Outputs": net()}
+
+
+def test_b_without_multicast_each_pe_is_read_separately():
+    # Same, GLB network without multicast: Weights 4 x 3 = 12 reads.
+    c = simulate(arch3(4, mesh_x=4, glb_net=Network(multicast=False)), conv1d(P=16, R=3), multicast_mapping())
+    assert c.levels[1]["Weights"] == acc(12, 3)
+    assert c.levels[1]["Inputs"] == acc(24, 18)
+
+
+def test_b_notes_p_over_16_pes_48_input_reads():
+    # Notes: conv1d P spread over 16 PEs, R=3 temporal in the PE: 48 GLB Input reads (18 distinct words).
+    # pos0: P16 spatial X @GLB, pos1: R3 @RF. RF i: Inputs W[i, i+3), 1 step -> 3 words, 16 distinct sets -> 48.
+    # Weights: 16 identical R[0,3) demands -> 3 reads. No forwarding -> 0 link transfers.
+    m = Mapping((L("P", 16, 1, SPATIAL_X), L("R", 3, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    c = simulate(arch3(16, mesh_x=16), conv1d(P=16, R=3), m)
+    assert c.levels[1]["Inputs"].reads == 48
+    assert c.levels[1]["Weights"].reads == 3
+    assert c.networks[1]["Inputs"] == net(0, 0)
+    assert c.levels[2]["Inputs"] == acc(48, 48)  # 16 x 3 MAC reads; 16 x 3 fills
+
+
+# --- (c) sliding window with stride 2; holes under stride > kernel ----------------------------------------------
+def test_c_stride2_sliding_window():
+    # conv1d P=4, R=3, stride 2: W = 2p + r, W size = 2*3 + 2 + 1 = 9.
+    # pos0: P4 @DRAM (stride 1), pos1: R3 @RF. RF cut 1, steps p = 0..3, Inputs tile W[2p, 2p+3).
+    # Deltas: 3; [2,5) vs [0,3): overlap, +2 -> 2; then 2, 2. F = 9. DRAM Inputs reads = 9. RF reads = 12 MACs.
+    # Weights R[0,3) constant: fills 3, reads 12. Outputs P[p, p+1): F = 4, partition 4, fills 0;
+    # updates 12, reads 8. DRAM Outputs: updates 4 (RF deltas), partition 4 -> reads 0.
+    c = simulate(arch2(), conv1d(P=4, R=3, stride=2), Mapping((L("P", 4, 0), L("R", 3, 1)), (ALL_CONV, ALL_CONV)))
+    dram, rf = c.levels
+    assert rf == {"Weights": acc(12, 3), "Inputs": acc(12, 9), "Outputs": acc(8, 0, 12)}
+    assert dram == {"Weights": acc(3, 0), "Inputs": acc(9, 0), "Outputs": acc(0, 0, 4)}
+
+
+def test_c_stride_larger_than_kernel_no_overlap():
+    # conv1d P=4, R=2, stride 3: RF window W[3p, 3p+2); shift 3 >= extent 2 -> no overlap -> 2 per step = 8.
+    c = simulate(arch2(), conv1d(P=4, R=2, stride=3), Mapping((L("P", 4, 0), L("R", 2, 1)), (ALL_CONV, ALL_CONV)))
+    assert c.levels[1]["Inputs"] == acc(8, 8)
+    assert c.levels[0]["Inputs"] == acc(8, 0)
+
+
+def test_c_holes_pointwise_stride2_notes():
+    # Notes: 1x1 conv, stride 2, P = Q = 4, C = 2: the GLB fills 2 x 7 x 7 = 98 input words (box with holes) and
+    # reads 98 from DRAM; it reads only the 32 needed words to the register file.
+    # pos0: C2, pos1: P4, pos2: Q4, all @GLB temporal. GLB cut 0 (1 step, whole box N1 C2 H[0,7) W[0,7) = 98).
+    # RF cut = 3 (no RF loops): tile = one op, Inputs (0, c, 2p, 2q) single point; every step differs from the
+    # previous one (no overlap possible with extent 1) -> 1 word per step, 32 steps -> RF fills 32, GLB reads 32.
+    w = conv2d(K=1, C=2, P=4, Q=4, R=1, S=1, stride=2)
+    m = Mapping((L("C", 2, 1), L("P", 4, 1), L("Q", 4, 1)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    c = simulate(arch3(), w, m)
+    assert c.levels[1]["Inputs"] == acc(32, 98)
+    assert c.levels[0]["Inputs"] == acc(98, 0)
+    assert c.levels[2]["Inputs"] == acc(32, 32)
+
+
+# --- (d) spatial reduction of outputs, R spatial ---------------------------------------------------------------
+def r_spatial_mapping() -> Mapping:
+    # pos0: P4 spatial X @GLB (stride 4), pos1: R3 spatial Y @GLB, pos2: P4 @RF (stride 1).
+    # GLB cut 0; RF cut 2: 12 instances (px, r), 1 step; Outputs P[4px, 4px+4), Weights R[r, r+1),
+    # Inputs W[4px + r, 4px + r + 4).
+    return Mapping(
+        (L("P", 4, 1, SPATIAL_X), L("R", 3, 1, SPATIAL_Y), L("P", 4, 2)),
+        (ALL_CONV, ALL_CONV, ALL_CONV),
+    )
+
+
+def test_d_spatial_reduction_r_spatial_notes():
+    # Notes: conv1d, R spatial x3 over 12 RFs: the RFs send 48 writes (4 each); GLB Outputs updates 16;
+    # spatial reductions 32.
+    c = simulate(arch3(12, mesh_x=4), conv1d(P=16, R=3), r_spatial_mapping())
+    assert (c.compute_instances_used, c.temporal_steps) == (12, 4)
+    assert c.instances_used == (1, 1, 12)
+    dram, glb, rf = c.levels
+    # RF: Outputs F = 4 each (48), partition 48 -> fills 0; updates = 4 MAC writes each = 48, reads 0.
+    #  Weights: 1 word each -> fills 12; reads 48. Inputs 4 words each -> fills 48; reads 48.
+    assert rf == {"Weights": acc(48, 12), "Inputs": acc(48, 48), "Outputs": acc(0, 0, 48)}
+    # GLB: Outputs: 48 writes sent; identical sets grouped by px -> 4 x 4 = 16 updates; partition 16 -> reads 0;
+    #  fills = F 16 - 16 = 0. Weights: identical by r -> 3 groups of 1 -> 3 reads. Inputs: windows start at
+    #  4px + r, all 12 distinct -> 48 reads. Fills: whole tensors 3 / 18.
+    assert glb == {"Weights": acc(3, 3), "Inputs": acc(48, 18), "Outputs": acc(0, 0, 16)}
+    assert c.networks[1]["Outputs"] == net(0, 32)
+    assert c.networks[1]["Weights"] == net(0, 0)
+    assert dram == {"Weights": acc(3, 0), "Inputs": acc(18, 0), "Outputs": acc(0, 0, 16)}
+
+
+def test_d_without_spatial_reduction_every_write_is_an_update():
+    # Same, GLB network without reduction: updates 48, reads 48 - 16 = 32, spatial reductions 0.
+    c = simulate(arch3(12, mesh_x=4, glb_net=Network(spatial_reduction=False)), conv1d(P=16, R=3), r_spatial_mapping())
+    assert c.levels[1]["Outputs"] == acc(32, 0, 48)
+    assert c.networks[1]["Outputs"] == net(0, 0)
+
+
+# --- (e) bypass at the middle level -----------------------------------------------------------------------------
+def test_e_bypass_weights_at_glb():
+    # conv1d P=8, R=3. pos0: P2 @DRAM (stride 4), pos1: R3 @GLB, pos2: P4 @RF (stride 1).
+    # GLB bypasses Weights; cuts GLB 1, RF 2. RF steps (p0, r): 6.
+    c = simulate(arch3(), conv1d(P=8, R=3),
+                 Mapping((L("P", 2, 0), L("R", 3, 1), L("P", 4, 2)),
+                         (ALL_CONV, frozenset({"Inputs", "Outputs"}), ALL_CONV)))
+    dram, glb, rf = c.levels
+    # Weights: chain DRAM -> RF. RF tile R[r, r+1) changes every step (no overlap) -> F = 6 -> fills 6;
+    #  DRAM Weights reads = 6 (had the GLB kept them, its tile R[0,3) would be filled 3 times... once: 3).
+    #  RF Weights reads = 24 MACs. The GLB has no Weights entry, nor does its network.
+    assert "Weights" not in glb and "Weights" not in c.networks[1]
+    assert rf["Weights"] == acc(24, 6)
+    assert dram["Weights"] == acc(6, 0)
+    assert c.networks[0]["Weights"] == net()
+    # Inputs: GLB tile W[4p0, 4p0+6): 6 then +4 slab -> F = 10; DRAM reads 10.
+    #  RF tile W[4p0 + r, +4): (0,0) 4; (0,1) +1 -> 1; (0,2) 1; (1,0) [4,8) vs [2,6) +2 -> 2; (1,1) 1; (1,2) 1
+    #  -> F = 10 (gradient stays +). GLB reads = 10.
+    assert rf["Inputs"] == acc(24, 10)
+    assert glb["Inputs"] == acc(10, 10)
+    assert dram["Inputs"] == acc(10, 0)
+    # Outputs: RF tile P[4p0, +4): 4, 0, 0, 4, 0, 0 -> F 8, partition 8, fills 0; updates 24, reads 16.
+    #  GLB: updates 8 (RF deltas), tile P[4p0,+4) 2 steps -> F 8, partition 8 -> reads 0, fills 0. DRAM: 8 / 0.
+    assert rf["Outputs"] == acc(16, 0, 24)
+    assert glb["Outputs"] == acc(0, 0, 8)
+    assert dram["Outputs"] == acc(0, 0, 8)
+
+
+def test_e_rf_bypasses_outputs_every_mac_update_reaches_glb():
+    # Fig. 5 mapping with the RF bypassing Outputs: the GLB serves the MAC directly: 48 updates,
+    # GLB tile P[4p0,+4): F 16, partition 16 -> reads 48 - 16 = 32, fills 0.
+    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), fig5_mapping(keep_rf=frozenset({"Weights", "Inputs"})))
+    assert c.levels[1]["Outputs"] == acc(32, 0, 48)
+    assert "Outputs" not in c.levels[2] and "Outputs" not in c.networks[2]
+    assert c.levels[0]["Outputs"] == acc(0, 0, 16)
+
+
+# --- (f) direction change resets the sliding state --------------------------------------------------------------
+def test_f_direction_change_refetches_whole_tile():
+    # conv1d P=6, R=4. pos0: R2 @DRAM (stride 2), pos1: P2 @DRAM (stride 3), pos2: P3 @RF, pos3: R2 @RF.
+    # RF tile: Inputs W[2r0 + 3p0, +4) (P extent 3, R extent 2 -> 4). Steps (r0, p0):
+    #  (0,0) [0,4): first -> 4, g = 0.
+    #  (0,1) [3,7) vs [0,4): overlap, +  -> slab [4,7) = 3, g = (W,+).
+    #  (1,0) [2,6) vs [3,7): overlap, -  != g -> whole tile 4, g = 0.   (without the reset rule: 1)
+    #  (1,1) [5,9) vs [2,6): overlap, +, g = 0 -> slab [6,9) = 3.
+    #  F = 14. DRAM Inputs reads 14; RF Inputs reads = 24 MACs.
+    # Weights R[2r0, +2): 2, 0, 2 (no overlap), 0 -> 4. Outputs P[3p0,+3): 3, 3, 3, 3 (never overlap) -> F 12,
+    #  partition 6 -> fills 6; updates 24, reads 18. DRAM Outputs: updates 12, partition 6 -> reads 6.
+    c = simulate(arch2(), conv1d(P=6, R=4),
+                 Mapping((L("R", 2, 0), L("P", 2, 0), L("P", 3, 1), L("R", 2, 1)), (ALL_CONV, ALL_CONV)))
+    dram, rf = c.levels
+    assert rf == {"Weights": acc(24, 4), "Inputs": acc(24, 14), "Outputs": acc(18, 6, 24)}
+    assert dram == {"Weights": acc(4, 0), "Inputs": acc(14, 0), "Outputs": acc(6, 0, 12)}
+
+
+def test_f_delta_rule_unit():
+    a, b, c = ((0, 4),), ((1, 5),), ((0, 4),)
+    d, g = next_delta(None, a, None)
+    assert len(d) == 4 and g is None
+    d, g = next_delta(a, b, g)
+    assert d == {(4,)} and g == (0, 1)
+    d, g = next_delta(b, c, g)  # moved back: direction change -> whole tile
+    assert len(d) == 4 and g is None
+    d, g = next_delta(c, c, (0, 1))  # unchanged: empty, state reset
+    assert d == frozenset() and g is None
+    # two ranks differ -> whole tile
+    d, g = next_delta(((0, 2), (0, 2)), ((1, 3), (1, 3)), None)
+    assert len(d) == 4 and g is None
+
+
+# --- (g) forwarding between neighbour PEs -----------------------------------------------------------------------
+def test_g_forwarding_1d():
+    # conv1d P=8, R=3, GLB network with forwarding. pos0: P2 @GLB temporal (stride 4), pos1: P2 spatial X @GLB
+    # (stride 2), pos2: P2 @RF (stride 1), pos3: R3 @RF. GLB cut 0, RF cut 2: RF x, steps p0.
+    # RF Inputs W[4p0 + 2x, +4): x0: [0,4), [4,8); x1: [2,6), [6,10); step 1 never overlaps -> full 4.
+    # Step 0: no forwarding; demands {0..3}, {2..5} -> 8 GLB reads.
+    # Step 1: x0 needs {4,5,6,7}; neighbour x1 held [2,6) -> {4,5} forwarded (2 link transfers, 2 RF reads);
+    #   x1 needs {6,..,9}; x0 held [0,4) -> nothing. Remaining {6,7} and {6,..,9} -> 6 GLB reads. Total 14.
+    # RF Inputs: fills 16 (words arriving, whatever the source); reads 24 MACs + 2 forwarded = 26.
+    # Weights: step 0 identical R[0,3) -> 3; step 1 empty. Outputs P[4p0 + 2x, +2): F 8, partition 8,
+    #  GLB updates 8 (distinct), reads 0. RF Outputs: updates 24, reads 16, fills 0.
+    m = Mapping((L("P", 2, 1), L("P", 2, 1, SPATIAL_X), L("P", 2, 2), L("R", 3, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    c = simulate(arch3(2, mesh_x=2, glb_net=Network(forwarding=True)), conv1d(P=8, R=3), m)
+    dram, glb, rf = c.levels
+    assert rf == {"Weights": acc(24, 6), "Inputs": acc(26, 16), "Outputs": acc(16, 0, 24)}
+    assert glb == {"Weights": acc(3, 3), "Inputs": acc(14, 10), "Outputs": acc(0, 0, 8)}
+    assert c.networks[1] == {"Weights": net(), "Inputs": net(2, 0), "Outputs": net()}
+    # without forwarding: 16 GLB reads, 24 RF reads, no link transfers.
+    c = simulate(arch3(2, mesh_x=2), conv1d(P=8, R=3), m)
+    assert c.levels[1]["Inputs"] == acc(16, 10)
+    assert c.levels[2]["Inputs"] == acc(24, 16)
+    assert c.networks[1]["Inputs"] == net()
+
+
+def mesh2x2_mapping(r_outer_temporal: bool) -> Mapping:
+    if r_outer_temporal:
+        # R=4: pos0 R2 @GLB temporal (stride 2), pos1 P2 spatial X (stride 2), pos2 R2 spatial Y (stride 1),
+        # pos3 P2 @RF (stride 1). RF (x, y), step t: Inputs W[2t + 2x + y, +2).
+        return Mapping((L("R", 2, 1), L("P", 2, 1, SPATIAL_X), L("R", 2, 1, SPATIAL_Y), L("P", 2, 2)),
+                       (ALL_CONV, ALL_CONV, ALL_CONV))
+    # R=2, P=8: pos0 P2 @GLB temporal (stride 4), pos1 P2 spatial X (stride 2), pos2 R2 spatial Y (stride 1),
+    # pos3 P2 @RF (stride 1). RF (x, y), step t: Inputs W[4t + 2x + y, +2).
+    return Mapping((L("P", 2, 1), L("P", 2, 1, SPATIAL_X), L("R", 2, 1, SPATIAL_Y), L("P", 2, 2)),
+                   (ALL_CONV, ALL_CONV, ALL_CONV))
+
+
+def test_g_forwarding_2x2_mesh():
+    # RF tiles (x,y): t0: (0,0)[0,2) (1,0)[2,4) (0,1)[1,3) (1,1)[3,5); t1 = t0 + 2 -> no overlap -> full deltas:
+    #  (0,0) {2,3}: X neighbour (1,0) held [2,4) -> both forwarded (2).
+    #  (1,0) {4,5}: neighbours (0,0)[0,2), (1,1)[3,5) -> {4} (1).
+    #  (0,1) {3,4}: neighbours (1,1)[3,5) -> both (2); (0,0)[0,2).
+    #  (1,1) {5,6}: neighbours (0,1)[1,3), (1,0)[2,4) -> none.
+    # Link transfers 5. GLB reads: t0 four distinct pairs -> 8; t1 remaining {}, {5}, {}, {5,6} -> 3. Total 11.
+    # RF Inputs reads = 16 MACs + 5 = 21; fills 4 x 4 = 16.
+    c = simulate(arch3(4, mesh_x=2, glb_net=Network(forwarding=True)), conv1d(P=4, R=4), mesh2x2_mapping(True))
+    assert c.networks[1]["Inputs"] == net(5, 0)
+    assert c.levels[1]["Inputs"].reads == 11
+    assert c.levels[2]["Inputs"] == acc(21, 16)
+
+
+def test_g_forwarding_ignores_diagonal_neighbours():
+    # RF tiles t0: (0,0)[0,2) (1,0)[2,4) (0,1)[1,3) (1,1)[3,5); t1 = t0 + 4 (full deltas):
+    #  (0,0) {4,5}: neighbours (1,0)[2,4), (0,1)[1,3) -> none. Its diagonal (1,1) held [3,5) with 4: not a neighbour.
+    #  (1,0) {6,7}, (0,1) {5,6}, (1,1) {7,8}: nothing held by any neighbour (nor diagonal).
+    # Link transfers 0; GLB reads 8 + 8 = 16.
+    c = simulate(arch3(4, mesh_x=2, glb_net=Network(forwarding=True)), conv1d(P=8, R=2), mesh2x2_mapping(False))
+    assert c.networks[1]["Inputs"] == net(0, 0)
+    assert c.levels[1]["Inputs"].reads == 16
+    assert c.levels[2]["Inputs"] == acc(16, 16)
+
+
+def test_g_no_forwarding_across_parent_instances():
+    # 2 GLBs x 2 RFs each. conv1d P=8, R=3. pos0: P2 spatial X @DRAM (stride 4), pos1: P2 @GLB temporal (stride 2),
+    # pos2: P2 spatial X @GLB (stride 1), pos3: R3 @RF. GLB cut 1 (instance a, 1 step, W[4a, 4a+6));
+    # RF cut 3: instance (a, b), steps t: W[4a + 2t + b, +3).
+    #  a=0: (0,0) [0,3),[2,5)  (0,1) [1,4),[3,6);  a=1: (1,0) [4,7),[6,9)  (1,1) [5,8),[7,10).
+    # Step 1 deltas (+2, overlap, slab 2): {3,4}, {4,5}, {7,8}, {8,9}.
+    #  (0,0): neighbour (0,1) held [1,4) -> {3}. (0,1): (0,0) held [0,3) -> none ((1,0) held 4,5 but has another
+    #  parent). (1,0): (1,1) held [5,8) -> {7}. (1,1): (1,0) held [4,7) -> none. Link transfers 2.
+    # GLB reads per GLB: t0 two distinct triples 6; t1 {4} + {4,5} = 3 (resp. {8} + {8,9}) -> 9 each, 18 total.
+    # RF Inputs: fills 5 each = 20; reads 6 MACs each = 24 + 2 = 26. GLB fills 6 + 6 = 12; DRAM reads 12.
+    arch = arch3(4, mesh_x=4, glb_net=Network(forwarding=True), glb_n=2, glb_mesh_x=2)
+    m = Mapping((L("P", 2, 0, SPATIAL_X), L("P", 2, 1), L("P", 2, 1, SPATIAL_X), L("R", 3, 2)),
+                (ALL_CONV, ALL_CONV, ALL_CONV))
+    c = simulate(arch, conv1d(P=8, R=3), m)
+    assert c.instances_used == (1, 2, 4)
+    assert c.networks[1]["Inputs"] == net(2, 0)
+    assert c.levels[2]["Inputs"] == acc(26, 20)
+    assert c.levels[1]["Inputs"] == acc(18, 12)
+    assert c.levels[0]["Inputs"] == acc(12, 0)
+
+
+# --- (h) matmul with K spatial ----------------------------------------------------------------------------------
+def test_h_matmul_k_spatial_notes():
+    # Notes: matmul, K spatial: 1024 writes sent up - 256 = 768 spatial reductions. M = N = 16, K = 4.
+    # pos0: K4 spatial X @GLB, pos1: M16 @RF, pos2: N16 @RF. RF k: 1 step, Z tile all 256 words, A[:, k] 16,
+    # B[k, :] 16.
+    c = simulate(arch3(4, mesh_x=4), matmul(M=16, N=16, K=4),
+                 Mapping((L("K", 4, 1, SPATIAL_X), L("M", 16, 2), L("N", 16, 2)), (ALL_MM, ALL_MM, ALL_MM)))
+    assert (c.macs, c.compute_instances_used, c.temporal_steps) == (1024, 4, 256)
+    dram, glb, rf = c.levels
+    # RF Z: updates 256 MACs each = 1024 (each MAC step writes a different (m, n): no temporal reuse),
+    # partition 256 each = 1024 -> reads 0; F 256 - partition 256 -> fills 0.
+    # A, B: fills 16 each -> 64; reads 1024 MACs.
+    assert rf == {"A": acc(1024, 64), "B": acc(1024, 64), "Z": acc(0, 0, 1024)}
+    # GLB Z: 4 identical write sets of 256 -> 256 updates, 768 reductions; partition 256 -> reads 0, fills 0.
+    # A, B: 4 distinct columns/rows -> 64 reads each; fills 64 (whole tensors).
+    assert glb == {"A": acc(64, 64), "B": acc(64, 64), "Z": acc(0, 0, 256)}
+    assert c.networks[1]["Z"] == net(0, 768)
+    assert dram == {"A": acc(64, 0), "B": acc(64, 0), "Z": acc(0, 0, 256)}
+
+
+# --- padding ----------------------------------------------------------------------------------------------------
+def test_padding_simulates_the_padded_space():
+    # conv1d P=5 mapped as P2 @DRAM (stride 3) x P3 @RF x R3 @RF: padded P = 6, macs = 18.
+    # RF Inputs W[3p0, +5): 5, then [3,8) +3 overlap -> 3 -> 8 (W reaches 7 in the padded space, true W size 7).
+    # Outputs P[3p0,+3): 3 + 3, partition 6 -> fills 0; updates 18, reads 12. DRAM Outputs: updates 6.
+    c = simulate(arch2(), conv1d(P=5, R=3), Mapping((L("P", 2, 0), L("P", 3, 1), L("R", 3, 1)), (ALL_CONV, ALL_CONV)))
+    assert c.macs == 18 and c.temporal_steps == 18
+    assert c.levels[1] == {"Weights": acc(18, 3), "Inputs": acc(18, 8), "Outputs": acc(12, 0, 18)}
+    assert c.levels[0] == {"Weights": acc(3, 0), "Inputs": acc(8, 0), "Outputs": acc(0, 0, 6)}
+
+
+# --- speed ------------------------------------------------------------------------------------------------------
+def test_speed_2000_ops_64_instances():
+    # 2048 operations over 64 register files: must stay well under a second.
+    w = conv2d(K=8, C=4, P=8, Q=8, R=1, S=1)
+    m = Mapping(
+        (L("C", 4, 0), L("K", 8, 1, SPATIAL_X), L("P", 8, 1, SPATIAL_Y), L("Q", 8, 2)),
+        (ALL_CONV, ALL_CONV, ALL_CONV),
+    )
+    t0 = time.perf_counter()
+    c = simulate(arch3(64, mesh_x=8), w, m)
+    assert time.perf_counter() - t0 < 1.0
+    assert c.macs == 2048 and c.instances_used == (1, 1, 64)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(pytest.main([__file__, "-q"]))
