@@ -1,0 +1,157 @@
+"""Loading spec files: detect native or Timeloop per file, merge several files, attribute errors to files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loopscape.arch import Architecture
+from loopscape.energy import EnergyTable
+from loopscape.errors import SpecError
+from loopscape.io import native, timeloop
+from loopscape.io.energy_overrides import EnergyOverrides, apply_overrides
+from loopscape.io.spec_yaml import describe, load_yaml_file, suggestion
+from loopscape.mapping import Mapping, validate_mapping
+from loopscape.workload import Workload
+
+NATIVE = "native"
+TIMELOOP = "timeloop"
+
+
+@dataclass(frozen=True)
+class Specs:
+    """What a set of spec files describes; `files` says which file each part came from."""
+
+    arch: Architecture | None = None
+    workload: Workload | None = None
+    mapping: Mapping | None = None
+    energy: EnergyTable | None = None  # None: use the built-in default table
+    files: dict[str, str] = field(default_factory=dict)  # 'architecture' / 'workload' / 'mapping' / 'energy' -> file
+
+    def require(self, *parts: str) -> None:
+        """Raise a SpecError naming the files when a part a command needs is missing."""
+        given = ", ".join(sorted(set(self.files.values()))) or "(no files)"
+        attr = {"architecture": "arch", "workload": "workload", "mapping": "mapping"}
+        for part in parts:
+            if getattr(self, attr[part]) is None:
+                keys = {"architecture": "'architecture'", "workload": "'workload' (native) or 'problem' (Timeloop)",
+                        "mapping": "'mapping'"}[part]  # fmt: skip
+                raise SpecError(part, "no such part in any file", f"a top-level {keys} in one of the files", given)
+
+
+def detect_format(data: dict) -> str:
+    """Timeloop when a file has Timeloop's marks (problem, ERT/ART, a tree architecture, a list mapping)."""
+    arch = data.get("architecture")
+    if "problem" in data or "ERT" in data or "ART" in data:
+        return TIMELOOP
+    if isinstance(arch, dict) and ("version" in arch or "subtree" in arch or "nodes" in arch):
+        return TIMELOOP
+    if isinstance(data.get("mapping"), list):
+        return TIMELOOP
+    if any(k in data for k in timeloop.IGNORED_KEYS) and not any(k in data for k in ("workload", "energy")):
+        return TIMELOOP
+    return NATIVE
+
+
+@dataclass
+class _Part:
+    value: Any
+    file: str
+    fmt: str
+    key: str
+
+
+def _collect(paths: Sequence[str | Path]) -> dict[str, _Part]:
+    parts: dict[str, _Part] = {}
+    for p in paths:
+        file = str(p)
+        data = load_yaml_file(file)
+        fmt = detect_format(data)
+        if fmt == NATIVE:
+            allowed = {"workload": "workload", "architecture": "architecture", "mapping": "mapping", "energy": "energy"}
+        else:
+            allowed = {"architecture": "architecture", "problem": "workload", "mapping": "mapping", "ERT": "ert", "ART": "art"}
+        for key, value in data.items():
+            if key not in allowed:
+                if fmt == TIMELOOP and key in timeloop.IGNORED_KEYS:
+                    if key == "sparse_optimizations" and value:
+                        raise SpecError(key, describe(value), "no sparse optimizations (not supported)", file)
+                    continue
+                known = list(allowed) + (list(timeloop.IGNORED_KEYS) if fmt == TIMELOOP else [])
+                raise SpecError(str(key), f"the unknown top-level key {key!r}{suggestion(str(key), known)}",
+                                f"{fmt} top-level keys: {list(allowed)}", file)  # fmt: skip
+            part = allowed[key]
+            if part in parts:
+                first = parts[part]
+                raise SpecError(str(key), f"a second {part} (the first is {first.key!r} in {first.file})",
+                                f"each of workload/problem, architecture, mapping, energy/ERT/ART in one file only", file)  # fmt: skip
+            parts[part] = _Part(value, file, fmt, str(key))
+    return parts
+
+
+def _default_table(arch: Architecture) -> EnergyTable | None:
+    """The built-in energy table when the energy package provides one (it is built by another module)."""
+    try:
+        from loopscape.energy.defaults import default_table
+    except ImportError:
+        return None
+    return default_table(arch)
+
+
+def load_specs(paths: Sequence[str | Path], *, check_mapping: bool = True) -> Specs:
+    """Read and merge spec files (native or Timeloop, one may hold any parts); validate the mapping."""
+    parts = _collect(paths)
+    files = {name: p.file for name, p in parts.items()}
+
+    def parse(name: str, fn, *args):
+        part = parts[name]
+        try:
+            return fn(part.value, *args, part.key)
+        except SpecError as e:
+            raise e.in_file(part.file) from None
+
+    arch = workload = mapping = None
+    if "architecture" in parts:
+        reader = native.read_architecture if parts["architecture"].fmt == NATIVE else timeloop.read_architecture
+        arch = parse("architecture", reader)
+    if "workload" in parts:
+        reader = native.read_workload if parts["workload"].fmt == NATIVE else timeloop.read_problem
+        workload = parse("workload", reader)
+    if "mapping" in parts:
+        part = parts["mapping"]
+        if arch is None or workload is None:
+            missing = "an architecture" if arch is None else "a workload"
+            raise SpecError(part.key, f"a mapping without {missing}", "an architecture and a workload (problem) in the same or another file", part.file)
+        reader = native.read_mapping if part.fmt == NATIVE else timeloop.read_mapping
+        mapping = parse("mapping", reader, arch, workload)
+        if check_mapping:
+            try:
+                validate_mapping(arch, workload, mapping)
+            except SpecError as e:
+                raise e.in_file(part.file) from None
+
+    energy = None
+    overrides: EnergyOverrides | None = None
+    for name in ("energy", "ert", "art"):
+        if name not in parts:
+            continue
+        part = parts[name]
+        if arch is None:
+            raise SpecError(part.key, f"{part.key} without an architecture", "an architecture in the same or another file", part.file)
+        try:
+            if name == "energy":
+                ov = native.read_energy(part.value, part.key)
+                native.check_energy_names(ov, arch, part.key)
+            elif name == "ert":
+                ov = timeloop.ert_overrides(timeloop.read_ert(part.value, part.key), None, arch, source=f"ERT ({part.file})")
+            else:
+                ov = timeloop.ert_overrides(None, timeloop.read_art(part.value, part.key), arch, source=f"ART ({part.file})")
+        except SpecError as e:
+            raise e.in_file(part.file) from None
+        overrides = ov if overrides is None else overrides.merged(ov)
+    if overrides is not None and arch is not None:
+        energy = apply_overrides(_default_table(arch), overrides, arch)
+        files["energy"] = ", ".join(sorted({parts[n].file for n in ("energy", "ert", "art") if n in parts}))
+    return Specs(arch=arch, workload=workload, mapping=mapping, energy=energy, files=files)
