@@ -112,6 +112,7 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
     levels: list[StorageLevel] = []
     compute: ComputeLevel | None = None
     technology = "45nm"
+    arch_name = ""
     multiplication = 1
     cur, cpath = node, path
     while "subtree" in cur:
@@ -122,6 +123,7 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
         cur, cpath = expect_map(subtrees[0], join(spath, 0), "a subtree {name, local, subtree}"), join(spath, 0)
         check_keys(cur, cpath, ("name", "local", "subtree", "attributes", "description"), required=("name",))
         name = as_str(cur["name"], join(cpath, "name"))
+        arch_name = arch_name or base_name(name)  # the top subtree names the design ('system' by convention)
         multiplication *= element_count(name, join(cpath, "name"))
         attrs = expect_map(cur.get("attributes") or {}, join(cpath, "attributes"))
         if isinstance(attrs.get("technology"), str) and technology == "45nm":
@@ -139,7 +141,7 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
         raise SpecError(path, "no storage component", f"at least one component of a buffer class {list(BUFFER_CLASSES)}")
     if compute is None:
         raise SpecError(path, "no compute component", f"one component of a compute class {list(COMPUTE_CLASSES)}")
-    return Architecture(name="arch", levels=tuple(levels), compute=compute, technology=technology)
+    return Architecture(name=arch_name or "arch", levels=tuple(levels), compute=compute, technology=technology)
 
 
 def _read_component(node: object, path: str, multiplication: int) -> tuple[str, Any]:

@@ -56,7 +56,7 @@ def architecture_to_timeloop(arch: Architecture) -> dict:
         cattrs["meshX"] = c.mesh_x
     components.append((c.instances, {"name": c.name, "class": "intmac", "attributes": cattrs}))
 
-    root: dict[str, Any] = {"name": "system", "attributes": {"technology": arch.technology}, "local": []}
+    root: dict[str, Any] = {"name": arch.name, "attributes": {"technology": arch.technology}, "local": []}
     node, count, depth = root, 1, 0
     for instances, comp in components:
         if instances != count:
