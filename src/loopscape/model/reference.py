@@ -7,7 +7,9 @@
   operations the tile actually contains, not computed from extent formulas;
 * deltas follow the gradient-state rule of the contract and are explicit point sets;
 * multicast and spatial reduction group child demands / writes that are *identical point sets*;
-* forwarding checks membership of each delta point in a mesh neighbour's tile of the previous child step;
+* forwarding (Timeloop's link transfers) compares each child delta, as a point set, with the delta each mesh
+  neighbour received at the previous child step (exact equality only), and keeps the link transfers of a
+  parent instance's step only when they strictly lower that parent instance's reads at that step;
 * partitions are explicit unions of the points of all the tiles an instance held.
 
 It is meant for small problems (a few thousand operations, tens of instances) and favours clarity over speed.
@@ -209,32 +211,39 @@ def _read_only_traffic(nest: _Nest, arch: Architecture, parent: _Node, child: _N
     net = arch.levels[parent.level].network
     groups = _children_by_parent(nest, parent, child)
     forwarding = net.forwarding and not child.is_compute
-    mesh = _mesh_positions(nest, parent, child) if forwarding else {}
-    held: dict[tuple[Key, int], frozenset[Point]] = {}  # (child instance, step) -> points of its tile
 
-    def tile(c: Key, s: int) -> frozenset[Point]:
-        if (c, s) not in held:
-            held[(c, s)] = box_points(child.boxes[c][s])
-        return held[(c, s)]
+    def parent_reads(demands: list[frozenset[Point]]) -> int:
+        """Multicast: one read per point of each distinct non-empty demand; otherwise every demand separately."""
+        if net.multicast:
+            return sum(len(d) for d in set(demands) if d)
+        return sum(len(d) for d in demands)
+
+    # mesh neighbours of each child instance: same parent instance, |dx| + |dy| == 1
+    neighbours: dict[Key, list[Key]] = {}
+    if forwarding:
+        mesh = _mesh_positions(nest, parent, child)
+        for kids in groups.values():
+            for c in kids:
+                cx, cy = mesh[c]
+                neighbours[c] = [o for o in kids if abs(mesh[o][0] - cx) + abs(mesh[o][1] - cy) == 1]
 
     out = _Traffic()
     for s in range(child.n_steps):
-        for p, kids in groups.items():
-            remaining: list[frozenset[Point]] = []
-            for c in kids:
-                demand = child.deltas[c][s]
-                if forwarding and s > 0 and demand:
-                    cx, cy = mesh[c]
-                    neighbours = [o for o in kids if abs(mesh[o][0] - cx) + abs(mesh[o][1] - cy) == 1]
-                    from_neighbours = {pt for pt in demand if any(pt in tile(o, s - 1) for o in neighbours)}
-                    out.link_transfers += len(from_neighbours)
-                    out.child_forward_reads += len(from_neighbours)
-                    demand = demand - from_neighbours
-                remaining.append(demand)
-            if net.multicast:
-                out.parent_reads += sum(len(d) for d in set(remaining) if d)
-            else:
-                out.parent_reads += sum(len(d) for d in remaining)
+        for kids in groups.values():
+            demands = {c: child.deltas[c][s] for c in kids}
+            reads = parent_reads(list(demands.values()))
+            if forwarding and s > 0:
+                # link transfer: the delta is non-empty and EXACTLY the delta a neighbour received at step s - 1
+                linked = {c for c in kids
+                          if demands[c] and any(child.deltas[o][s - 1] == demands[c] for o in neighbours[c])}
+                if linked:
+                    reads_linked = parent_reads([d for c, d in demands.items() if c not in linked])
+                    if reads_linked < reads:  # kept only when it strictly lowers this parent instance's reads
+                        words = sum(len(demands[c]) for c in linked)
+                        out.link_transfers += words
+                        out.child_forward_reads += words
+                        reads = reads_linked
+            out.parent_reads += reads
     return out
 
 
