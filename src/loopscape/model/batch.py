@@ -1,0 +1,128 @@
+"""evaluate_batch: many even mappings of one (architecture, workload) as arrays, with no Python loop per mapping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from loopscape.arch import Architecture
+from loopscape.energy import EnergyTable
+from loopscape.mapping import Loop, Mapping
+from loopscape.mapping.mapping import SPATIAL_X, SPATIAL_Y, TEMPORAL
+from loopscape.model.energy import storage_energy
+from loopscape.model.evaluate import analyze
+from loopscape.model.nest import NestArrays, problem_arrays
+from loopscape.model.performance import level_cycles
+from loopscape.model.tile_analysis import WORDS
+from loopscape.workload import Workload
+
+
+@dataclass(frozen=True)
+class MappingBatch:
+    """B even (Timeloop-style) mappings over one slot template: per level, its temporal loops in `order`, then
+    its spatial-X loops, then its spatial-Y loops (each dimension once; factor 1 = no loop)."""
+
+    temporal: np.ndarray  # (B, levels, dims) temporal factor of each dimension at each level
+    order: np.ndarray  # (B, levels, dims) dimension indices of each level's temporal loops, outermost first
+    spatial_x: np.ndarray  # (B, levels, dims) fan-out factors below each level along mesh X
+    spatial_y: np.ndarray  # (B, levels, dims)
+    keep: np.ndarray  # (B, levels, tensors) bool
+
+    @property
+    def size(self) -> int:
+        return self.temporal.shape[0]
+
+    def nests(self) -> NestArrays:
+        """The flat nests the analysis reads, built with array operations only."""
+        b, n_levels, n_dims = self.temporal.shape
+        dims = np.arange(n_dims, dtype=np.int64)
+        per_level = 3 * n_dims
+        dim = np.empty((b, n_levels, 3, n_dims), dtype=np.int64)
+        bound = np.empty((b, n_levels, 3, n_dims), dtype=np.int64)
+        dim[:, :, 0] = self.order
+        bound[:, :, 0] = np.take_along_axis(self.temporal, self.order, axis=2)
+        dim[:, :, 1] = dims
+        bound[:, :, 1] = self.spatial_x
+        dim[:, :, 2] = dims
+        bound[:, :, 2] = self.spatial_y
+        kind = np.broadcast_to(np.array([0, 1, 2], dtype=np.int64)[None, None, :, None], dim.shape)
+        level = np.broadcast_to(np.arange(n_levels, dtype=np.int64)[None, :, None, None], dim.shape)
+        n_tensors = self.keep.shape[2]
+        cut = np.broadcast_to(
+            (np.arange(n_levels, dtype=np.int64) * per_level)[None, :, None], (b, n_levels, n_tensors)
+        )
+        return NestArrays(
+            dim=dim.reshape(b, -1),
+            bound=bound.reshape(b, -1),
+            kind=np.ascontiguousarray(kind.reshape(b, -1)),
+            level=np.ascontiguousarray(level.reshape(b, -1)),
+            cut=np.ascontiguousarray(cut),
+            keep=np.ascontiguousarray(self.keep),
+        )
+
+    def mapping(self, i: int, workload: Workload) -> Mapping:
+        """Mapping i as a Mapping object (for reports and for checking against `evaluate`)."""
+        loops: list[Loop] = []
+        n_levels = self.temporal.shape[1]
+        for lv in range(n_levels):
+            for d in self.order[i, lv]:
+                if self.temporal[i, lv, d] > 1:
+                    loops.append(Loop(workload.dims[d], int(self.temporal[i, lv, d]), TEMPORAL, lv))
+            for kind, arr in ((SPATIAL_X, self.spatial_x), (SPATIAL_Y, self.spatial_y)):
+                for d in range(len(workload.dims)):
+                    if arr[i, lv, d] > 1:
+                        loops.append(Loop(workload.dims[d], int(arr[i, lv, d]), kind, lv))
+        keep = tuple(
+            frozenset(t for j, t in enumerate(workload.tensor_names) if self.keep[i, lv, j]) for lv in range(n_levels)
+        )
+        return Mapping(tuple(loops), keep)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Per-mapping figures of a batch; `valid` is False where a mapping breaks a factor, fan-out or capacity."""
+
+    cycles: np.ndarray  # (B,) int64
+    energy_pj: np.ndarray  # (B,) float64
+    utilization: np.ndarray  # (B,) float64
+    valid: np.ndarray  # (B,) bool
+    counts: np.ndarray  # (B, levels, tensors, 6): reads, fills, updates, link transfers, reductions, tile words
+    used: np.ndarray  # (B, levels) used instances
+
+    @property
+    def edp(self) -> np.ndarray:
+        return self.energy_pj * self.cycles
+
+
+def evaluate_batch(arch: Architecture, workload: Workload, batch: MappingBatch, energy: EnergyTable | None = None
+                   ) -> BatchResult:
+    """Evaluate every mapping of the batch; equal, mapping by mapping, to `evaluate`."""
+    if energy is None:
+        from loopscape.energy.defaults import default_table
+
+        energy = default_table(arch)
+    nests = batch.nests()
+    out, used, status = analyze(arch, workload, nests, problem_arrays(arch, workload))
+    if status.any():
+        raise NotImplementedError(
+            "evaluate_batch: a read-write tensor with a rank over several dimensions needs the enumerated "
+            "partition; use evaluate() for this workload"
+        )
+    total = batch.temporal * batch.spatial_x * batch.spatial_y
+    padded = np.prod(total, axis=1)  # (B, dims)
+    valid = np.all(padded >= np.asarray(workload.bounds)[None, :], axis=1)
+    for lv in range(len(arch.levels)):
+        ax, ay = arch.fanout(lv)
+        valid &= np.prod(batch.spatial_x[:, lv], axis=1) <= ax
+        valid &= np.prod(batch.spatial_y[:, lv], axis=1) <= ay
+        entries = arch.levels[lv].entries
+        if entries is not None:
+            valid &= (out[:, lv, :, WORDS] * batch.keep[:, lv]).sum(axis=1) <= entries
+    macs = np.prod(padded, axis=1)
+    compute_cycles = np.prod(np.prod(batch.temporal, axis=1), axis=1)
+    lcycles = level_cycles(arch, out, used, compute_cycles)
+    cycles = np.maximum(compute_cycles, lcycles.max(axis=1))
+    energy_pj = storage_energy(arch, energy, out, used).sum(axis=(1, 2, 3)) + macs * energy.compute
+    utilization = macs / (cycles * arch.compute.instances)
+    return BatchResult(cycles, energy_pj, utilization, valid, out, used)

@@ -1,0 +1,46 @@
+"""The analytic model equals the brute-force oracle on random small cases (docs/semantics.md)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from strategies import cases
+
+from loopscape.energy import EnergyTable
+from loopscape.mapping import validate_mapping
+from loopscape.model.evaluate import evaluate
+from loopscape.model.reference import simulate
+
+ZERO_ENERGY = EnergyTable({}, 0.0)
+
+
+def check_case(arch, workload, mapping) -> None:
+    validate_mapping(arch, workload, mapping, check_capacity=False)
+    expected = simulate(arch, workload, mapping)
+    got = evaluate(arch, workload, mapping, ZERO_ENERGY, check_capacity=False).counts
+    context = f"\nworkload={workload}\narch={arch}\nmapping={mapping}"
+    assert got.macs == expected.macs, context
+    assert got.instances_used == expected.instances_used, context
+    for lv, (g, e) in enumerate(zip(got.levels, expected.levels)):
+        assert g == e, f"level {lv}: analytic {g} != oracle {e}{context}"
+    for lv, (g, e) in enumerate(zip(got.networks, expected.networks)):
+        assert g == e, f"network {lv}: analytic {g} != oracle {e}{context}"
+
+
+@settings(max_examples=1000)
+@given(cases(uneven=False))
+def test_even_mappings_match_oracle(case):
+    check_case(*case)
+
+
+@settings(max_examples=1000)
+@given(cases(uneven=True))
+def test_uneven_mappings_match_oracle(case):
+    check_case(*case)
+
+
+@pytest.mark.slow
+@settings(max_examples=50_000)
+@given(cases())
+def test_many_mappings_match_oracle(case):
+    check_case(*case)
