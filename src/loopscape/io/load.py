@@ -103,7 +103,7 @@ def _default_table(arch: Architecture) -> EnergyTable | None:
 def load_specs(paths: Sequence[str | Path], *, check_mapping: bool = True) -> Specs:
     """Read and merge spec files (native or Timeloop, one may hold any parts); validate the mapping."""
     parts = _collect(paths)
-    files = {name: p.file for name, p in parts.items()}
+    files = {name: p.file for name, p in parts.items() if name in ("architecture", "workload", "mapping")}
 
     def parse(name: str, fn, *args):
         part = parts[name]
@@ -138,16 +138,21 @@ def load_specs(paths: Sequence[str | Path], *, check_mapping: bool = True) -> Sp
         if name not in parts:
             continue
         part = parts[name]
-        if arch is None:
-            raise SpecError(part.key, f"{part.key} without an architecture", "an architecture in the same or another file", part.file)
         try:
             if name == "energy":
                 ov = native.read_energy(part.value, part.key)
+            elif name == "ert":
+                ert = timeloop.read_ert(part.value, part.key)
+            else:
+                art = timeloop.read_art(part.value, part.key)
+            if arch is None:
+                raise SpecError(part.key, f"{part.key} without an architecture", "an architecture in the same or another file")
+            if name == "energy":
                 native.check_energy_names(ov, arch, part.key)
             elif name == "ert":
-                ov = timeloop.ert_overrides(timeloop.read_ert(part.value, part.key), None, arch, source=f"ERT ({part.file})")
+                ov = timeloop.ert_overrides(ert, None, arch, source=f"ERT ({part.file})")
             else:
-                ov = timeloop.ert_overrides(None, timeloop.read_art(part.value, part.key), arch, source=f"ART ({part.file})")
+                ov = timeloop.ert_overrides(None, art, arch, source=f"ART ({part.file})")
         except SpecError as e:
             raise e.in_file(part.file) from None
         overrides = ov if overrides is None else overrides.merged(ov)
