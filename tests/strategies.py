@@ -48,7 +48,7 @@ def workloads(draw) -> Workload:
 
 
 @st.composite
-def architectures(draw, workload: Workload) -> Architecture:
+def architectures(draw, workload: Workload, forwarding: bool | None = None) -> Architecture:
     """2 to 4 storage levels, fan-outs on X and Y, random network abilities, sometimes restricted keeps."""
     n_levels = draw(st.integers(2, 4))
     levels = []
@@ -73,7 +73,7 @@ def architectures(draw, workload: Workload) -> Architecture:
                 network=Network(
                     multicast=draw(st.booleans()),
                     spatial_reduction=draw(st.booleans()),
-                    forwarding=draw(st.booleans()),
+                    forwarding=draw(st.booleans()) if forwarding is None else forwarding,
                 ),
             )
         )
@@ -151,7 +151,61 @@ def mappings(draw, arch: Architecture, workload: Workload, uneven: bool | None =
 
 
 @st.composite
-def cases(draw, uneven: bool | None = None) -> tuple[Architecture, Workload, Mapping]:
+def systolic_workloads(draw) -> Workload:
+    """Small sliding-window workloads whose deltas often repeat across neighbours (forwarding cases)."""
+    if draw(st.booleans()):
+        return conv1d(P=draw(st.integers(2, 12)), R=draw(st.integers(1, 4)), stride=draw(st.sampled_from([1, 1, 2])))
+    return conv2d(K=draw(st.integers(1, 2)), C=1, P=draw(st.integers(2, 6)), Q=draw(st.integers(1, 4)),
+                  R=draw(st.integers(1, 3)), S=draw(st.integers(1, 2)))
+
+
+@st.composite
+def systolic_cases(draw) -> tuple[Architecture, Workload, Mapping]:
+    """DRAM / buffer / PE array with forwarding, outputs' window dimensions spread over the PEs and the kernel
+    dimensions iterated above them: each PE's new delta is often its neighbour's previous one."""
+    w = draw(systolic_workloads())
+    fx, fy = draw(st.integers(2, 4)), draw(st.integers(1, 2))
+    levels = (
+        StorageLevel("DRAM", "DRAM"),
+        StorageLevel("Buffer", "SRAM", network=Network(multicast=draw(st.booleans()), forwarding=True)),
+        StorageLevel("PE", "regfile", instances=fx * fy, mesh_x=fx),
+    )
+    arch = Architecture("systolic", levels, ComputeLevel("MAC", fx * fy, mesh_x=fx))
+    fan = {SPATIAL_X: fx, SPATIAL_Y: fy}
+    temporal: list[list[Loop]] = [[], [], []]
+    spatial: list[Loop] = []
+    for d, b in zip(w.dims, w.bounds):
+        remaining = b
+        for kind in ((SPATIAL_X, SPATIAL_Y) if d in ("P", "Q") else ()):
+            options = [f for f in _divisors(remaining) if f <= fan[kind]]
+            f = max(options) if draw(st.integers(0, 3)) else draw(st.sampled_from(options))
+            if f > 1:
+                spatial.append(Loop(d, f, kind, 1))
+                fan[kind] //= f
+                remaining //= f
+        for lv in (2, 1):
+            keep_out = lv == 2 and d in ("R", "S") and draw(st.integers(0, 4)) > 1  # kernel loops above the PEs
+            f = 1 if keep_out else draw(st.sampled_from(_divisors(remaining)))
+            remaining //= f
+            if f > 1:
+                temporal[lv].append(Loop(d, f, TEMPORAL, lv))
+        if remaining > 1:
+            temporal[0].append(Loop(d, remaining, TEMPORAL, 0))
+    loops = (
+        list(draw(st.permutations(temporal[0])))
+        + list(draw(st.permutations(temporal[1])))
+        + list(draw(st.permutations(spatial)))
+        + list(draw(st.permutations(temporal[2])))
+    )
+    names = frozenset(w.tensor_names)
+    keep = (names, frozenset(t for t in names if draw(st.integers(0, 4)) > 0), names)
+    return arch, w, Mapping(tuple(loops), keep)
+
+
+@st.composite
+def cases(draw, uneven: bool | None = None, systolic: bool = False) -> tuple[Architecture, Workload, Mapping]:
+    if systolic:
+        return draw(systolic_cases())
     w = draw(workloads())
     a = draw(architectures(w))
     m = draw(mappings(a, w, uneven))

@@ -39,6 +39,12 @@ def test_uneven_mappings_match_oracle(case):
     check_case(*case)
 
 
+@settings(max_examples=1000)
+@given(cases(systolic=True))
+def test_forwarding_cases_match_oracle(case):
+    check_case(*case)
+
+
 @pytest.mark.slow
 @settings(max_examples=50_000)
 @given(cases())
