@@ -79,6 +79,7 @@ def _print_plain(result: Result, heading: str, nest: str, out: TextIO) -> None:
 
 
 def _print_rich(result: Result, heading: str, nest: str, out: TextIO) -> None:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -86,22 +87,23 @@ def _print_rich(result: Result, heading: str, nest: str, out: TextIO) -> None:
     console.rule(f"[bold]loopscape[/bold]: {heading}")
     console.print("[bold]Mapping[/bold]")
     console.print(nest, highlight=False, markup=False)
-    table = Table(title="Accesses (totals over used instances)", title_justify="left")
-    for i, col in enumerate(COLUMNS):
-        table.add_column(col, justify="left" if i < 2 else "right")
+    table = Table(title="Accesses (words; tile per instance, the rest totals over used instances)",
+                  title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))  # fmt: skip
+    for i, col in enumerate(("Level", "Tensor", "Tile", "Inst.", "Reads", "Fills", "Updates", "pJ")):
+        table.add_column(col, justify="left" if i < 2 else "right", no_wrap=True)
     previous = None
     for r in level_rows(result):
         name = r[0] if r[0] != previous else ""
         previous = r[0]
-        table.add_row(name, r[1], *(f"{v:,}" for v in r[2:7]), f"{r[7]:,.1f}")
+        table.add_row(name, r[1], *(f"{v:,}" for v in r[2:7]), f"{r[7]:,.0f}")
     console.print(table)
-    energy = Table(title="Energy per level", title_justify="left")
+    energy = Table(title="Energy per level", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("Level", "Energy (pJ)", "pJ/MAC"):
         energy.add_column(col, justify="left" if col == "Level" else "right")
     for name, pj, per_mac in per_level_energy(result):
         energy.add_row(name, f"{pj:,.1f}", f"{per_mac:.4f}")
     console.print(energy)
-    summary = Table(title="Summary", title_justify="left", show_header=False)
+    summary = Table(title="Summary", title_justify="left", show_header=False, box=box.SIMPLE, pad_edge=False)
     summary.add_column("", style="bold")
     summary.add_column("", justify="right")
     for k, v in summary_rows(result):
