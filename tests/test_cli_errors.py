@@ -71,8 +71,11 @@ BAD = [
     ("w.yaml", "workload: {layer: conv2d, K: -4, C: 4, P: 4, Q: 4, R: 3, S: 3}\n", "workload.K"),
     ("w.yaml", "workload: {layer: conv2d, K: 4, C: 4, P: 4, Q: 4, R: 3, S: 3\n", "line 2"),
     ("w.yaml", "workload:\n  layer: conv2d\n  layer: matmul\n", "line 3"),
-    ("w.yaml", "workload: {dimensions: {P: 4}, tensors: [{name: O, ranks: ['P*'], read_write: true}]}\n",
-     "workload.tensors[0].ranks[0]"),
+    (
+        "w.yaml",
+        "workload: {dimensions: {P: 4}, tensors: [{name: O, ranks: ['P*'], read_write: true}]}\n",
+        "workload.tensors[0].ranks[0]",
+    ),
     ("a.yaml", ARCH.replace("entries: 1024", "entries: lots"), "architecture.levels[1].entries"),
     ("a.yaml", ARCH.replace("class: SRAM", "class: SRMA"), "architecture.levels[1].class"),
     ("a.yaml", ARCH.replace("mesh_x: 2", "mesh_x: 3"), "architecture.levels[2].mesh_x"),
@@ -80,8 +83,11 @@ BAD = [
     ("m.yaml", MAPPING.replace("level: RF", "level: RFF"), "mapping.nest[2].level"),
     ("m.yaml", MAPPING.replace("R3 S3", "R3 S3 X2"), "mapping.nest[2].temporal"),
     ("m.yaml", MAPPING.replace("K2 C2}", "K2 C1}"), "mapping.factors.C"),
-    ("m.yaml", MAPPING.replace("spatial_x: K2", "spatial_x: K4").replace("DRAM, temporal: K2", "DRAM, temporal: K1"),
-     "mapping.spatial[Buffer]"),
+    (
+        "m.yaml",
+        MAPPING.replace("spatial_x: K2", "spatial_x: K4").replace("DRAM, temporal: K2", "DRAM, temporal: K1"),
+        "mapping.spatial[Buffer]",
+    ),
     ("m.yaml", "mapping:\n  nest: []\n  bogus: 1\n", "mapping.bogus"),
     ("m.yaml", "just a string\n", "(document)"),
     ("m.yaml", "", "(document)"),
@@ -105,10 +111,21 @@ def test_bad_native_input(tmp_path, name, text, path):
 
 
 TL_BAD = [
-    ("a.yaml", TL_ARCH.replace("depth: 1024", "dpeth: 1024"), "architecture.subtree[0].local[1].attributes.dpeth"),
-    ("a.yaml", TL_ARCH.replace("class: intmac", "class: multiplier"), "architecture.subtree[0].subtree[0].local[1].class"),
-    ("a.yaml", TL_ARCH.replace("meshX: 2}}\n      - {name: MAC", "meshX: 3}}\n      - {name: MAC"),
-     "architecture.subtree[0].subtree[0].local[0].attributes.meshX"),
+    (
+        "a.yaml",
+        TL_ARCH.replace("depth: 1024", "dpeth: 1024"),
+        "architecture.subtree[0].local[1].attributes.dpeth",
+    ),
+    (
+        "a.yaml",
+        TL_ARCH.replace("class: intmac", "class: multiplier"),
+        "architecture.subtree[0].subtree[0].local[1].class",
+    ),
+    (
+        "a.yaml",
+        TL_ARCH.replace("meshX: 2}}\n      - {name: MAC", "meshX: 3}}\n      - {name: MAC"),
+        "architecture.subtree[0].subtree[0].local[0].attributes.meshX",
+    ),
     ("p.yaml", TL_PROBLEM.replace("N: 1", "N: 0"), "problem.instance.N"),
     ("p.yaml", TL_PROBLEM.replace("cnn-layer", "cnn-layers"), "problem.shape"),
     ("m.yaml", TL_MAPPING.replace("target: RF", "target: RF0"), "mapping[3].target"),
@@ -116,15 +133,23 @@ TL_BAD = [
     ("m.yaml", TL_MAPPING.replace("permutation: QP", "permutation: QPZ"), "mapping[1].permutation"),
     ("m.yaml", TL_MAPPING.replace("type: spatial", "type: spacial"), "mapping[2].type"),
     ("m.yaml", TL_MAPPING + "- {target: RF, type: bypass, bypass: [Outputz]}\n", "mapping[4].bypass[0]"),
-    ("e.yaml", "ERT: {version: 0.3, tables: [{name: system.DRAM, actions: [{name: read, energy: -5}]}]}\n",
-     "ERT.tables[0].actions[0].energy"),
+    (
+        "e.yaml",
+        "ERT: {version: 0.3, tables: [{name: system.DRAM, actions: [{name: read, energy: -5}]}]}\n",
+        "ERT.tables[0].actions[0].energy",
+    ),
     ("e.yaml", "ERT: {version: 0.3, tables: [{name: system.DRAM}]}\n", "ERT.tables[0].actions"),
 ]
 
 
 @pytest.mark.parametrize(("name", "text", "path"), TL_BAD)
 def test_bad_timeloop_input(tmp_path, name, text, path):
-    files = {"a.yaml": TL_ARCH, "p.yaml": TL_PROBLEM, "m.yaml": TL_MAPPING, "e.yaml": "ERT: {version: 0.3, tables: []}\n"}
+    files = {
+        "a.yaml": TL_ARCH,
+        "p.yaml": TL_PROBLEM,
+        "m.yaml": TL_MAPPING,
+        "e.yaml": "ERT: {version: 0.3, tables: []}\n",
+    }
     files[name] = text
     paths = [write(tmp_path, n, t) for n, t in files.items()]
     result = run("evaluate", *paths)

@@ -68,7 +68,12 @@ def _evaluate_and_report(paths: list[str], json_out: str | None, title: str) -> 
 
 @loopscape.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the result as JSON ('-': only JSON, to stdout).")
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False),
+    help="Also write the result as JSON ('-': only JSON, to stdout).",
+)
 @spec_errors_exit
 def evaluate(files: tuple[str, ...], json_out: str | None) -> None:
     """Evaluate one mapping, like timeloop-model.
@@ -80,8 +85,18 @@ def evaluate(files: tuple[str, ...], json_out: str | None) -> None:
 
 
 @loopscape.command()
-@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the result as JSON ('-': only JSON, to stdout).")
-@click.option("--save", "save_dir", type=click.Path(file_okay=False), help="Copy the demo's spec files into this folder to edit them.")
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False),
+    help="Also write the result as JSON ('-': only JSON, to stdout).",
+)
+@click.option(
+    "--save",
+    "save_dir",
+    type=click.Path(file_okay=False),
+    help="Copy the demo's spec files into this folder to edit them.",
+)
 @spec_errors_exit
 def demo(json_out: str | None, save_dir: str | None) -> None:
     """Evaluate a built-in 3x3 conv layer on a 16x16 PE array with a weight-stationary mapping."""
@@ -91,7 +106,9 @@ def demo(json_out: str | None, save_dir: str | None) -> None:
         out.mkdir(parents=True, exist_ok=True)
         for name in DEMO_FILES:
             (out / name).write_text((BUILTIN / name).read_text(encoding="utf-8"), encoding="utf-8")
-        click.echo(f"saved {', '.join(DEMO_FILES)} to {out}/ (evaluate them with: loopscape evaluate {out}/*.yaml)")
+        click.echo(
+            f"saved {', '.join(DEMO_FILES)} to {out}/ (evaluate them with: loopscape evaluate {out}/*.yaml)"
+        )
     _evaluate_and_report(paths, json_out, title="demo")
 
 

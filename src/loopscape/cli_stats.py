@@ -29,7 +29,10 @@ def summary_rows(result: Result) -> list[tuple[str, str]]:
         ("Cycles", f"{result.cycles}"),
         ("Compute cycles", f"{result.compute_cycles}"),
         ("Utilization", f"{result.utilization * 100:.2f} %"),
-        ("MACs", f"{result.real_macs}" + (f" ({result.macs} padded)" if result.macs != result.real_macs else "")),
+        (
+            "MACs",
+            f"{result.real_macs}" + (f" ({result.macs} padded)" if result.macs != result.real_macs else ""),
+        ),
         ("Energy", f"{result.energy_pj:.2f} pJ ({result.energy_pj / 1e6:.4f} uJ)"),
         ("Compute energy", f"{result.compute_energy_pj:.2f} pJ"),
         ("Energy per MAC", f"{result.pj_per_mac:.4f} pJ/MAC"),
@@ -69,7 +72,10 @@ def _print_plain(result: Result, heading: str, nest: str, out: TextIO) -> None:
     rows = [COLUMNS] + [r[:7] + (f"{r[7]:.2f}",) for r in level_rows(result)]
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(COLUMNS))]
     for r in rows:
-        w("  ".join(str(v).ljust(widths[i]) if i < 2 else str(v).rjust(widths[i]) for i, v in enumerate(r)) + "\n")
+        w(
+            "  ".join(str(v).ljust(widths[i]) if i < 2 else str(v).rjust(widths[i]) for i, v in enumerate(r))
+            + "\n"
+        )
     w("\nEnergy per level\n----------------\n")
     for name, pj, per_mac in per_level_energy(result):
         w(f"{name:<24} {pj:>18.2f} pJ  {per_mac:>10.4f} pJ/MAC\n")

@@ -41,9 +41,22 @@ def write(tmp_path: Path, name: str, text: str) -> str:
 @pytest.mark.parametrize(
     ("node", "expected"),
     [
-        ({"layer": "conv2d", "K": 8, "C": 4, "P": 5, "Q": 5, "R": 3, "S": 3}, conv2d(K=8, C=4, P=5, Q=5, R=3, S=3)),
         (
-            {"layer": "conv2d", "name": "c", "K": 8, "C": 4, "P": 5, "Q": 5, "R": 3, "S": 3, "stride": [2, 1]},
+            {"layer": "conv2d", "K": 8, "C": 4, "P": 5, "Q": 5, "R": 3, "S": 3},
+            conv2d(K=8, C=4, P=5, Q=5, R=3, S=3),
+        ),
+        (
+            {
+                "layer": "conv2d",
+                "name": "c",
+                "K": 8,
+                "C": 4,
+                "P": 5,
+                "Q": 5,
+                "R": 3,
+                "S": 3,
+                "stride": [2, 1],
+            },
             conv2d("c", K=8, C=4, P=5, Q=5, R=3, S=3, stride=(2, 1)),
         ),
         (
@@ -151,7 +164,9 @@ def test_architecture_round_trip():
         levels=(
             StorageLevel("DRAM", "DRAM", block_size=4, read_bandwidth=2.5, shared_bandwidth=4),
             StorageLevel("GLB", "SRAM", entries=4096, word_bits=8, keeps=frozenset({"Inputs"})),
-            StorageLevel("RF", "register", instances=64, mesh_x=8, entries=32, network=Network(False, False, True)),
+            StorageLevel(
+                "RF", "register", instances=64, mesh_x=8, entries=32, network=Network(False, False, True)
+            ),
         ),
         compute=ComputeLevel("PE", instances=64, mesh_x=8, word_bits=8),
         technology="22nm",
@@ -232,7 +247,9 @@ def test_mapping_round_trip_nest_and_loops(small):
 
 
 def test_builtin_demo_round_trips_through_native(tmp_path):
-    specs = load_specs([str(BUILTIN / n) for n in ("demo_workload.yaml", "demo_arch.yaml", "demo_mapping.yaml")])
+    specs = load_specs(
+        [str(BUILTIN / n) for n in ("demo_workload.yaml", "demo_arch.yaml", "demo_mapping.yaml")]
+    )
     path = write(tmp_path, "all.yaml", to_native_yaml(specs.arch, specs.workload, specs.mapping))
     again = load_specs([path])
     assert (again.arch, again.workload, again.mapping) == (specs.arch, specs.workload, specs.mapping)
@@ -256,12 +273,16 @@ def test_random_cases_round_trip():
 
 def test_energy_block_overrides_the_base(tmp_path):
     arch_file = write(tmp_path, "arch.yaml", "architecture:\n" + textwrap.indent(textwrap.dedent(ARCH), "  "))
-    energy = write(tmp_path, "energy.yaml", """
+    energy = write(
+        tmp_path,
+        "energy.yaml",
+        """
         energy:
           compute: 0.5
           levels: {DRAM: {read: 100, fill: 0, update: 120}}
           area: {MAC: 10.0}
-    """)
+    """,
+    )
     specs = load_specs([arch_file, energy])
     assert specs.energy.compute == 0.5
     assert specs.energy.level("DRAM").read == 100 and specs.energy.level("DRAM").update == 120
@@ -286,28 +307,80 @@ GOOD_ARCH = "architecture:\n" + textwrap.indent(textwrap.dedent(ARCH), "  ")
     [
         # workload
         ("workload: {layer: conv3d, K: 4}", "workload.layer", "conv3d"),
-        ("workload: {layer: conv2d, K: 4, C: 4, P: 4, Q: 4, R: 3, S: 3, strid: 2}", "workload.strid", "stride"),
-        ("workload: {layer: conv2d, K: 4, C: 4, P: 4, Q: 4, R: 3}\n  # S defaults to 1\nfoo: 1", "foo", "foo"),
+        (
+            "workload: {layer: conv2d, K: 4, C: 4, P: 4, Q: 4, R: 3, S: 3, strid: 2}",
+            "workload.strid",
+            "stride",
+        ),
+        (
+            "workload: {layer: conv2d, K: 4, C: 4, P: 4, Q: 4, R: 3}\n  # S defaults to 1\nfoo: 1",
+            "foo",
+            "foo",
+        ),
         ("workload: {layer: conv2d, C: 4, P: 4, Q: 4}", "workload.K", "missing"),
         ("workload: {layer: conv2d, K: -4, C: 4, P: 4, Q: 4}", "workload.K", "-4"),
         ("workload: {layer: conv2d, K: 4.5, C: 4, P: 4, Q: 4}", "workload.K", "4.5"),
         ("workload: {layer: conv2d, K: '4', C: 4, P: 4, Q: 4}", "workload.K", "'4'"),
         ("workload: {layer: conv2d, K: 6, C: 4, P: 4, Q: 4, groups: 4}", "workload.groups", "4"),
-        ("workload: {dimensions: {P: 4}, tensors: [{name: O, ranks: [Q], read_write: true}]}", "workload.tensors[0].ranks[0]", "Q"),
-        ("workload: {dimensions: {P: 4}, tensors: [{name: O, ranks: [P]}]}", "workload.tensors", "read_write"),
-        ("workload: {dimensions: {P: 0}, tensors: [{name: O, ranks: [P], read_write: true}]}", "workload.dimensions.P", "0"),
-        ("workload: {dimensions: {P: 4}, tensors: [{name: O, rank: [P]}]}", "workload.tensors[0].rank", "ranks"),
+        (
+            "workload: {dimensions: {P: 4}, tensors: [{name: O, ranks: [Q], read_write: true}]}",
+            "workload.tensors[0].ranks[0]",
+            "Q",
+        ),
+        (
+            "workload: {dimensions: {P: 4}, tensors: [{name: O, ranks: [P]}]}",
+            "workload.tensors",
+            "read_write",
+        ),
+        (
+            "workload: {dimensions: {P: 0}, tensors: [{name: O, ranks: [P], read_write: true}]}",
+            "workload.dimensions.P",
+            "0",
+        ),
+        (
+            "workload: {dimensions: {P: 4}, tensors: [{name: O, rank: [P]}]}",
+            "workload.tensors[0].rank",
+            "ranks",
+        ),
         ("workload: [1, 2]", "workload", "list"),
         # architecture
         ("architecture: {levels: []}", "architecture.levels", "empty"),
         ("architecture: {levels: [{name: D, class: SRMA}]}", "architecture.levels[0].class", "SRAM"),
-        ("architecture: {levels: [{name: D}, {name: B, entries: -3}]}", "architecture.levels[1].entries", "-3"),
-        ("architecture: {levels: [{name: D}, {name: B, entires: 3}]}", "architecture.levels[1].entires", "entries"),
-        ("architecture: {levels: [{name: D}, {name: B, size_bytes: 3 parsecs}]}", "architecture.levels[1].size_bytes", "parsecs"),
-        ("architecture: {levels: [{name: D}, {name: B, size_bytes: 3}]}", "architecture.levels[1].size_bytes", "3"),
-        ("architecture: {levels: [{name: D}, {name: R, instances: 6, mesh_x: 4}]}", "architecture.levels[1].mesh_x", "4"),
-        ("architecture: {levels: [{name: D, network: {multicast: yes please}}]}", "architecture.levels[0].network.multicast", "yes please"),
-        ("architecture: {levels: [{name: D, read_bandwidth: 0}]}", "architecture.levels[0].read_bandwidth", "0"),
+        (
+            "architecture: {levels: [{name: D}, {name: B, entries: -3}]}",
+            "architecture.levels[1].entries",
+            "-3",
+        ),
+        (
+            "architecture: {levels: [{name: D}, {name: B, entires: 3}]}",
+            "architecture.levels[1].entires",
+            "entries",
+        ),
+        (
+            "architecture: {levels: [{name: D}, {name: B, size_bytes: 3 parsecs}]}",
+            "architecture.levels[1].size_bytes",
+            "parsecs",
+        ),
+        (
+            "architecture: {levels: [{name: D}, {name: B, size_bytes: 3}]}",
+            "architecture.levels[1].size_bytes",
+            "3",
+        ),
+        (
+            "architecture: {levels: [{name: D}, {name: R, instances: 6, mesh_x: 4}]}",
+            "architecture.levels[1].mesh_x",
+            "4",
+        ),
+        (
+            "architecture: {levels: [{name: D, network: {multicast: yes please}}]}",
+            "architecture.levels[0].network.multicast",
+            "yes please",
+        ),
+        (
+            "architecture: {levels: [{name: D, read_bandwidth: 0}]}",
+            "architecture.levels[0].read_bandwidth",
+            "0",
+        ),
         ("architecture: {levles: []}", "architecture.levles", "levels"),
     ],
 )
@@ -326,20 +399,40 @@ def test_errors_name_file_and_path(tmp_path, text, path, found):
         ("mapping: {nest: [{level: DRAMM, temporal: K4}]}", "mapping.nest[0].level", "DRAM"),
         ("mapping: {nest: [{level: DRAM, temporal: K4 X2}]}", "mapping.nest[0].temporal", "X2"),
         ("mapping: {nest: [{level: DRAM, temporal: K4 C}]}", "mapping.nest[0].temporal", "'C'"),
-        ("mapping: {nest: [{level: RF, temporal: K4}, {level: DRAM, temporal: C4}]}", "mapping.nest[1].level", "DRAM"),
+        (
+            "mapping: {nest: [{level: RF, temporal: K4}, {level: DRAM, temporal: C4}]}",
+            "mapping.nest[1].level",
+            "DRAM",
+        ),
         ("mapping: {nest: [{level: DRAM, temporal: K4 C2, order: KCP}]}", "mapping.nest[0].order", "KCP"),
         ("mapping: {nest: [{level: DRAM, tempral: K4}]}", "mapping.nest[0].tempral", "temporal"),
-        ("mapping: {keep: {RF: [Wieghts]}, nest: [{level: DRAM, temporal: K4}]}", "mapping.keep.RF[0]", "Weights"),
+        (
+            "mapping: {keep: {RF: [Wieghts]}, nest: [{level: DRAM, temporal: K4}]}",
+            "mapping.keep.RF[0]",
+            "Weights",
+        ),
         ("mapping: {nest: [], loops: []}", "mapping", "both"),
-        ("mapping: {loops: [{level: DRAM, dim: K, bound: 4, kind: spatial}]}", "mapping.loops[0].kind", "spatial_x"),
-        ("mapping: {nest: [{level: DRAM, temporal: K4}], cuts: [{level: RF, tensor: Weights, position: -1}]}", "mapping.cuts[0].position", "-1"),
+        (
+            "mapping: {loops: [{level: DRAM, dim: K, bound: 4, kind: spatial}]}",
+            "mapping.loops[0].kind",
+            "spatial_x",
+        ),
+        (
+            "mapping: {nest: [{level: DRAM, temporal: K4}], cuts: [{level: RF, tensor: Weights, position: -1}]}",
+            "mapping.cuts[0].position",
+            "-1",
+        ),
         # semantic errors from validation, attributed to the mapping's file
         ("mapping: {nest: [{level: RF, temporal: K4 C4 P4 Q4 R3 S3}]}", "mapping.capacity[RF]", "words"),
         ("mapping: {nest: [{level: DRAM, temporal: K2 C4 P4 Q4 R3 S3}]}", "mapping.factors.K", "2"),
     ],
 )
 def test_mapping_errors_name_the_mapping_file(tmp_path, mapping, path, found):
-    files = [write(tmp_path, "w.yaml", GOOD_WORKLOAD), write(tmp_path, "a.yaml", GOOD_ARCH), write(tmp_path, "m.yaml", mapping)]
+    files = [
+        write(tmp_path, "w.yaml", GOOD_WORKLOAD),
+        write(tmp_path, "a.yaml", GOOD_ARCH),
+        write(tmp_path, "m.yaml", mapping),
+    ]
     with pytest.raises(SpecError) as e:
         load_specs(files)
     assert e.value.file == files[2]
@@ -348,7 +441,11 @@ def test_mapping_errors_name_the_mapping_file(tmp_path, mapping, path, found):
 
 
 def test_good_files_load(tmp_path):
-    files = [write(tmp_path, "w.yaml", GOOD_WORKLOAD), write(tmp_path, "a.yaml", GOOD_ARCH), write(tmp_path, "m.yaml", GOOD_MAPPING)]
+    files = [
+        write(tmp_path, "w.yaml", GOOD_WORKLOAD),
+        write(tmp_path, "a.yaml", GOOD_ARCH),
+        write(tmp_path, "m.yaml", GOOD_MAPPING),
+    ]
     specs = load_specs(files)
     assert specs.mapping is not None and specs.files["mapping"] == files[2]
 

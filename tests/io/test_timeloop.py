@@ -122,7 +122,12 @@ def test_architecture_tree():
     assert [lv.name for lv in arch.levels] == ["DRAM", "GlobalBuffer", "RegisterFile"]
     dram, glb, rf = arch.levels
     assert (dram.cls, dram.block_size, dram.entries, dram.word_bits) == ("DRAM", 4, None, 16)
-    assert (glb.cls, glb.block_size, glb.entries, glb.read_bandwidth) == ("SRAM", 4, 8192, 16)  # depth x block
+    assert (glb.cls, glb.block_size, glb.entries, glb.read_bandwidth) == (
+        "SRAM",
+        4,
+        8192,
+        16,
+    )  # depth x block
     assert (rf.cls, rf.instances, rf.mesh, rf.entries) == ("regfile", 16, (4, 4), 16)
     assert arch.compute == ComputeLevel("MACC", 16, 4, 16)
     # Timeloop's legacy network multicasts, reduces spatially and does link transfers by default.
@@ -130,7 +135,8 @@ def test_architecture_tree():
 
 
 def test_local_order_is_outer_first_and_ranges_multiply():
-    arch = read_architecture(y("""
+    arch = read_architecture(
+        y("""
         version: 0.4
         subtree:
         - name: sys
@@ -146,7 +152,8 @@ def test_local_order_is_outer_first_and_ranges_multiply():
               local:
               - {name: RF, class: regfile, attributes: {entries: 8, meshY: 2}}
               - {name: ALU, class: fpmac, attributes: {instances: 8, meshX: 4}}
-    """))
+    """)
+    )
     assert [(lv.name, lv.instances) for lv in arch.levels] == [("DRAM", 1), ("L2", 2), ("L1", 2), ("RF", 8)]
     assert arch.levels[2].entries == 1024 and arch.levels[2].word_bits == 8  # sizeKB x 1024 x 8 / word bits
     assert arch.levels[3].mesh == (4, 2)  # instances / meshY
@@ -212,7 +219,8 @@ def test_default_and_named_shapes():
 
 
 def test_flat_projection_underscores_ranks_and_densities():
-    w = read_problem(y("""
+    w = read_problem(
+        y("""
         shape:
           name: mm
           dimensions: [M, N, K]
@@ -221,7 +229,8 @@ def test_flat_projection_underscores_ranks_and_densities():
           - {name: B, projection: [K, N]}
           - {name: Z, projection: [M, N], read_write: true}
         instance: {M: 2, N: 3, K: 4, densities: {A: 1.0}, commonDensity: 1}
-    """))
+    """)
+    )
     assert w.tensor("A").ranks == ((("M", 1),), (("K", 1),)) and w.tensor("A").rank_names == ("m", "k")
     assert w.tensor("Z").read_write
 
@@ -333,7 +342,9 @@ def test_random_cases_round_trip():
         # Timeloop drops loops of bound 1 and puts a level's Y loops outside its X loops (which changes
         # nothing: a level's spatial loops all fan out at once); everything else comes back as it was
         rank = {TEMPORAL: 0, SPATIAL_Y: 1, SPATIAL_X: 2}
-        canonical = sorted((lp for lp in mapping.loops if lp.bound > 1), key=lambda lp: (lp.level, rank[lp.kind]))
+        canonical = sorted(
+            (lp for lp in mapping.loops if lp.bound > 1), key=lambda lp: (lp.level, rank[lp.kind])
+        )
         assert back.loops == tuple(canonical)
         assert back.keep == mapping.keep
 
@@ -398,9 +409,17 @@ def test_ert_v02_tables_and_art(eyeriss):
 
 
 def test_load_timeloop_files(tmp_path):
-    files = [write(tmp_path, n, t) for n, t in (("arch.yaml", ARCH), ("prob.yaml", PROBLEM), ("map.yaml", MAPPING), ("ert.yaml", ERT))]
+    files = [
+        write(tmp_path, n, t)
+        for n, t in (("arch.yaml", ARCH), ("prob.yaml", PROBLEM), ("map.yaml", MAPPING), ("ert.yaml", ERT))
+    ]
     specs = load_specs(files)
-    assert specs.files == {"architecture": files[0], "workload": files[1], "mapping": files[2], "energy": files[3]}
+    assert specs.files == {
+        "architecture": files[0],
+        "workload": files[1],
+        "mapping": files[2],
+        "energy": files[3],
+    }
     assert specs.energy.level("DRAM").read == 512 and specs.energy.compute == 2.2
     # one file holding everything reads the same
     one = write(tmp_path, "all.yaml", ARCH + PROBLEM + MAPPING + ERT)
@@ -409,18 +428,26 @@ def test_load_timeloop_files(tmp_path):
 
 
 def test_formats_mix(tmp_path):
-    native_arch = write(tmp_path, "arch.yaml", """
+    native_arch = write(
+        tmp_path,
+        "arch.yaml",
+        """
         architecture:
           levels:
           - {name: DRAM, class: DRAM}
           - {name: RF, instances: 4, entries: 64}
-    """)
+    """,
+    )
     problem = write(tmp_path, "prob.yaml", "problem: {shape: gemm-ABZ, instance: {M: 4, N: 4, K: 4}}\n")
-    mapping = write(tmp_path, "map.yaml", """
+    mapping = write(
+        tmp_path,
+        "map.yaml",
+        """
         mapping:
         - {target: DRAM, type: temporal, factors: M=4 N=4}
         - {target: DRAM, type: spatial, factors: K=4}
-    """)
+    """,
+    )
     specs = load_specs([native_arch, problem, mapping])
     assert specs.mapping.loops[-1] == Loop("K", 4, SPATIAL_X, 0)
 
@@ -468,34 +495,82 @@ architecture:
         (_arch_with("{depth: lots}"), "architecture.subtree[0].local[1].attributes.depth", "lots"),
         (_arch_with("{width: 60, datawidth: 16}"), "architecture.subtree[0].local[1].attributes.width", "60"),
         (_arch_with("{instances: 6, meshX: 4}"), "architecture.subtree[0].local[1].attributes.meshX", "4"),
-        (_arch_with("{network_read: noc}"), "architecture.subtree[0].local[1].attributes.network_read", "network_read"),
+        (
+            _arch_with("{network_read: noc}"),
+            "architecture.subtree[0].local[1].attributes.network_read",
+            "network_read",
+        ),
         (_arch_with("{meshx: 4}"), "architecture.subtree[0].local[1].attributes.meshx", "meshX"),
-        ("architecture: {version: 0.4, subtree: [{name: s, local: [{name: D, class: SRMA}]}]}",
-         "architecture.subtree[0].local[0].class", "SRMA"),
-        ("architecture: {version: 0.4, subtree: [{name: a}, {name: b}]}", "architecture.subtree", "2 subtrees"),
-        ("architecture: {version: 0.4, subtree: [{name: s, locals: []}]}", "architecture.subtree[0].locals", "local"),
-        ("architecture: {version: 0.4, subtree: [{name: s, local: [{name: D, class: DRAM}]}]}", "architecture", "no compute"),
-        ("architecture: {version: 0.4, subtree: [{name: s, local: [{name: N, class: XY_NoC}]}]}",
-         "architecture.subtree[0].local[0].class", "XY_NoC"),
+        (
+            "architecture: {version: 0.4, subtree: [{name: s, local: [{name: D, class: SRMA}]}]}",
+            "architecture.subtree[0].local[0].class",
+            "SRMA",
+        ),
+        (
+            "architecture: {version: 0.4, subtree: [{name: a}, {name: b}]}",
+            "architecture.subtree",
+            "2 subtrees",
+        ),
+        (
+            "architecture: {version: 0.4, subtree: [{name: s, locals: []}]}",
+            "architecture.subtree[0].locals",
+            "local",
+        ),
+        (
+            "architecture: {version: 0.4, subtree: [{name: s, local: [{name: D, class: DRAM}]}]}",
+            "architecture",
+            "no compute",
+        ),
+        (
+            "architecture: {version: 0.4, subtree: [{name: s, local: [{name: N, class: XY_NoC}]}]}",
+            "architecture.subtree[0].local[0].class",
+            "XY_NoC",
+        ),
         ("architecture: {version: 0.4, nodes: []}", "architecture.nodes", "nodes"),
         ("problem: {shape: cnn-layre, instance: {}}", "problem.shape", "cnn-layer"),
         ("problem: {instance: {R: 3, S: 3, P: 4, Q: 4, C: 2, K: 2}}", "problem.instance.N", "missing"),
         ("problem: {instance: {R: 3, S: 3, P: 4, Q: 4, C: 2, K: 2, N: 0}}", "problem.instance.N", "0"),
-        ("problem: {instance: {R: 3, S: 3, P: 4, Q: 4, C: 2, K: 2, N: 1, Wstrid: 2}}", "problem.instance.Wstrid", "Wstride"),
-        ("problem: {instance: {R: 3, S: 3, P: 4, Q: 4, C: 2, K: 2, N: 1, densities: {Weights: 0.5}}}",
-         "problem.instance.densities.Weights", "0.5"),
-        ("problem: {shape: {dimensions: [M], data-spaces: [{name: Z, projection: [[[X]]], read-write: true}]}, instance: {M: 1}}",
-         "problem.shape.data-spaces[0].projection[0][0][0]", "X"),
-        ("problem: {shape: {dimensions: [M], data-spaces: [{name: Z, projection: [[[M, stride]]], read-write: true}]}, instance: {M: 1}}",
-         "problem.shape.data-spaces[0].projection[0][0][1]", "stride"),
-        ("problem: {shape: {dimensions: [M], data-spaces: [{name: Z, projection: [M], readwrite: true}]}, instance: {M: 1}}",
-         "problem.shape.data-spaces[0].readwrite", "read-write"),
-        ("ERT: {version: 0.3, tables: [{name: system.DRAM, actions: [{name: read, energy: -1}]}]}",
-         "ERT.tables[0].actions[0].energy", "-1"),
-        ("ERT: {version: 0.3, tables: [{name: system.DRAM, actions: [{name: read, enrgy: 1}]}]}",
-         "ERT.tables[0].actions[0].enrgy", "energy"),
+        (
+            "problem: {instance: {R: 3, S: 3, P: 4, Q: 4, C: 2, K: 2, N: 1, Wstrid: 2}}",
+            "problem.instance.Wstrid",
+            "Wstride",
+        ),
+        (
+            "problem: {instance: {R: 3, S: 3, P: 4, Q: 4, C: 2, K: 2, N: 1, densities: {Weights: 0.5}}}",
+            "problem.instance.densities.Weights",
+            "0.5",
+        ),
+        (
+            "problem: {shape: {dimensions: [M], data-spaces: [{name: Z, projection: [[[X]]], read-write: true}]}, instance: {M: 1}}",
+            "problem.shape.data-spaces[0].projection[0][0][0]",
+            "X",
+        ),
+        (
+            "problem: {shape: {dimensions: [M], data-spaces: [{name: Z, projection: [[[M, stride]]], read-write: true}]}, instance: {M: 1}}",
+            "problem.shape.data-spaces[0].projection[0][0][1]",
+            "stride",
+        ),
+        (
+            "problem: {shape: {dimensions: [M], data-spaces: [{name: Z, projection: [M], readwrite: true}]}, instance: {M: 1}}",
+            "problem.shape.data-spaces[0].readwrite",
+            "read-write",
+        ),
+        (
+            "ERT: {version: 0.3, tables: [{name: system.DRAM, actions: [{name: read, energy: -1}]}]}",
+            "ERT.tables[0].actions[0].energy",
+            "-1",
+        ),
+        (
+            "ERT: {version: 0.3, tables: [{name: system.DRAM, actions: [{name: read, enrgy: 1}]}]}",
+            "ERT.tables[0].actions[0].enrgy",
+            "energy",
+        ),
         ("ART: {version: 0.3, tables: [{name: system.DRAM}]}", "ART.tables[0].area", "missing"),
-        ("problem: {instance: {R: 3, S: 3, P: 4, Q: 4, C: 2, K: 2, N: 1}}\nmapper: {}\nmapspac: {}", "mapspac", "mapspace"),
+        (
+            "problem: {instance: {R: 3, S: 3, P: 4, Q: 4, C: 2, K: 2, N: 1}}\nmapper: {}\nmapspac: {}",
+            "mapspac",
+            "mapspace",
+        ),
     ],
 )
 def test_errors_name_file_and_path(tmp_path, text, path, found):
@@ -520,7 +595,11 @@ def test_errors_name_file_and_path(tmp_path, text, path, found):
         ("{target: DRAM, type: temporal, factors: 'P=8,2'}", "mapping[0].factors", "residual"),
         ("{target: DRAM, type: temporal, factors: P8, permutation: PZ}", "mapping[0].permutation", "Z"),
         ("{target: DRAM, type: temporal, factors: P8, split: 1}", "mapping[0].split", "split"),
-        ("{target: DRAM, type: temporal, factors: P8, no_temporal_reuse: [Weights]}", "mapping[0].no_temporal_reuse", "no_temporal_reuse"),
+        (
+            "{target: DRAM, type: temporal, factors: P8, no_temporal_reuse: [Weights]}",
+            "mapping[0].no_temporal_reuse",
+            "no_temporal_reuse",
+        ),
         ("{target: DRAM, type: bypass, bypass: [Weight]}", "mapping[0].bypass[0]", "Weights"),
         ("{target: DRAM, type: skew, modulo: 2}", "mapping[0].type", "skew"),
         ("{target: DRAM, type: temporal, factors: P4 Q8 R3 S3 C4 K8}", "mapping[0].factors", "4"),

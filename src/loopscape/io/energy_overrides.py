@@ -44,7 +44,9 @@ def apply_overrides(base: EnergyTable | None, overrides: EnergyOverrides, arch: 
         if given:
             energy = replace(energy, **{a: float(v) for a, v in given.items() if a in ACTIONS})
         levels[lv.name] = energy
-    compute = overrides.compute if overrides.compute is not None else (base.compute if base is not None else 0.0)
+    compute = (
+        overrides.compute if overrides.compute is not None else (base.compute if base is not None else 0.0)
+    )
     area = dict(base.area) if base is not None else {}
     area.update({k: float(v) for k, v in overrides.area.items()})
     sources = [s for s in ((base.source if base is not None else ""), overrides.source) if s]

@@ -28,7 +28,9 @@ class Specs:
     workload: Workload | None = None
     mapping: Mapping | None = None
     energy: EnergyTable | None = None  # None: use the built-in default table
-    files: dict[str, str] = field(default_factory=dict)  # 'architecture' / 'workload' / 'mapping' / 'energy' -> file
+    files: dict[str, str] = field(
+        default_factory=dict
+    )  # 'architecture' / 'workload' / 'mapping' / 'energy' -> file
 
     def require(self, *parts: str) -> None:
         """Raise a SpecError naming the files when a part a command needs is missing."""
@@ -38,7 +40,9 @@ class Specs:
             if getattr(self, attr[part]) is None:
                 keys = {"architecture": "'architecture'", "workload": "'workload' (native) or 'problem' (Timeloop)",
                         "mapping": "'mapping'"}[part]  # fmt: skip
-                raise SpecError(part, "no such part in any file", f"a top-level {keys} in one of the files", given)
+                raise SpecError(
+                    part, "no such part in any file", f"a top-level {keys} in one of the files", given
+                )
 
 
 def detect_format(data: dict) -> str:
@@ -70,9 +74,20 @@ def _collect(paths: Sequence[str | Path]) -> dict[str, _Part]:
         data = load_yaml_file(file)
         fmt = detect_format(data)
         if fmt == NATIVE:
-            allowed = {"workload": "workload", "architecture": "architecture", "mapping": "mapping", "energy": "energy"}
+            allowed = {
+                "workload": "workload",
+                "architecture": "architecture",
+                "mapping": "mapping",
+                "energy": "energy",
+            }
         else:
-            allowed = {"architecture": "architecture", "problem": "workload", "mapping": "mapping", "ERT": "ert", "ART": "art"}
+            allowed = {
+                "architecture": "architecture",
+                "problem": "workload",
+                "mapping": "mapping",
+                "ERT": "ert",
+                "ART": "art",
+            }
         for key, value in data.items():
             if key not in allowed:
                 if fmt == TIMELOOP and key in timeloop.IGNORED_KEYS:
@@ -86,7 +101,7 @@ def _collect(paths: Sequence[str | Path]) -> dict[str, _Part]:
             if part in parts:
                 first = parts[part]
                 raise SpecError(str(key), f"a second {part} (the first is {first.key!r} in {first.file})",
-                                f"each of workload/problem, architecture, mapping, energy/ERT/ART in one file only", file)  # fmt: skip
+                                "each of workload/problem, architecture, mapping, energy/ERT/ART in one file only", file)  # fmt: skip
             parts[part] = _Part(value, file, fmt, str(key))
     return parts
 
@@ -114,7 +129,9 @@ def load_specs(paths: Sequence[str | Path], *, check_mapping: bool = True) -> Sp
 
     arch = workload = mapping = None
     if "architecture" in parts:
-        reader = native.read_architecture if parts["architecture"].fmt == NATIVE else timeloop.read_architecture
+        reader = (
+            native.read_architecture if parts["architecture"].fmt == NATIVE else timeloop.read_architecture
+        )
         arch = parse("architecture", reader)
     if "workload" in parts:
         reader = native.read_workload if parts["workload"].fmt == NATIVE else timeloop.read_problem
@@ -123,7 +140,12 @@ def load_specs(paths: Sequence[str | Path], *, check_mapping: bool = True) -> Sp
         part = parts["mapping"]
         if arch is None or workload is None:
             missing = "an architecture" if arch is None else "a workload"
-            raise SpecError(part.key, f"a mapping without {missing}", "an architecture and a workload (problem) in the same or another file", part.file)
+            raise SpecError(
+                part.key,
+                f"a mapping without {missing}",
+                "an architecture and a workload (problem) in the same or another file",
+                part.file,
+            )
         reader = native.read_mapping if part.fmt == NATIVE else timeloop.read_mapping
         mapping = parse("mapping", reader, arch, workload)
         if check_mapping:
@@ -146,7 +168,11 @@ def load_specs(paths: Sequence[str | Path], *, check_mapping: bool = True) -> Sp
             else:
                 art = timeloop.read_art(part.value, part.key)
             if arch is None:
-                raise SpecError(part.key, f"{part.key} without an architecture", "an architecture in the same or another file")
+                raise SpecError(
+                    part.key,
+                    f"{part.key} without an architecture",
+                    "an architecture in the same or another file",
+                )
             if name == "energy":
                 native.check_energy_names(ov, arch, part.key)
             elif name == "ert":

@@ -53,13 +53,17 @@ _PAIR_PARAMS = ("stride", "dilation")  # conv2d takes an int or an [H, W] pair
 
 def read_workload(node: object, path: str = "workload") -> Workload:
     """A workload from a layer constructor (`layer: conv2d, K: 64, ...`) or the general form."""
-    node = expect_map(node, path, "a mapping: {layer: conv2d, K: ..., ...} or {dimensions: ..., tensors: ...}")
+    node = expect_map(
+        node, path, "a mapping: {layer: conv2d, K: ..., ...} or {dimensions: ..., tensors: ...}"
+    )
     if "layer" in node:
         return _read_layer(node, path)
     check_keys(node, path, ("name", "dimensions", "tensors", "op"), required=("dimensions", "tensors"))
     name = get(node, "name", path, as_str, default="workload")
     op = get(node, "op", path, as_str, default="mac")
-    dims_node = expect_map(node["dimensions"], join(path, "dimensions"), "a mapping of dimension name -> bound")
+    dims_node = expect_map(
+        node["dimensions"], join(path, "dimensions"), "a mapping of dimension name -> bound"
+    )
     if not dims_node:
         raise SpecError(join(path, "dimensions"), "an empty mapping", "at least one dimension")
     dims: list[str] = []
@@ -80,17 +84,25 @@ def read_workload(node: object, path: str = "workload") -> Workload:
         if n in names[:i]:
             raise SpecError(join(join(tpath, i), "name"), n, "a tensor name not used before")
     if not any(t.read_write for t in tensors):
-        raise SpecError(tpath, f"no read_write tensor among {names}", "one tensor with read_write: true (the output)")
+        raise SpecError(
+            tpath, f"no read_write tensor among {names}", "one tensor with read_write: true (the output)"
+        )
     return Workload(name=name, dims=tuple(dims), bounds=tuple(bounds), tensors=tuple(tensors), op=op)
 
 
 def _read_layer(node: dict, path: str) -> Workload:
     layer = node["layer"]
     if layer not in LAYERS:
-        raise SpecError(join(path, "layer"), f"{describe(layer)}{suggestion(str(layer), LAYERS)}", f"one of {list(LAYERS)}")
+        raise SpecError(
+            join(path, "layer"),
+            f"{describe(layer)}{suggestion(str(layer), LAYERS)}",
+            f"one of {list(LAYERS)}",
+        )
     fn = LAYERS[layer]
     params = {
-        p.name: p for p in inspect.signature(fn).parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD
+        p.name: p
+        for p in inspect.signature(fn).parameters.values()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
     }
     allowed = set(params) | set(_FORWARDED.get(layer, ())) | {"layer"}
     check_keys(node, path, allowed)
@@ -109,7 +121,9 @@ def _read_layer(node: dict, path: str) -> Workload:
             kwargs[key] = as_int(value, kpath)
     for p in params.values():
         if p.default is inspect.Parameter.empty and p.name not in kwargs:
-            raise SpecError(join(path, p.name), "nothing (the key is missing)", f"the {layer} parameter '{p.name}'")
+            raise SpecError(
+                join(path, p.name), "nothing (the key is missing)", f"the {layer} parameter '{p.name}'"
+            )
     name = kwargs.get("name", params["name"].default)
     try:
         return fn(**kwargs)
@@ -121,7 +135,9 @@ def _read_layer(node: dict, path: str) -> Workload:
 _TERM = re.compile(r"\s*(?:(\d+)\s*\*\s*([A-Za-z_]\w*)|([A-Za-z_]\w*)(?:\s*\*\s*(\d+))?)\s*$")
 
 
-def parse_rank_expression(expr: object, path: str, dims: list[str] | tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+def parse_rank_expression(
+    expr: object, path: str, dims: list[str] | tuple[str, ...]
+) -> tuple[tuple[str, int], ...]:
     """'P*2 + R', '2*P+R', 'C' -> (('P', 2), ('R', 1)); terms keep their written order."""
     expected = f"a sum of terms like 'P*2 + R' over the dimensions {list(dims)}"
     if not isinstance(expr, str) or not expr.strip():
@@ -136,7 +152,9 @@ def parse_rank_expression(expr: object, path: str, dims: list[str] | tuple[str, 
         else:
             dim, coef = m.group(3), int(m.group(4) or 1)
         if dim not in dims:
-            raise SpecError(path, f"the dimension {dim!r} in {expr!r}{suggestion(dim, dims)}", f"one of {list(dims)}")
+            raise SpecError(
+                path, f"the dimension {dim!r} in {expr!r}{suggestion(dim, dims)}", f"one of {list(dims)}"
+            )
         terms.append((dim, coef))
     return tuple(terms)
 
@@ -158,7 +176,9 @@ def _read_tensor(node: object, path: str, dims: list[str]) -> Tensor:
         rank_names = tuple(str(k) for k in ranks_node)
         ranks = tuple(parse_rank_expression(v, join(rpath, str(k)), dims) for k, v in ranks_node.items())
     else:
-        items = expect_list(ranks_node, rpath, "a list of rank expressions, or a mapping rank name -> expression")
+        items = expect_list(
+            ranks_node, rpath, "a list of rank expressions, or a mapping rank name -> expression"
+        )
         if not items:
             raise SpecError(rpath, "an empty list", "at least one rank")
         ranks = tuple(parse_rank_expression(v, join(rpath, i), dims) for i, v in enumerate(items))
@@ -196,7 +216,17 @@ _LEVEL_KEYS = (
 )  # fmt: skip
 _CLASS_NAMES = {c.lower(): c for c in STORAGE_CLASSES}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB|kB)?\s*$")
-_UNITS = {None: 1, "B": 1, "KB": 1000, "kB": 1000, "KiB": 1024, "MB": 10**6, "MiB": 2**20, "GB": 10**9, "GiB": 2**30}
+_UNITS = {
+    None: 1,
+    "B": 1,
+    "KB": 1000,
+    "kB": 1000,
+    "KiB": 1024,
+    "MB": 10**6,
+    "MiB": 2**20,
+    "GB": 10**9,
+    "GiB": 2**30,
+}
 
 
 def read_architecture(node: object, path: str = "architecture") -> Architecture:
@@ -220,10 +250,16 @@ def _read_level(node: object, path: str) -> StorageLevel:
     cls_raw = get(node, "class", path, as_str, default="SRAM")
     cls = _CLASS_NAMES.get(cls_raw.lower())
     if cls is None:
-        raise SpecError(join(path, "class"), f"{cls_raw!r}{suggestion(cls_raw, STORAGE_CLASSES)}", f"one of {list(STORAGE_CLASSES)}")
+        raise SpecError(
+            join(path, "class"),
+            f"{cls_raw!r}{suggestion(cls_raw, STORAGE_CLASSES)}",
+            f"one of {list(STORAGE_CLASSES)}",
+        )
     word_bits = get(node, "word_bits", path, as_int, default=16)
     if "entries" in node and "size_bytes" in node:
-        raise SpecError(join(path, "size_bytes"), "both entries and size_bytes", "one of entries (words) or size_bytes")
+        raise SpecError(
+            join(path, "size_bytes"), "both entries and size_bytes", "one of entries (words) or size_bytes"
+        )
     entries = get(node, "entries", path, as_int, default=None)
     if node.get("size_bytes") is not None:
         entries = _entries_from_bytes(node["size_bytes"], join(path, "size_bytes"), word_bits)
@@ -239,7 +275,9 @@ def _read_level(node: object, path: str) -> StorageLevel:
         read_bandwidth=get(node, "read_bandwidth", path, as_number, default=None),
         write_bandwidth=get(node, "write_bandwidth", path, as_number, default=None),
         shared_bandwidth=get(node, "shared_bandwidth", path, as_number, default=None),
-        keeps=None if keeps is None else frozenset(as_str_list(keeps, join(path, "keeps"), "a list of tensor names")),
+        keeps=None
+        if keeps is None
+        else frozenset(as_str_list(keeps, join(path, "keeps"), "a list of tensor names")),
         network=_read_network(node.get("network"), join(path, "network")),
     )
 
@@ -285,7 +323,9 @@ def _read_compute(node: object, path: str, innermost: StorageLevel) -> ComputeLe
     return ComputeLevel(
         name=get(node, "name", path, as_str, default="MAC"),
         instances=get(node, "instances", path, as_int, default=innermost.instances),
-        mesh_x=get(node, "mesh_x", path, as_int, default=innermost.mesh_x if "instances" not in node else None),
+        mesh_x=get(
+            node, "mesh_x", path, as_int, default=innermost.mesh_x if "instances" not in node else None
+        ),
         word_bits=get(node, "word_bits", path, as_int, default=16),
     )
 
@@ -332,7 +372,11 @@ def parse_factors(value: object, path: str, dims: tuple[str, ...]) -> list[tuple
         out = []
         for d, b in value.items():
             if d not in dims:
-                raise SpecError(join(path, str(d)), f"the dimension {d!r}{suggestion(str(d), dims)}", f"one of {list(dims)}")
+                raise SpecError(
+                    join(path, str(d)),
+                    f"the dimension {d!r}{suggestion(str(d), dims)}",
+                    f"one of {list(dims)}",
+                )
             out.append((d, as_int(b, join(path, str(d)))))
         return out
     if not isinstance(value, str):
@@ -383,7 +427,9 @@ def read_mapping(node: object, arch: Architecture, workload: Workload, path: str
     check_keys(node, path, ("keep", "bypass", "nest", "loops", "cuts"))
     if ("nest" in node) == ("loops" in node):
         found = "both nest and loops" if "nest" in node else "neither nest nor loops"
-        raise SpecError(path, found, "exactly one of 'nest' (loops per level) or 'loops' (one loop per entry)")
+        raise SpecError(
+            path, found, "exactly one of 'nest' (loops per level) or 'loops' (one loop per entry)"
+        )
     names = [lv.name for lv in arch.levels]
     if "nest" in node:
         loops = _read_nest(node["nest"], join(path, "nest"), names, workload)
@@ -402,7 +448,9 @@ def _level_index(value: object, path: str, names: list[str]) -> int:
 
 
 def _read_nest(node: object, path: str, names: list[str], workload: Workload) -> list[Loop]:
-    items = expect_list(node, path, "a list of {level, temporal, spatial_x, spatial_y}, outermost level first")
+    items = expect_list(
+        node, path, "a list of {level, temporal, spatial_x, spatial_y}, outermost level first"
+    )
     loops: list[Loop] = []
     last = -1
     for i, item in enumerate(items):
@@ -420,7 +468,9 @@ def _read_nest(node: object, path: str, names: list[str], workload: Workload) ->
             order = _parse_order(item["order"], opath, workload.dims)
             given = [d for d, _ in temporal]
             if len(set(given)) != len(given):
-                raise SpecError(opath, item["order"], "no order when 'temporal' has two loops over one dimension")
+                raise SpecError(
+                    opath, item["order"], "no order when 'temporal' has two loops over one dimension"
+                )
             extra = [d for d in order if d not in given]
             if extra or len(set(order)) != len(order):
                 raise SpecError(opath, item["order"], f"each of the temporal dimensions {given} at most once")
@@ -429,7 +479,10 @@ def _read_nest(node: object, path: str, names: list[str], workload: Workload) ->
         loops += [Loop(d, b, TEMPORAL, level) for d, b in temporal]
         for key, kind in (("spatial_y", SPATIAL_Y), ("spatial_x", SPATIAL_X)):
             if item.get(key):
-                loops += [Loop(d, b, kind, level) for d, b in parse_factors(item[key], join(ipath, key), workload.dims)]
+                loops += [
+                    Loop(d, b, kind, level)
+                    for d, b in parse_factors(item[key], join(ipath, key), workload.dims)
+                ]
     return loops
 
 
@@ -443,10 +496,18 @@ def _read_loops(node: object, path: str, names: list[str], workload: Workload) -
         level = _level_index(item["level"], join(ipath, "level"), names)
         dim = item["dim"]
         if dim not in workload.dims:
-            raise SpecError(join(ipath, "dim"), f"{describe(dim)}{suggestion(str(dim), workload.dims)}", f"one of {list(workload.dims)}")
+            raise SpecError(
+                join(ipath, "dim"),
+                f"{describe(dim)}{suggestion(str(dim), workload.dims)}",
+                f"one of {list(workload.dims)}",
+            )
         kind = item.get("kind", TEMPORAL)
         if kind not in KINDS:
-            raise SpecError(join(ipath, "kind"), f"{describe(kind)}{suggestion(str(kind), KINDS)}", f"one of {list(KINDS)}")
+            raise SpecError(
+                join(ipath, "kind"),
+                f"{describe(kind)}{suggestion(str(kind), KINDS)}",
+                f"one of {list(KINDS)}",
+            )
         loops.append(Loop(dim, as_int(item["bound"], join(ipath, "bound")), kind, level))
     return loops
 
@@ -472,12 +533,18 @@ def _read_keep(node: dict, path: str, arch: Architecture, workload: Workload) ->
             lpath = join(kpath, str(lname))
             level = _level_index(lname, lpath, names)
             if level in seen:
-                raise SpecError(lpath, f"{lname} in both keep and bypass", "each level in keep or in bypass, not both")
+                raise SpecError(
+                    lpath, f"{lname} in both keep and bypass", "each level in keep or in bypass, not both"
+                )
             seen[level] = key
             listed = as_str_list(tlist, lpath, "a list of tensor names")
             for j, t in enumerate(listed):
                 if t not in tensors:
-                    raise SpecError(join(lpath, j), f"{t!r}{suggestion(t, tensors)}", f"one of the tensors {list(tensors)}")
+                    raise SpecError(
+                        join(lpath, j),
+                        f"{t!r}{suggestion(t, tensors)}",
+                        f"one of the tensors {list(tensors)}",
+                    )
             keep[level] = frozenset(listed) if key == "keep" else frozenset(tensors) - frozenset(listed)
     return tuple(keep)
 
@@ -495,7 +562,9 @@ def _read_cuts(node: object, path: str, names: list[str], workload: Workload, n_
         level = _level_index(item["level"], join(ipath, "level"), names)
         tensor = item["tensor"]
         if tensor not in workload.tensor_names:
-            raise SpecError(join(ipath, "tensor"), describe(tensor), f"one of the tensors {list(workload.tensor_names)}")
+            raise SpecError(
+                join(ipath, "tensor"), describe(tensor), f"one of the tensors {list(workload.tensor_names)}"
+            )
         position = as_int(item["position"], join(ipath, "position"), minimum=0)
         if position > n_loops:
             raise SpecError(join(ipath, "position"), position, f"a nest position in [0, {n_loops}]")
@@ -523,9 +592,7 @@ def _nest_form(mapping: Mapping, names: list[str]) -> list[dict] | None:
 def mapping_to_native(mapping: Mapping, arch: Architecture, workload: Workload) -> dict:
     names = [lv.name for lv in arch.levels]
     out: dict[str, Any] = {}
-    keep = {
-        names[i]: sorted(k) for i, k in enumerate(mapping.keep) if k != default_keep(arch, workload, i)
-    }
+    keep = {names[i]: sorted(k) for i, k in enumerate(mapping.keep) if k != default_keep(arch, workload, i)}
     if keep:
         out["keep"] = keep
     nest = _nest_form(mapping, names)
@@ -533,7 +600,8 @@ def mapping_to_native(mapping: Mapping, arch: Architecture, workload: Workload) 
         out["nest"] = nest
     else:
         out["loops"] = [
-            {"level": names[lp.level], "dim": lp.dim, "bound": lp.bound, "kind": lp.kind} for lp in mapping.loops
+            {"level": names[lp.level], "dim": lp.dim, "bound": lp.bound, "kind": lp.kind}
+            for lp in mapping.loops
         ]
     if mapping.cuts:
         out["cuts"] = [{"level": names[lv], "tensor": t, "position": pos} for lv, t, pos in mapping.cuts]
@@ -552,7 +620,9 @@ def read_energy(node: object, path: str = "energy") -> EnergyOverrides:
     compute = get(node, "compute", path, as_number, default=None, positive=False)
     levels: dict[str, dict[str, float]] = {}
     lpath = join(path, "levels")
-    for name, actions in expect_map(node.get("levels") or {}, lpath, "a mapping level name -> {read, fill, update}").items():
+    for name, actions in expect_map(
+        node.get("levels") or {}, lpath, "a mapping level name -> {read, fill, update}"
+    ).items():
         apath = join(lpath, str(name))
         actions = expect_map(actions, apath, "a mapping {read, fill, update} of pJ per vector access")
         check_keys(actions, apath, ACTIONS)
@@ -570,11 +640,17 @@ def check_energy_names(overrides: EnergyOverrides, arch: Architecture, path: str
     names = [lv.name for lv in arch.levels]
     for name in overrides.levels:
         if name not in names:
-            raise SpecError(join(join(path, "levels"), name), f"{name!r}{suggestion(name, names)}", f"a storage level, one of {names}")
+            raise SpecError(
+                join(join(path, "levels"), name),
+                f"{name!r}{suggestion(name, names)}",
+                f"a storage level, one of {names}",
+            )
     for name in overrides.area:
         if name not in names + [arch.compute.name]:
             allowed = names + [arch.compute.name]
-            raise SpecError(join(join(path, "area"), name), f"{name!r}{suggestion(name, allowed)}", f"one of {allowed}")
+            raise SpecError(
+                join(join(path, "area"), name), f"{name!r}{suggestion(name, allowed)}", f"one of {allowed}"
+            )
 
 
 def energy_to_native(overrides: EnergyOverrides) -> dict:
@@ -607,7 +683,9 @@ def to_native_yaml(
         doc["architecture"] = architecture_to_native(arch)
     if mapping is not None:
         if arch is None or workload is None:
-            raise ValueError("writing a mapping needs its architecture and workload (level and dimension names)")
+            raise ValueError(
+                "writing a mapping needs its architecture and workload (level and dimension names)"
+            )
         doc["mapping"] = mapping_to_native(mapping, arch, workload)
     if energy is not None:
         doc["energy"] = energy_to_native(energy)

@@ -7,6 +7,7 @@ found and what was expected; the loader adds the file name.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,11 @@ _StrictLoader.add_multi_constructor("!", _construct_unknown_tag)
 def parse_yaml_text(text: str, file: str | None = None) -> Any:
     """Parse YAML text; syntax errors and duplicate keys become SpecErrors with the line."""
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)
     except _DuplicateKey as e:
-        raise SpecError(f"line {e.line}", f"the key {e.key!r} a second time", "each key once per mapping", file)
+        raise SpecError(
+            f"line {e.line}", f"the key {e.key!r} a second time", "each key once per mapping", file
+        )
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
@@ -150,13 +153,17 @@ def check_keys(node: dict, path: str, allowed: Iterable[str], required: Iterable
             )
     for key in required:
         if key not in node:
-            raise SpecError(join(path, key), "nothing (the key is missing)", f"a value for required key '{key}'")
+            raise SpecError(
+                join(path, key), "nothing (the key is missing)", f"a value for required key '{key}'"
+            )
 
 
 def as_int(value: object, path: str, *, minimum: int = 1) -> int:
     """An integer >= minimum (booleans and floats are refused, even 4.0)."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(path, describe(value), "a positive integer" if minimum == 1 else f"an integer >= {minimum}")
+        raise SpecError(
+            path, describe(value), "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        )
     if value < minimum:
         what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise SpecError(path, value, what)
@@ -166,7 +173,7 @@ def as_int(value: object, path: str, *, minimum: int = 1) -> int:
 def as_number(value: object, path: str, *, positive: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SpecError(path, describe(value), "a positive number" if positive else "a non-negative number")
-    if value < 0 or (positive and value == 0) or value != value:
+    if math.isnan(value) or math.isinf(value) or value < 0 or (positive and value == 0):
         raise SpecError(path, value, "a positive number" if positive else "a non-negative number")
     return value
 
@@ -192,6 +199,8 @@ def get(node: dict, key: str, path: str, conv, default: Any = MISSING, **kw: Any
     """node[key] converted by `conv(value, path, **kw)`; `default` when absent (required when no default)."""
     if key not in node or (node[key] is None and default is not MISSING):
         if default is MISSING:
-            raise SpecError(join(path, key), "nothing (the key is missing)", f"a value for required key '{key}'")
+            raise SpecError(
+                join(path, key), "nothing (the key is missing)", f"a value for required key '{key}'"
+            )
         return default
     return conv(node[key], join(path, key), **kw)

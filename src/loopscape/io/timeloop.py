@@ -105,7 +105,11 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
     """A v0.3/v0.4 tree (`subtree` / `local`) into storage levels outermost first, then the compute units."""
     node = expect_map(node, path, "a Timeloop architecture {version: 0.4, subtree: [...]}")
     if "nodes" in node:
-        raise SpecError(join(path, "nodes"), "the timeloopfe 'nodes' form", "the tree form with 'subtree' and 'local' that timeloop-model reads")
+        raise SpecError(
+            join(path, "nodes"),
+            "the timeloopfe 'nodes' form",
+            "the tree form with 'subtree' and 'local' that timeloop-model reads",
+        )
     check_keys(node, path, ("version", "subtree", "name", "attributes"), required=("subtree",))
     if "version" in node and str(node["version"]) not in ("0.2", "0.3", "0.4"):
         raise SpecError(join(path, "version"), node["version"], "0.3 or 0.4")
@@ -119,8 +123,13 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
         spath = join(cpath, "subtree")
         subtrees = expect_list(cur["subtree"], spath, "a list with one subtree")
         if len(subtrees) != 1:
-            raise SpecError(spath, f"{len(subtrees)} subtrees", "exactly one subtree per level (a Timeloop limit)")
-        cur, cpath = expect_map(subtrees[0], join(spath, 0), "a subtree {name, local, subtree}"), join(spath, 0)
+            raise SpecError(
+                spath, f"{len(subtrees)} subtrees", "exactly one subtree per level (a Timeloop limit)"
+            )
+        cur, cpath = (
+            expect_map(subtrees[0], join(spath, 0), "a subtree {name, local, subtree}"),
+            join(spath, 0),
+        )
         check_keys(cur, cpath, ("name", "local", "subtree", "attributes", "description"), required=("name",))
         name = as_str(cur["name"], join(cpath, "name"))
         arch_name = arch_name or base_name(name)  # the top subtree names the design ('system' by convention)
@@ -134,14 +143,22 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
             if kind == "buffer":
                 levels.append(parsed)
             elif compute is not None:
-                raise SpecError(join(lpath, i), f"a second compute component {parsed.name!r}", "one compute component")
+                raise SpecError(
+                    join(lpath, i), f"a second compute component {parsed.name!r}", "one compute component"
+                )
             else:
                 compute = parsed
     if not levels:
-        raise SpecError(path, "no storage component", f"at least one component of a buffer class {list(BUFFER_CLASSES)}")
+        raise SpecError(
+            path, "no storage component", f"at least one component of a buffer class {list(BUFFER_CLASSES)}"
+        )
     if compute is None:
-        raise SpecError(path, "no compute component", f"one component of a compute class {list(COMPUTE_CLASSES)}")
-    return Architecture(name=arch_name or "arch", levels=tuple(levels), compute=compute, technology=technology)
+        raise SpecError(
+            path, "no compute component", f"one component of a compute class {list(COMPUTE_CLASSES)}"
+        )
+    return Architecture(
+        name=arch_name or "arch", levels=tuple(levels), compute=compute, technology=technology
+    )
 
 
 def _read_component(node: object, path: str, multiplication: int) -> tuple[str, Any]:
@@ -158,7 +175,9 @@ def _read_component(node: object, path: str, multiplication: int) -> tuple[str, 
     if any(c in cls for c in COMPUTE_CLASSES):
         return "compute", _read_compute(base_name(raw_name), attrs, apath, n)
     if any(c in cls for c in NETWORK_CLASSES):
-        raise SpecError(join(path, "class"), cls, "a buffer or compute class (user-defined networks are not supported)")
+        raise SpecError(
+            join(path, "class"), cls, "a buffer or compute class (user-defined networks are not supported)"
+        )
     raise SpecError(
         join(path, "class"),
         f"{cls!r}{suggestion(cls, BUFFER_CLASSES + COMPUTE_CLASSES)}",
@@ -176,7 +195,11 @@ def _check_attributes(attrs: dict, path: str, parsed: tuple[str, ...]) -> None:
             continue
         close = difflib.get_close_matches(k, parsed, n=1, cutoff=0.8)
         if close:
-            raise SpecError(join(path, k), f"the unknown attribute {k!r} (did you mean '{close[0]}'?)", f"attributes among {sorted(parsed)}")
+            raise SpecError(
+                join(path, k),
+                f"the unknown attribute {k!r} (did you mean '{close[0]}'?)",
+                f"attributes among {sorted(parsed)}",
+            )
 
 
 def _first(attrs: dict, keys: tuple[str, ...], path: str, conv, **kw: Any) -> Any:
@@ -214,10 +237,16 @@ def _read_buffer(name: str, cls: str, attrs: dict, path: str, n_elements: int) -
                 raise SpecError(wpath, width, f"a multiple of the word width {word_bits}")
         elif block is None:
             if width % (cluster * word_bits):
-                raise SpecError(wpath, width, f"a multiple of cluster-size x word bits = {cluster * word_bits}")
+                raise SpecError(
+                    wpath, width, f"a multiple of cluster-size x word bits = {cluster * word_bits}"
+                )
             block = width // cluster // word_bits
         elif width % (block * word_bits) or (cluster is not None and block * word_bits * cluster != width):
-            raise SpecError(wpath, width, f"block-size x word bits x cluster-size ({block} x {word_bits} x {cluster or 1})")
+            raise SpecError(
+                wpath,
+                width,
+                f"block-size x word bits x cluster-size ({block} x {word_bits} x {cluster or 1})",
+            )
     block = block or 1
     entries = _first(attrs, ("entries",), path, as_int)
     if entries is None:
@@ -231,7 +260,9 @@ def _read_buffer(name: str, cls: str, attrs: dict, path: str, n_elements: int) -
     if entries is not None and buffering is not None:
         entries = math.floor(entries / buffering)  # the effective size (buffer.cpp)
         if entries < 1:
-            raise SpecError(join(path, "multiple-buffering"), buffering, "a factor that leaves at least one entry")
+            raise SpecError(
+                join(path, "multiple-buffering"), buffering, "a factor that leaves at least one entry"
+            )
     instances, mesh_x = _instances_and_mesh(attrs, path, n_elements)
     read_bw = _first(attrs, ("read_bandwidth",), path, as_number)
     write_bw = _first(attrs, ("write_bandwidth",), path, as_number)
@@ -284,8 +315,15 @@ _CNN_LAYER = {
     "coefficients": [{"name": c, "default": 1} for c in ("Wstride", "Hstride", "Wdilation", "Hdilation")],
     "data-spaces": [
         {"name": "Weights", "projection": [[["C"]], [["K"]], [["R"]], [["S"]]]},
-        {"name": "Inputs", "projection": [[["N"]], [["C"]], [["R", "Wdilation"], ["P", "Wstride"]],
-                                          [["S", "Hdilation"], ["Q", "Hstride"]]]},  # fmt: skip
+        {
+            "name": "Inputs",
+            "projection": [
+                [["N"]],
+                [["C"]],
+                [["R", "Wdilation"], ["P", "Wstride"]],
+                [["S", "Hdilation"], ["Q", "Hstride"]],
+            ],
+        },
         {"name": "Outputs", "projection": [[["N"]], [["K"]], [["Q"]], [["P"]]], "read-write": True},
     ],
 }
@@ -298,7 +336,12 @@ _GEMM_ABZ = {
         {"name": "Z", "projection": [[["M"]], [["N"]]], "read-write": True},
     ],
 }
-BUILTIN_SHAPES = {"cnn-layer": _CNN_LAYER, "cnn_layer": _CNN_LAYER, "gemm-ABZ": _GEMM_ABZ, "gemm_ABZ": _GEMM_ABZ}
+BUILTIN_SHAPES = {
+    "cnn-layer": _CNN_LAYER,
+    "cnn_layer": _CNN_LAYER,
+    "gemm-ABZ": _GEMM_ABZ,
+    "gemm_ABZ": _GEMM_ABZ,
+}
 
 
 def _either(node: dict, hyphen: str) -> str:
@@ -320,14 +363,20 @@ def read_problem(node: object, path: str = "problem") -> Workload:
     spath = join(path, "shape")
     if isinstance(shape, str):
         if shape not in BUILTIN_SHAPES:
-            raise SpecError(spath, f"{shape!r}{suggestion(shape, BUILTIN_SHAPES)}", f"a shape mapping or one of {list(BUILTIN_SHAPES)}")
+            raise SpecError(
+                spath,
+                f"{shape!r}{suggestion(shape, BUILTIN_SHAPES)}",
+                f"a shape mapping or one of {list(BUILTIN_SHAPES)}",
+            )
         shape = BUILTIN_SHAPES[shape]
     shape = expect_map(shape, spath, "a shape {name, dimensions, coefficients, data-spaces}")
     ds_key = _either(shape, "data-spaces")
     check_keys(shape, spath, ("name", "dimensions", "coefficients", ds_key, "flatten", "description"),
                required=("dimensions", ds_key))  # fmt: skip
     if "flatten" in shape:
-        raise SpecError(join(spath, "flatten"), "flattened dimensions", "a shape without 'flatten' (not supported)")
+        raise SpecError(
+            join(spath, "flatten"), "flattened dimensions", "a shape without 'flatten' (not supported)"
+        )
     name = str(shape.get("name") or "problem")
     dims = as_str_list(shape["dimensions"], join(spath, "dimensions"), "a list of dimension names")
     for i, d in enumerate(dims):
@@ -338,7 +387,9 @@ def read_problem(node: object, path: str = "problem") -> Workload:
     for i, c in enumerate(expect_list(shape.get("coefficients") or [], cpath, "a list of {name, default}")):
         c = expect_map(c, join(cpath, i), "a coefficient {name, default}")
         check_keys(c, join(cpath, i), ("name", "default"), required=("name", "default"))
-        coefficients[as_str(c["name"], join(join(cpath, i), "name"))] = as_int(c["default"], join(join(cpath, i), "default"), minimum=0)
+        coefficients[as_str(c["name"], join(join(cpath, i), "name"))] = as_int(
+            c["default"], join(join(cpath, i), "default"), minimum=0
+        )
 
     # Instance: every dimension's bound (required), coefficient values, densities (dense only).
     bounds: list[int] = []
@@ -372,7 +423,9 @@ def read_problem(node: object, path: str = "problem") -> Workload:
         if n in names[:i]:
             raise SpecError(join(join(dpath, i), "name"), n, "distinct data-space names")
     if not any(t.read_write for t in tensors):
-        raise SpecError(dpath, f"no read-write data space among {names}", "one data space with read-write: True")
+        raise SpecError(
+            dpath, f"no read-write data space among {names}", "one data space with read-write: True"
+        )
     return Workload(name=name, dims=tuple(dims), bounds=tuple(bounds), tensors=tuple(tensors))
 
 
@@ -389,14 +442,20 @@ def _read_data_space(node: object, path: str, dims: list[str], coefficients: dic
     check_keys(node, path, ("name", "projection", rw_key, "ranks"), required=("name", "projection"))
     name = as_str(node["name"], join(path, "name"))
     ppath = join(path, "projection")
-    proj = expect_list(node["projection"], ppath, "a list of ranks, each a list of [dimension] or [dimension, coefficient] terms")
+    proj = expect_list(
+        node["projection"],
+        ppath,
+        "a list of ranks, each a list of [dimension] or [dimension, coefficient] terms",
+    )
     if not proj:
         raise SpecError(ppath, "an empty list", "at least one rank")
     ranks: list[tuple[tuple[str, int], ...]] = []
     if all(isinstance(p, str) for p in proj):  # the flat form: [C, K] = one dimension per rank
         for i, d in enumerate(proj):
             if d not in dims:
-                raise SpecError(join(ppath, i), f"{d!r}{suggestion(d, dims)}", f"one of the dimensions {dims}")
+                raise SpecError(
+                    join(ppath, i), f"{d!r}{suggestion(d, dims)}", f"one of the dimensions {dims}"
+                )
             ranks.append(((d, 1),))
     else:
         for i, rank in enumerate(proj):
@@ -404,12 +463,16 @@ def _read_data_space(node: object, path: str, dims: list[str], coefficients: dic
             terms = expect_list(rank, rpath, "a list of terms [dimension] or [dimension, coefficient]")
             if not terms:
                 raise SpecError(rpath, "an empty list", "at least one term")
-            ranks.append(tuple(_read_term(t, join(rpath, j), dims, coefficients) for j, t in enumerate(terms)))
+            ranks.append(
+                tuple(_read_term(t, join(rpath, j), dims, coefficients) for j, t in enumerate(terms))
+            )
     rank_names: tuple[str, ...] = ()
     if node.get("ranks") is not None:
         rank_names = tuple(as_str_list(node["ranks"], join(path, "ranks")))
         if len(rank_names) != len(ranks):
-            raise SpecError(join(path, "ranks"), list(rank_names), f"{len(ranks)} rank names, one per projection rank")
+            raise SpecError(
+                join(path, "ranks"), list(rank_names), f"{len(ranks)} rank names, one per projection rank"
+            )
     read_write = as_bool(node[rw_key], join(path, rw_key)) if node.get(rw_key) is not None else False
     return Tensor(name, tuple(ranks), rank_names, read_write)
 
@@ -418,18 +481,28 @@ def _read_term(node: object, path: str, dims: list[str], coefficients: dict[str,
     expected = f"[dimension] or [dimension, coefficient name] with a dimension in {dims} and a coefficient in {list(coefficients)}"
     if isinstance(node, str):
         node = [node]
-    if not isinstance(node, list) or len(node) not in (1, 2) or not all(isinstance(x, (str, int)) for x in node):
+    if (
+        not isinstance(node, list)
+        or len(node) not in (1, 2)
+        or not all(isinstance(x, (str, int)) for x in node)
+    ):
         raise SpecError(path, describe(node), expected)
     dim = node[0]
     if dim not in dims:
-        raise SpecError(join(path, 0), f"{dim!r}{suggestion(str(dim), dims)}", f"one of the dimensions {dims}")
+        raise SpecError(
+            join(path, 0), f"{dim!r}{suggestion(str(dim), dims)}", f"one of the dimensions {dims}"
+        )
     if len(node) == 1:
         return dim, 1
     coef = node[1]
     if isinstance(coef, int) and not isinstance(coef, bool) and coef >= 0:
         return dim, coef
     if coef not in coefficients:
-        raise SpecError(join(path, 1), f"{coef!r}{suggestion(str(coef), coefficients)}", f"a coefficient declared in the shape: {list(coefficients)}")
+        raise SpecError(
+            join(path, 1),
+            f"{coef!r}{suggestion(str(coef), coefficients)}",
+            f"a coefficient declared in the shape: {list(coefficients)}",
+        )
     return dim, coefficients[coef]
 
 
@@ -464,7 +537,9 @@ def _target(node: dict, path: str, arch: Architecture) -> int:
         return names.index(value)
     if isinstance(value, str) and value == arch.compute.name:
         raise SpecError(tpath, value, f"a storage level, not the compute units: one of {names}")
-    raise SpecError(tpath, f"{describe(value)}{suggestion(str(value), names)}", f"a storage level name, one of {names}")
+    raise SpecError(
+        tpath, f"{describe(value)}{suggestion(str(value), names)}", f"a storage level name, one of {names}"
+    )
 
 
 def _factors(value: object, path: str, workload: Workload) -> dict[str, int]:
@@ -476,9 +551,13 @@ def _factors(value: object, path: str, workload: Workload) -> dict[str, int]:
     for m in _FACTOR.finditer(text):
         dim = m.group(1)
         if dim not in workload.dims:
-            raise SpecError(path, f"the dimension {dim!r} in {value!r}{suggestion(dim, workload.dims)}", expected)
+            raise SpecError(
+                path, f"the dimension {dim!r} in {value!r}{suggestion(dim, workload.dims)}", expected
+            )
         if m.group(3):
-            raise SpecError(path, m.group(0), "a factor without a residual (imperfect factorisation is not supported)")
+            raise SpecError(
+                path, m.group(0), "a factor without a residual (imperfect factorisation is not supported)"
+            )
         if dim in out:
             raise SpecError(path, f"{dim} twice in {value!r}", "each dimension at most once")
         bound = int(m.group(2))
@@ -493,13 +572,17 @@ def _permutation(value: object, path: str, workload: Workload) -> list[str]:
     """Innermost first; dimensions left out follow in problem order (parser.cpp pads them 'arbitrarily')."""
     dims = workload.dims
     if not isinstance(value, str):
-        raise SpecError(path, describe(value), f"a string of dimension names, innermost first, e.g. {''.join(dims)!r}")
+        raise SpecError(
+            path, describe(value), f"a string of dimension names, innermost first, e.g. {''.join(dims)!r}"
+        )
     out: list[str] = []
     for token in value.split():
         parts = [token] if token in dims else list(token)
         for p in parts:
             if p not in dims:
-                raise SpecError(path, f"{p!r} in {value!r}{suggestion(p, dims)}", f"dimensions among {list(dims)}")
+                raise SpecError(
+                    path, f"{p!r} in {value!r}{suggestion(p, dims)}", f"dimensions among {list(dims)}"
+                )
             if p in out:
                 raise SpecError(path, f"{p} twice in {value!r}", "each dimension at most once")
             out.append(p)
@@ -519,41 +602,63 @@ def read_mapping(node: object, arch: Architecture, workload: Workload, path: str
         d = expect_map(d, dpath, "a directive {target, type, ...}")
         kind = d.get("type")
         if kind not in _DIRECTIVE_KEYS:
-            shown = f"{describe(kind)}{suggestion(str(kind), _DIRECTIVE_KEYS)}" if "type" in d else "nothing (the key is missing)"
+            shown = (
+                f"{describe(kind)}{suggestion(str(kind), _DIRECTIVE_KEYS)}"
+                if "type" in d
+                else "nothing (the key is missing)"
+            )
             raise SpecError(join(dpath, "type"), shown, f"one of {list(_DIRECTIVE_KEYS)}")
         for key in d:
             if key in _UNSUPPORTED_DIRECTIVE_KEYS:
-                raise SpecError(join(dpath, str(key)), key, "a directive without it (not supported by loopscape)")
+                raise SpecError(
+                    join(dpath, str(key)), key, "a directive without it (not supported by loopscape)"
+                )
         check_keys(d, dpath, _DIRECTIVE_KEYS[kind], required=("target",))
         level = _target(d, dpath, arch)
         if kind in ("bypass", "datatype"):
             if level in bypass_seen:
-                raise SpecError(join(dpath, "target"), arch.levels[level].name, f"one bypass directive per level (also in {path}[{bypass_seen[level]}])")
+                raise SpecError(
+                    join(dpath, "target"),
+                    arch.levels[level].name,
+                    f"one bypass directive per level (also in {path}[{bypass_seen[level]}])",
+                )
             bypass_seen[level] = i
             for key in ("keep", "bypass"):
                 if d.get(key) is None:
                     continue
                 for j, t in enumerate(as_str_list(d[key], join(dpath, key), "a list of data-space names")):
                     if t not in workload.tensor_names:
-                        raise SpecError(join(join(dpath, key), j), f"{t!r}{suggestion(t, workload.tensor_names)}", f"one of {list(workload.tensor_names)}")
+                        raise SpecError(
+                            join(join(dpath, key), j),
+                            f"{t!r}{suggestion(t, workload.tensor_names)}",
+                            f"one of {list(workload.tensor_names)}",
+                        )
                     (keep[level].add if key == "keep" else keep[level].discard)(t)
             continue
         table = temporal if kind == "temporal" else spatial
         if level in table:
-            raise SpecError(join(dpath, "target"), arch.levels[level].name, f"one {kind} directive per level (also in {path}[{table[level][-1]}])")
+            raise SpecError(
+                join(dpath, "target"),
+                arch.levels[level].name,
+                f"one {kind} directive per level (also in {path}[{table[level][-1]}])",
+            )
         factors = _factors(d["factors"], join(dpath, "factors"), workload) if "factors" in d else {}
         perm = _permutation(d.get("permutation", ""), join(dpath, "permutation"), workload)
         if kind == "temporal":
             temporal[level] = (factors, perm, i)
         else:
-            split = as_int(d["split"], join(dpath, "split"), minimum=0) if "split" in d else len(workload.dims)
+            split = (
+                as_int(d["split"], join(dpath, "split"), minimum=0) if "split" in d else len(workload.dims)
+            )
             spatial[level] = (factors, perm, split, i)
 
     loops: list[Loop] = []
     for level in range(n):
         if level in temporal:
             factors, perm, _ = temporal[level]
-            loops += [Loop(dim, factors[dim], TEMPORAL, level) for dim in reversed(perm) if factors.get(dim, 1) > 1]
+            loops += [
+                Loop(dim, factors[dim], TEMPORAL, level) for dim in reversed(perm) if factors.get(dim, 1) > 1
+            ]
         if level in spatial:
             factors, perm, split, _ = spatial[level]
             for idx in reversed(range(len(perm))):
@@ -565,7 +670,11 @@ def read_mapping(node: object, arch: Architecture, workload: Workload, path: str
         if product != workload.bound(dim):
             mentioned = [t[-1] for t in (*temporal.values(), *spatial.values()) if dim in t[0]]
             where = join(path, max(mentioned)) + ".factors" if mentioned else path
-            raise SpecError(where, f"factors of {dim} multiplying to {product}", f"the dimension's size {workload.bound(dim)}")
+            raise SpecError(
+                where,
+                f"factors of {dim} multiplying to {product}",
+                f"the dimension's size {workload.bound(dim)}",
+            )
     return Mapping(loops=tuple(loops), keep=tuple(frozenset(k) for k in keep))
 
 
@@ -609,7 +718,9 @@ def read_ert(node: object, path: str = "ERT") -> dict[str, dict[str, float]]:
         table = expect_map(table, cpath, "a table {name, actions}")
         check_keys(table, cpath, ("name", "actions"), required=("name", "actions"))
         comp = as_str(table["name"], join(cpath, "name"))
-        for j, action in enumerate(expect_list(table["actions"], join(cpath, "actions"), "a list of {name, energy}")):
+        for j, action in enumerate(
+            expect_list(table["actions"], join(cpath, "actions"), "a list of {name, energy}")
+        ):
             apath = join(join(cpath, "actions"), j)
             action = expect_map(action, apath, "an action {name, energy, arguments}")
             check_keys(action, apath, ("name", "energy", "arguments"), required=("name", "energy"))
@@ -633,12 +744,17 @@ def read_art(node: object, path: str = "ART") -> dict[str, float]:
         cpath = join(tpath, i)
         table = expect_map(table, cpath, "a table {name, area}")
         check_keys(table, cpath, ("name", "area"), required=("name", "area"))
-        out[as_str(table["name"], join(cpath, "name"))] = as_number(table["area"], join(cpath, "area"), positive=False)
+        out[as_str(table["name"], join(cpath, "name"))] = as_number(
+            table["area"], join(cpath, "area"), positive=False
+        )
     return out
 
 
 def ert_overrides(
-    ert: dict[str, dict[str, float]] | None, art: dict[str, float] | None, arch: Architecture, source: str = "ERT"
+    ert: dict[str, dict[str, float]] | None,
+    art: dict[str, float] | None,
+    arch: Architecture,
+    source: str = "ERT",
 ) -> EnergyOverrides:
     """The numbers an ERT/ART gives for this architecture's levels and compute units (others are ignored)."""
     level_names = {lv.name for lv in arch.levels}
@@ -665,7 +781,7 @@ def ert_overrides(
 
 
 # Writers live beside the readers' module; imported here so `loopscape.io.timeloop` offers both.
-from loopscape.io.timeloop_writer import (  # noqa: E402
+from loopscape.io.timeloop_writer import (
     architecture_to_timeloop,
     mapping_to_timeloop,
     problem_to_timeloop,

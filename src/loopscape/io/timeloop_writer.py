@@ -20,7 +20,11 @@ _TIMELOOP_NETWORK = Network(multicast=True, spatial_reduction=True, forwarding=T
 
 
 def _buffer(lv: StorageLevel) -> dict[str, Any]:
-    attrs: dict[str, Any] = {"datawidth": lv.word_bits, "width": lv.word_bits * lv.block_size, "block-size": lv.block_size}
+    attrs: dict[str, Any] = {
+        "datawidth": lv.word_bits,
+        "width": lv.word_bits * lv.block_size,
+        "block-size": lv.block_size,
+    }
     if lv.entries is not None:
         if lv.entries % lv.block_size == 0:
             attrs["depth"] = lv.entries // lv.block_size
@@ -129,24 +133,42 @@ def problem_to_timeloop(workload: Workload) -> dict:
 def mapping_to_timeloop(mapping: Mapping, arch: Architecture, workload: Workload) -> list[dict]:
     names = [lv.name for lv in arch.levels]
     if not mapping.is_even:
-        raise SpecError("mapping.cuts", list(mapping.cuts), "an even mapping (Timeloop has one cut per level)")
+        raise SpecError(
+            "mapping.cuts", list(mapping.cuts), "an even mapping (Timeloop has one cut per level)"
+        )
     for d in workload.dims:
         if mapping.factor(d) != workload.bound(d):
-            raise SpecError(f"mapping.factors.{d}", mapping.factor(d), f"factors of {d} multiplying to exactly {workload.bound(d)} (Timeloop has no padding)")
+            raise SpecError(
+                f"mapping.factors.{d}",
+                mapping.factor(d),
+                f"factors of {d} multiplying to exactly {workload.bound(d)} (Timeloop has no padding)",
+            )
     directives: list[dict] = []
     order = {TEMPORAL: 0, SPATIAL_Y: 1, SPATIAL_X: 1}
     for level, name in enumerate(names):
         mine = [lp for lp in mapping.loops if lp.level == level]
         if [order[lp.kind] for lp in mine] != sorted(order[lp.kind] for lp in mine):
-            raise SpecError(f"mapping.loops[{names[level]}]", [lp.kind for lp in mine], "temporal loops before spatial loops at each level")
+            raise SpecError(
+                f"mapping.loops[{name}]",
+                [lp.kind for lp in mine],
+                "temporal loops before spatial loops at each level",
+            )
         groups = {kind: [lp for lp in mine if lp.kind == kind] for kind in (TEMPORAL, SPATIAL_X, SPATIAL_Y)}
         for kind in (TEMPORAL, SPATIAL_X, SPATIAL_Y):
             dims = [lp.dim for lp in groups[kind] if lp.bound > 1]
             if len(set(dims)) != len(dims):
-                raise SpecError(f"mapping.loops[{name}]", f"two {kind} loops over one dimension in {dims}", "one loop per dimension, level and kind (Timeloop's form)")
+                raise SpecError(
+                    f"mapping.loops[{name}]",
+                    f"two {kind} loops over one dimension in {dims}",
+                    "one loop per dimension, level and kind (Timeloop's form)",
+                )
         spatial_dims = [lp.dim for lp in groups[SPATIAL_X] + groups[SPATIAL_Y] if lp.bound > 1]
         if len(set(spatial_dims)) != len(spatial_dims):
-            raise SpecError(f"mapping.loops[{name}]", f"one dimension on both X and Y in {spatial_dims}", "each dimension on one mesh axis per level")
+            raise SpecError(
+                f"mapping.loops[{name}]",
+                f"one dimension on both X and Y in {spatial_dims}",
+                "each dimension on one mesh axis per level",
+            )
         temporal = [lp for lp in groups[TEMPORAL] if lp.bound > 1]
         factors = {lp.dim: lp.bound for lp in temporal}
         perm = [lp.dim for lp in reversed(temporal)]
