@@ -54,7 +54,10 @@ def _evaluate_and_report(paths: list[str], json_out: str | None, title: str) -> 
     specs.require("architecture", "workload", "mapping")
     from loopscape.model.evaluate import evaluate
 
-    result = evaluate(specs.arch, specs.workload, specs.mapping, specs.energy)
+    try:
+        result = evaluate(specs.arch, specs.workload, specs.mapping, specs.energy)
+    except SpecError as e:  # raised by the model or the default energy tables: say which file it is about
+        raise e if e.file else e.in_file(specs.file_for(e.path)) from None
     if json_out == "-":
         click.echo(json.dumps(result.to_json(), indent=2))
         return

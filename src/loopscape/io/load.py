@@ -32,6 +32,15 @@ class Specs:
         default_factory=dict
     )  # 'architecture' / 'workload' / 'mapping' / 'energy' -> file
 
+    def file_for(self, path: str) -> str:
+        """The file an error at `path` (architecture..., mapping..., workload/problem...) belongs to."""
+        head = path.split(".")[0].split("[")[0]
+        part = {"architecture": "architecture", "arch": "architecture", "mapping": "mapping", "workload": "workload",
+                "problem": "workload", "energy": "energy", "ERT": "energy", "ART": "energy"}.get(head)  # fmt: skip
+        if part in self.files:
+            return self.files[part]
+        return ", ".join(dict.fromkeys(self.files.values())) or "(no files)"
+
     def require(self, *parts: str) -> None:
         """Raise a SpecError naming the files when a part a command needs is missing."""
         given = ", ".join(sorted(set(self.files.values()))) or "(no files)"
@@ -115,6 +124,12 @@ def _default_table(arch: Architecture) -> EnergyTable | None:
     return default_table(arch)
 
 
+def _complete(overrides: EnergyOverrides, arch: Architecture) -> bool:
+    """Whether the user's numbers cover every storage action and the compute units (no base table needed)."""
+    levels_done = all(len(overrides.levels.get(lv.name, {})) == 3 for lv in arch.levels)
+    return levels_done and overrides.compute is not None
+
+
 def load_specs(paths: Sequence[str | Path], *, check_mapping: bool = True) -> Specs:
     """Read and merge spec files (native or Timeloop, one may hold any parts); validate the mapping."""
     parts = _collect(paths)
@@ -183,6 +198,14 @@ def load_specs(paths: Sequence[str | Path], *, check_mapping: bool = True) -> Sp
             raise e.in_file(part.file) from None
         overrides = ov if overrides is None else overrides.merged(ov)
     if overrides is not None and arch is not None:
-        energy = apply_overrides(_default_table(arch), overrides, arch)
+        try:
+            base = _default_table(arch)
+        except SpecError as e:  # e.g. no built-in tables for the technology: fine if the user gave everything
+            if not _complete(overrides, arch):
+                raise e.in_file(
+                    files.get("architecture", parts["architecture"].file if "architecture" in parts else "")
+                ) from None
+            base = None
+        energy = apply_overrides(base, overrides, arch)
         files["energy"] = ", ".join(sorted({parts[n].file for n in ("energy", "ert", "art") if n in parts}))
     return Specs(arch=arch, workload=workload, mapping=mapping, energy=energy, files=files)

@@ -140,6 +140,8 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
         lpath = join(cpath, "local")
         for i, comp in enumerate(expect_list(cur.get("local") or [], lpath, "a list of components")):
             kind, parsed = _read_component(comp, join(lpath, i), multiplication)
+            if kind == "network":
+                continue
             if kind == "buffer":
                 levels.append(parsed)
             elif compute is not None:
@@ -175,9 +177,7 @@ def _read_component(node: object, path: str, multiplication: int) -> tuple[str, 
     if any(c in cls for c in COMPUTE_CLASSES):
         return "compute", _read_compute(base_name(raw_name), attrs, apath, n)
     if any(c in cls for c in NETWORK_CLASSES):
-        raise SpecError(
-            join(path, "class"), cls, "a buffer or compute class (user-defined networks are not supported)"
-        )
+        return "network", None  # only used through network_read/... names, which we refuse; else unused
     raise SpecError(
         join(path, "class"),
         f"{cls!r}{suggestion(cls, BUFFER_CLASSES + COMPUTE_CLASSES)}",
@@ -274,7 +274,7 @@ def _read_buffer(name: str, cls: str, attrs: dict, path: str, n_elements: int) -
     dram = "DRAM" in cls or attrs.get("technology") == "DRAM"
     return StorageLevel(
         name=name,
-        cls="DRAM" if dram else "regfile" if "regfile" in cls else "SRAM",
+        cls="DRAM" if dram else "regfile" if ("regfile" in cls or cls.endswith("_RF")) else "SRAM",
         instances=instances,
         mesh_x=mesh_x,
         entries=entries,
