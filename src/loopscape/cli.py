@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from loopscape import __version__
 from loopscape.errors import LoopscapeError, SpecError
 
 BUILTIN = Path(__file__).parent / "io" / "builtin"
@@ -42,7 +43,7 @@ def spec_errors_exit(fn: Callable) -> Callable:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="loopscape", prog_name="loopscape")
+@click.version_option(version=__version__, prog_name="loopscape")
 def loopscape() -> None:
     """Model DNN accelerators: workloads, architectures and mappings in, cycles, energy and area out."""
 

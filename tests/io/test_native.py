@@ -307,6 +307,7 @@ GOOD_ARCH = "architecture:\n" + textwrap.indent(textwrap.dedent(ARCH), "  ")
     [
         # workload
         ("workload: {layer: conv3d, K: 4}", "workload.layer", "conv3d"),
+        ("workload: {layer: [conv2d], K: 4}", "workload.layer", "list"),
         (
             "workload: {layer: conv2d, K: 4, C: 4, P: 4, Q: 4, R: 3, S: 3, strid: 2}",
             "workload.strid",
@@ -470,3 +471,16 @@ def test_a_part_given_twice_names_both_files(tmp_path):
     with pytest.raises(SpecError) as e:
         load_specs([a, b])
     assert e.value.file == b and a in e.value.found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "workload: {dimensions: {P: 4}, tensors: [{name: O, ranks: ['P*99999999999999999999'], read_write: true}]}",
+        "workload: {layer: matmul, M: 99999999999999999999, N: 2, K: 2}",
+        "architecture: {levels: [{name: D, entries: 99999999999999999999}]}",
+    ],
+)
+def test_huge_numbers_are_spec_errors(tmp_path, text):
+    with pytest.raises(SpecError, match="no larger than"):
+        load_specs([write(tmp_path, "huge.yaml", text)])

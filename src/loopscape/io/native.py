@@ -16,6 +16,8 @@ from loopscape.arch import STORAGE_CLASSES, Architecture, ComputeLevel, Network,
 from loopscape.errors import SpecError
 from loopscape.io.energy_overrides import ACTIONS, EnergyOverrides
 from loopscape.io.spec_yaml import (
+    MAX_INT,
+    MAX_SIZE,
     as_bool,
     as_int,
     as_number,
@@ -92,7 +94,7 @@ def read_workload(node: object, path: str = "workload") -> Workload:
 
 def _read_layer(node: dict, path: str) -> Workload:
     layer = node["layer"]
-    if layer not in LAYERS:
+    if not isinstance(layer, str) or layer not in LAYERS:
         raise SpecError(
             join(path, "layer"),
             f"{describe(layer)}{suggestion(str(layer), LAYERS)}",
@@ -155,6 +157,8 @@ def parse_rank_expression(
             raise SpecError(
                 path, f"the dimension {dim!r} in {expr!r}{suggestion(dim, dims)}", f"one of {list(dims)}"
             )
+        if coef > MAX_INT:
+            raise SpecError(path, repr(expr), f"coefficients no larger than {MAX_INT}")
         terms.append((dim, coef))
     return tuple(terms)
 
@@ -260,7 +264,7 @@ def _read_level(node: object, path: str) -> StorageLevel:
         raise SpecError(
             join(path, "size_bytes"), "both entries and size_bytes", "one of entries (words) or size_bytes"
         )
-    entries = get(node, "entries", path, as_int, default=None)
+    entries = get(node, "entries", path, as_int, default=None, maximum=MAX_SIZE)
     if node.get("size_bytes") is not None:
         entries = _entries_from_bytes(node["size_bytes"], join(path, "size_bytes"), word_bits)
     keeps = node.get("keeps")
@@ -287,10 +291,10 @@ def _entries_from_bytes(value: object, path: str, word_bits: int) -> int:
     if isinstance(value, bool):
         raise SpecError(path, describe(value), expected)
     if isinstance(value, int):
-        nbytes = as_int(value, path)
+        nbytes = as_int(value, path, maximum=MAX_SIZE)
     elif isinstance(value, str) and (m := _SIZE.match(value)):
         nbytes_f = float(m.group(1)) * _UNITS[m.group(2)]
-        if nbytes_f != int(nbytes_f) or nbytes_f <= 0:
+        if nbytes_f != int(nbytes_f) or not 0 < nbytes_f <= MAX_SIZE:
             raise SpecError(path, repr(value), "a positive whole number of bytes")
         nbytes = int(nbytes_f)
     else:
@@ -398,8 +402,10 @@ def parse_factors(value: object, path: str, dims: tuple[str, ...]) -> list[tuple
         if dim is None:
             name = m.group(1) if m else token
             raise SpecError(path, f"{token!r} in {value!r}{suggestion(name, dims)}", expected)
-        if bound < 1:
-            raise SpecError(path, f"{token!r} in {value!r}", "a positive loop bound")
+        if not 1 <= bound <= MAX_INT:
+            raise SpecError(
+                path, f"{token!r} in {value!r}", f"a positive loop bound no larger than {MAX_INT}"
+            )
         out.append((dim, bound))
     return out
 

@@ -158,15 +158,19 @@ def check_keys(node: dict, path: str, allowed: Iterable[str], required: Iterable
             )
 
 
-def as_int(value: object, path: str, *, minimum: int = 1) -> int:
-    """An integer >= minimum (booleans and floats are refused, even 4.0)."""
+MAX_INT = 2**31 - 1  # bounds, instances, coefficients: far beyond any layer, and safe in int64 products
+MAX_SIZE = 2**48  # capacities in words or bytes
+
+
+def as_int(value: object, path: str, *, minimum: int = 1, maximum: int = MAX_INT) -> int:
+    """An integer in [minimum, maximum] (booleans and floats are refused, even 4.0)."""
+    what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(
-            path, describe(value), "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        )
+        raise SpecError(path, describe(value), what)
     if value < minimum:
-        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise SpecError(path, value, what)
+    if value > maximum:
+        raise SpecError(path, value, f"{what} no larger than {maximum}")
     return value
 
 

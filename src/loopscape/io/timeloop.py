@@ -16,6 +16,8 @@ from loopscape.arch import Architecture, ComputeLevel, Network, StorageLevel
 from loopscape.errors import SpecError
 from loopscape.io.energy_overrides import EnergyOverrides
 from loopscape.io.spec_yaml import (
+    MAX_INT,
+    MAX_SIZE,
     as_bool,
     as_int,
     as_number,
@@ -248,10 +250,10 @@ def _read_buffer(name: str, cls: str, attrs: dict, path: str, n_elements: int) -
                 f"block-size x word bits x cluster-size ({block} x {word_bits} x {cluster or 1})",
             )
     block = block or 1
-    entries = _first(attrs, ("entries",), path, as_int)
+    entries = _first(attrs, ("entries",), path, as_int, maximum=MAX_SIZE)
     if entries is None:
-        depth = _first(attrs, _DEPTH, path, as_int)
-        size_kb = _first(attrs, ("sizeKB",), path, as_int)
+        depth = _first(attrs, _DEPTH, path, as_int, maximum=MAX_SIZE)
+        size_kb = _first(attrs, ("sizeKB",), path, as_int, maximum=MAX_SIZE)
         if depth is not None:
             entries = depth * block
         elif size_kb is not None:
@@ -495,8 +497,8 @@ def _read_term(node: object, path: str, dims: list[str], coefficients: dict[str,
     if len(node) == 1:
         return dim, 1
     coef = node[1]
-    if isinstance(coef, int) and not isinstance(coef, bool) and coef >= 0:
-        return dim, coef
+    if isinstance(coef, int) and not isinstance(coef, bool):
+        return dim, as_int(coef, join(path, 1), minimum=0)
     if coef not in coefficients:
         raise SpecError(
             join(path, 1),
@@ -561,6 +563,8 @@ def _factors(value: object, path: str, workload: Workload) -> dict[str, int]:
         if dim in out:
             raise SpecError(path, f"{dim} twice in {value!r}", "each dimension at most once")
         bound = int(m.group(2))
+        if bound > MAX_INT:
+            raise SpecError(path, m.group(0), f"a factor no larger than {MAX_INT}")
         out[dim] = bound if bound > 0 else workload.bound(dim)  # 0 = the whole dimension (parser.cpp)
     leftover = _FACTOR.sub("", text).strip()
     if leftover:
@@ -601,7 +605,7 @@ def read_mapping(node: object, arch: Architecture, workload: Workload, path: str
         dpath = join(path, i)
         d = expect_map(d, dpath, "a directive {target, type, ...}")
         kind = d.get("type")
-        if kind not in _DIRECTIVE_KEYS:
+        if not isinstance(kind, str) or kind not in _DIRECTIVE_KEYS:
             shown = (
                 f"{describe(kind)}{suggestion(str(kind), _DIRECTIVE_KEYS)}"
                 if "type" in d
