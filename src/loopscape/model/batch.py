@@ -10,11 +10,9 @@ from loopscape.arch import Architecture
 from loopscape.energy import EnergyTable
 from loopscape.mapping import Loop, Mapping
 from loopscape.mapping.mapping import SPATIAL_X, SPATIAL_Y, TEMPORAL
-from loopscape.model.energy import storage_energy
-from loopscape.model.evaluate import analyze
+from loopscape.model.costs import level_params
 from loopscape.model.nest import NestArrays, problem_arrays
-from loopscape.model.performance import level_cycles
-from loopscape.model.tile_analysis import WORDS
+from loopscape.model.tile_analysis import evaluate_template_batch
 from loopscape.workload import Workload
 
 
@@ -87,42 +85,38 @@ class BatchResult:
     energy_pj: np.ndarray  # (B,) float64
     utilization: np.ndarray  # (B,) float64
     valid: np.ndarray  # (B,) bool
-    counts: np.ndarray  # (B, levels, tensors, 6): reads, fills, updates, link transfers, reductions, tile words
-    used: np.ndarray  # (B, levels) used instances
+    counts: np.ndarray | None  # (B, levels, tensors, 6): reads, fills, updates, link transfers, reductions, words
 
     @property
     def edp(self) -> np.ndarray:
         return self.energy_pj * self.cycles
 
 
-def evaluate_batch(arch: Architecture, workload: Workload, batch: MappingBatch, energy: EnergyTable | None = None
-                   ) -> BatchResult:
-    """Evaluate every mapping of the batch; equal, mapping by mapping, to `evaluate`."""
+def evaluate_batch(arch: Architecture, workload: Workload, batch: MappingBatch, energy: EnergyTable | None = None,
+                   keep_counts: bool = False) -> BatchResult:
+    """Evaluate every mapping of the batch in compiled code; equal, mapping by mapping, to `evaluate`."""
     if energy is None:
         from loopscape.energy.defaults import default_table
 
         energy = default_table(arch)
-    nests = batch.nests()
-    out, used, status = analyze(arch, workload, nests, problem_arrays(arch, workload))
+    p = problem_arrays(arch, workload)
+    lp = level_params(arch, energy)
+    cycles, energy_pj, valid, status, counts = evaluate_template_batch(
+        p.coef, p.coef_t, p.relevant, p.rank_mask, p.simple, p.read_write, np.asarray(workload.bounds, dtype=np.int64),
+        _i64(batch.temporal), _i64(batch.order), _i64(batch.spatial_x), _i64(batch.spatial_y),
+        np.ascontiguousarray(batch.keep, dtype=np.bool_), p.multicast, p.reduction, p.forwarding,
+        lp.fanout_x, lp.fanout_y, lp.entries, lp.block, lp.ert, lp.compute_pj, lp.compute_instances,
+        lp.read_bw, lp.write_bw, lp.shared_bw, keep_counts,
+    )
     if status.any():
         raise NotImplementedError(
             "evaluate_batch: a read-write tensor with a rank over several dimensions needs the enumerated "
             "partition; use evaluate() for this workload"
         )
-    total = batch.temporal * batch.spatial_x * batch.spatial_y
-    padded = np.prod(total, axis=1)  # (B, dims)
-    valid = np.all(padded >= np.asarray(workload.bounds)[None, :], axis=1)
-    for lv in range(len(arch.levels)):
-        ax, ay = arch.fanout(lv)
-        valid &= np.prod(batch.spatial_x[:, lv], axis=1) <= ax
-        valid &= np.prod(batch.spatial_y[:, lv], axis=1) <= ay
-        entries = arch.levels[lv].entries
-        if entries is not None:
-            valid &= (out[:, lv, :, WORDS] * batch.keep[:, lv]).sum(axis=1) <= entries
-    macs = np.prod(padded, axis=1)
-    compute_cycles = np.prod(np.prod(batch.temporal, axis=1), axis=1)
-    lcycles = level_cycles(arch, out, used, compute_cycles)
-    cycles = np.maximum(compute_cycles, lcycles.max(axis=1))
-    energy_pj = storage_energy(arch, energy, out, used).sum(axis=(1, 2, 3)) + macs * energy.compute
-    utilization = macs / (cycles * arch.compute.instances)
-    return BatchResult(cycles, energy_pj, utilization, valid, out, used)
+    macs = np.prod(np.prod(batch.temporal * batch.spatial_x * batch.spatial_y, axis=1), axis=1)
+    utilization = macs / (cycles * lp.compute_instances)
+    return BatchResult(cycles, energy_pj, utilization, valid, counts if keep_counts else None)
+
+
+def _i64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.int64)

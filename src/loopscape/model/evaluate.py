@@ -11,9 +11,8 @@ from loopscape.arch import Architecture
 from loopscape.energy import EnergyTable
 from loopscape.mapping import Mapping, validate_mapping
 from loopscape.model.counts import AccessCounts, NetworkAccess, TensorAccess
-from loopscape.model.energy import ACTIONS, area_um2, storage_energy
+from loopscape.model.costs import ACTIONS, level_params
 from loopscape.model.nest import NestArrays, ProblemArrays, nest_arrays, problem_arrays
-from loopscape.model.performance import level_cycles
 from loopscape.model.result import LevelResult, Result
 from loopscape.model.tile_analysis import (
     FILLS,
@@ -24,6 +23,8 @@ from loopscape.model.tile_analysis import (
     UPDATES,
     WORDS,
     analyze_batch,
+    energy_terms,
+    level_cycles,
 )
 from loopscape.workload import Workload
 
@@ -33,7 +34,7 @@ def analyze(arch: Architecture, workload: Workload, nests: NestArrays, problem: 
     """Counts for a batch of flat nests: out (B, levels, tensors, N_OUT), used (B, levels), status (B,)."""
     p = problem or problem_arrays(arch, workload)
     return analyze_batch(
-        p.coef, p.read_write, nests.dim, nests.bound, nests.kind, nests.level, nests.cut, nests.keep,
+        p.coef, p.coef_t, p.relevant, p.rank_mask, p.simple, p.read_write, nests.dim, nests.bound, nests.kind, nests.level, nests.cut, nests.keep,
         p.multicast, p.reduction, p.forwarding,
     )
 
@@ -123,11 +124,16 @@ def assemble(arch: Architecture, workload: Workload, mapping: Mapping, energy: E
         levels=tuple(levels_counts),
         networks=tuple(networks),
     )
-    cc = np.array([compute_cycles], dtype=np.int64)
-    lcycles = level_cycles(arch, out[None], used[None], cc)[0]
+    params = level_params(arch, energy)
+    lcycles = np.zeros(len(arch.levels), dtype=np.int64)
+    level_cycles(out, used, compute_cycles, params.read_bw, params.write_bw, params.shared_bw, lcycles)
     cycles = int(max(compute_cycles, lcycles.max(initial=0)))
-    e = storage_energy(arch, energy, out[None], used[None])[0]
-    compute_energy = macs * energy.compute
+    e = np.zeros((len(arch.levels), len(names), 3), dtype=np.float64)
+    energy_terms(out, used, params.block, params.ert, e)
+    storage_total = 0.0
+    for v in e.ravel():  # the order the batch kernel sums in, so totals agree to the last bit
+        storage_total += float(v)
+    compute_energy = macs * params.compute_pj
     level_results = []
     for lv, level in enumerate(arch.levels):
         level_results.append(
@@ -136,24 +142,24 @@ def assemble(arch: Architecture, workload: Workload, mapping: Mapping, energy: E
                 instances=int(used[lv]),
                 cycles=int(lcycles[lv]),
                 energy_pj={
-                    t: {name: float(e[lv, j, a]) for a, (name, _) in enumerate(ACTIONS)}
+                    t: {name: float(e[lv, j, a]) for a, name in enumerate(ACTIONS)}
                     for j, t in enumerate(names)
                     if mapping.keeps(lv, t)
                 },
                 tile_words={t: int(out[lv, j, WORDS]) for j, t in enumerate(names) if mapping.keeps(lv, t)},
             )
         )
-    total_energy = float(e.sum()) + compute_energy
+    total_energy = storage_total + compute_energy
     return Result(
         counts=counts,
         macs=macs,
         real_macs=workload.operations,
         compute_cycles=compute_cycles,
         cycles=cycles,
-        utilization=macs / (cycles * arch.compute.instances),
+        utilization=macs / (cycles * params.compute_instances),
         energy_pj=total_energy,
         compute_energy_pj=compute_energy,
-        area_um2=area_um2(arch, energy),
+        area_um2=params.area_um2,
         levels=tuple(level_results),
         level_names=tuple(lv.name for lv in arch.levels),
     )

@@ -19,6 +19,10 @@ class ProblemArrays:
     """What the analysis needs of the workload and architecture, as arrays."""
 
     coef: np.ndarray  # (tensors, max ranks, dims) projection coefficients, zero rows pad short tensors
+    coef_t: np.ndarray  # (tensors, dims, max ranks) the same, transposed (contiguous per dimension)
+    relevant: np.ndarray  # (tensors, dims) bool: the dimension appears in the tensor's index
+    rank_mask: np.ndarray  # (tensors, dims) int64: bit r set when the dimension appears in rank r
+    simple: np.ndarray  # (tensors,) bool: every rank over one dimension, every dimension in at most one rank
     read_write: np.ndarray  # (tensors,) bool
     multicast: np.ndarray  # (levels,) bool: network of each level
     reduction: np.ndarray  # (levels,) bool
@@ -33,6 +37,12 @@ def problem_arrays(arch: Architecture, workload: Workload) -> ProblemArrays:
         coef[i, : a.shape[0]] = a
     return ProblemArrays(
         coef=coef,
+        coef_t=np.ascontiguousarray(coef.transpose(0, 2, 1)),
+        relevant=coef.any(axis=1),
+        rank_mask=((coef != 0) * (1 << np.arange(n_ranks, dtype=np.int64))[None, :, None]).sum(axis=1),
+        simple=np.array(
+            [((coef[i] != 0).sum(axis=1) <= 1).all() and ((coef[i] != 0).sum(axis=0) <= 1).all()
+             for i in range(len(workload.tensors))], dtype=np.bool_),
         read_write=np.array([t.read_write for t in workload.tensors], dtype=np.bool_),
         multicast=np.array([lv.network.multicast for lv in arch.levels], dtype=np.bool_),
         reduction=np.array([lv.network.spatial_reduction for lv in arch.levels], dtype=np.bool_),

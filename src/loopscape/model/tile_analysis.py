@@ -19,129 +19,141 @@ READS, FILLS, UPDATES, LINKS, REDUCTIONS, WORDS = range(6)
 N_OUT = 6
 
 
-@nb.njit(cache=True)
-def _suffix_products(dim, bound, n_dims):
-    """S[k, d] = product of the bounds of the loops over d at positions >= k."""
-    n = dim.shape[0]
-    s = np.ones((n + 1, n_dims), dtype=np.int64)
-    for k in range(n - 1, -1, -1):
-        for d in range(n_dims):
-            s[k, d] = s[k + 1, d]
-        s[k, dim[k]] *= bound[k]
-    return s
+@nb.njit(cache=True, inline="always")
+def _tile_extents(coef_t, relevant, suffix, c, ext):
+    """Bounding-box extent per rank of the tile formed by the loops at positions >= c; returns its words.
 
-
-@nb.njit(cache=True)
-def _tile_extents(coef, suffix, c, ext):
-    """Bounding-box extent per rank of the tile formed by the loops at positions >= c; returns its words."""
-    n_ranks, n_dims = coef.shape
+    coef_t is the tensor's projection transposed (dims x ranks); only relevant dimensions contribute.
+    """
+    n_dims, n_ranks = coef_t.shape
+    for r in range(n_ranks):
+        ext[r] = 1
+    for d in range(n_dims):
+        if relevant[d]:
+            span = suffix[c, d] - 1
+            if span:
+                for r in range(n_ranks):
+                    ext[r] += coef_t[d, r] * span
     words = 1
     for r in range(n_ranks):
-        e = 1
-        for d in range(n_dims):
-            e += coef[r, d] * (suffix[c, d] - 1)
-        ext[r] = e
-        words *= e
+        words *= ext[r]
     return words
 
 
-@nb.njit(cache=True)
-def _arrivals(coef, dim, bound, kind, stride, c, ext, words, classes, trans):
-    """Words arriving in one instance's tile over the run (F in docs/semantics.md).
+@nb.njit(cache=True, inline="always")
+def _arrivals(coef_t, relevant, dim, bound, kind, stride, c, ext, words, classes, trans, wrap, outer, need_trans):
+    """Words arriving in one instance's tile over the run (F in docs/semantics.md); returns (F, l0, positions).
 
     Steps are the temporal loops above the cut. A step of loop k translates the tile by
-    delta = A[:, d_k] * s_k - (the wrap of the inner temporal loops above the cut). Timeloop keeps a sliding
-    direction per tile and refetches the whole tile when a slide changes direction. Every step of a loop k other
-    than the innermost one, l0, directly follows a step of l0, and every l0 step follows either an l0 step or a
-    k step; working the state machine through shows l0's slides are always credited and another loop's slide is
-    credited iff l0 does not slide or slides the same way. `classes[k]` receives (class, rank*2+sign, words
-    arriving) with class 0 none, 1 credited slide, 2 whole tile, and `trans[k]` the translation, for the
-    forwarding analysis.
+    delta = A[:, d_k] * s_k - (the wrap of the inner temporal loops above the cut): no move, a slide along one
+    rank (an overlapping move) or a jump (the whole tile arrives). Timeloop keeps a sliding direction per tile
+    and refetches the whole tile when a slide changes direction. Every step of a loop k other than the
+    innermost one, l0, directly follows a step of l0, and every l0 step follows an l0 step or a k step; working
+    the state machine through shows l0's slides are always credited and another loop's slide is credited iff
+    l0 does not slide or slides the same way. When need_trans, `classes[k]` receives (class, rank*2+sign,
+    words per step) with class 0 none, 1 credited slide, 2 whole tile, -1 not a step, and `trans[k]` the
+    translation, for the forwarding analysis.
     """
-    n_ranks = coef.shape[0]
-    n = c
-    wrap = np.zeros(n_ranks, dtype=np.int64)
-    delta = np.zeros(n_ranks, dtype=np.int64)
-    # Pass 1 (inner to outer): classify each loop's step.
+    n_ranks = coef_t.shape[1]
+    # Steps of loop k: (b_k - 1) x the product of the temporal bounds outside it.
+    prod = 1
+    for k in range(c):
+        outer[k] = prod
+        if kind[k] == TEMPORAL:
+            prod *= bound[k]
+    for r in range(n_ranks):
+        wrap[r] = 0
+    wrap_nz = 0  # non-zero ranks of the wrap, and the last of them
+    wrap_rk = 0
     l0 = -1
-    for k in range(n - 1, -1, -1):
-        classes[k, 0] = -1
-        if kind[k] != TEMPORAL or bound[k] <= 1:
+    g0 = -1  # l0's sliding direction (rank*2+sign), -1 if it does not slide
+    total = words
+    positions = 1  # distinct tile positions: product of the relevant temporal bounds
+    for k in range(c - 1, -1, -1):
+        if need_trans:
+            classes[k, 0] = -1
+        if kind[k] != TEMPORAL:
             continue
+        d = dim[k]
+        if relevant[d]:
+            positions *= bound[k]
+            s = stride[k]
+            span = (bound[k] - 1) * s
+            nz = 0
+            rk = 0
+            dr = 0
+            wrap_nz = 0
+            for r in range(n_ranks):
+                a = coef_t[d, r]
+                v = a * s - wrap[r]
+                if need_trans:
+                    trans[k, r] = v
+                if v != 0:
+                    nz += 1
+                    rk = r
+                    dr = v
+                w = wrap[r] + a * span
+                wrap[r] = w
+                if w != 0:
+                    wrap_nz += 1
+                    wrap_rk = r
+        else:
+            # The loop's own move is zero: the translation is minus the inner wrap, which stays as it is.
+            nz = wrap_nz
+            rk = wrap_rk
+            dr = -wrap[wrap_rk]
+            if need_trans:
+                for r in range(n_ranks):
+                    trans[k, r] = -wrap[r]
+        cls = 2
+        cost = words
+        direction = -1
+        if nz == 0:
+            cls = 0
+            cost = 0
+        elif nz == 1:
+            mag = dr if dr > 0 else -dr
+            if mag < ext[rk]:
+                direction = rk * 2 + (1 if dr > 0 else 0)
+                if l0 < 0 or g0 < 0 or direction == g0:
+                    cls = 1
+                    cost = mag
+                    for r in range(n_ranks):
+                        if r != rk:
+                            cost *= ext[r]
         if l0 < 0:
             l0 = k
-        nz = 0
-        rk = 0
-        for r in range(n_ranks):
-            delta[r] = coef[r, dim[k]] * stride[k] - wrap[r]
-            trans[k, r] = delta[r]
-            if delta[r] != 0:
-                nz += 1
-                rk = r
-        if nz == 0:
-            classes[k, 0] = 0
-            classes[k, 1] = -1
-            classes[k, 2] = 0
-        elif nz == 1 and abs(delta[rk]) < ext[rk]:
-            classes[k, 0] = 1
-            classes[k, 1] = rk * 2 + (1 if delta[rk] > 0 else 0)
-            classes[k, 2] = abs(delta[rk]) * (words // ext[rk])
-        else:
-            classes[k, 0] = 2
-            classes[k, 1] = -1
-            classes[k, 2] = words
-        for r in range(n_ranks):
-            wrap[r] += coef[r, dim[k]] * (bound[k] - 1) * stride[k]
-    g0 = -1
-    if l0 >= 0 and classes[l0, 0] == 1:
-        g0 = classes[l0, 1]
-    # Pass 2 (outer to inner): step counts and costs.
-    total = words
-    outer = 1
-    for k in range(n):
-        if classes[k, 0] < 0:
-            continue
-        steps = (bound[k] - 1) * outer
-        cls = classes[k, 0]
-        if cls == 1:
-            if k == l0 or g0 < 0 or classes[k, 1] == g0:
-                total += steps * classes[k, 2]
-            else:
-                classes[k, 0] = 2  # a change of direction refetches the whole tile
-                classes[k, 2] = words
-                total += steps * words
-        elif cls == 2:
-            total += steps * words
-        outer *= bound[k]
-    return total, l0
+            g0 = direction
+        total += (bound[k] - 1) * outer[k] * cost
+        if need_trans:
+            classes[k, 0] = cls
+            classes[k, 1] = direction
+            classes[k, 2] = cost
+    return total, l0, positions
 
 
-@nb.njit(cache=True)
-def _distinct_offsets(coef, dim, bound, kind, stride, lo, hi):
+@nb.njit(cache=True, inline="always")
+def _distinct_offsets(coef, rank_mask, dim, bound, kind, stride, lo, hi):
     """Distinct tensor offsets among the instances selected by the spatial loops at positions [lo, hi).
 
-    Instances whose offsets coincide hold identical tiles (multicast or reduction groups). Generators over
-    dimensions sharing no rank multiply; otherwise the offsets are enumerated.
+    Instances whose offsets coincide hold identical tiles (multicast or reduction groups). Loops over
+    dimensions that share no rank (rank_mask: bit r set when the dimension appears in rank r) multiply;
+    otherwise the offsets are enumerated.
     """
     n_ranks = coef.shape[0]
     count = 1
     n_gen = 0
+    seen = 0
     conflict = False
-    used = np.zeros(n_ranks, dtype=np.bool_)
     for k in range(lo, hi):
-        if kind[k] == TEMPORAL or bound[k] <= 1:
+        if kind[k] == TEMPORAL:
             continue
-        relevant = False
-        for r in range(n_ranks):
-            if coef[r, dim[k]] != 0:
-                relevant = True
-        if not relevant:
+        m = rank_mask[dim[k]]
+        if m == 0:
             continue
-        for r in range(n_ranks):
-            if coef[r, dim[k]] != 0:
-                if used[r]:
-                    conflict = True
-                used[r] = True
+        if seen & m:
+            conflict = True
+        seen |= m
         count *= bound[k]
         n_gen += 1
     if not conflict:
@@ -389,78 +401,76 @@ def _count_distinct(keys, flag, skip_flagged):
 
 
 @nb.njit(cache=True)
-def _partition(coef, dim, bound, kind, c, ext):
-    """Distinct words in the union of an instance's tiles over the run, or -1 when no closed form applies.
-
-    With every rank over one dimension (and each dimension in one rank), tile positions form a grid of
-    non-overlapping boxes: the product over ranks of (positions along it x extent).
-    """
-    n_ranks, n_dims = coef.shape
-    rank_dim = np.full(n_ranks, -1, dtype=np.int64)
-    dim_used = np.zeros(n_dims, dtype=np.bool_)
-    for r in range(n_ranks):
-        for d in range(n_dims):
-            if coef[r, d] != 0:
-                if rank_dim[r] >= 0 or dim_used[d]:
-                    return -1
-                rank_dim[r] = d
-                dim_used[d] = True
-    total = 1
-    for r in range(n_ranks):
-        positions = 1
-        if rank_dim[r] >= 0:
-            for k in range(c):
-                if kind[k] == TEMPORAL and dim[k] == rank_dim[r]:
-                    positions *= bound[k]
-        total *= positions * ext[r]
-    return total
+def _scratch(n_max, n_dims, n_ranks):
+    """Work arrays for one thread: reused across mappings so the hot loop allocates nothing."""
+    suffix = np.ones((n_max + 1, n_dims), dtype=np.int64)
+    stride = np.ones(2 * n_max, dtype=np.int64)  # strides, then step multiplicities (outer products)
+    classes = np.zeros((n_max, 3), dtype=np.int64)
+    trans = np.zeros((n_max, n_ranks), dtype=np.int64)
+    ranks = np.zeros((5, n_ranks), dtype=np.int64)  # ext, wrap, delta, rank_dim, seen
+    dims = np.zeros(n_dims, dtype=np.bool_)
+    return suffix, stride, classes, trans, ranks, dims
 
 
 @nb.njit(cache=True)
-def analyze_one(coef_all, read_write, dim, bound, kind, level, cut, keep, multicast, reduction, forwarding,
-                out, used):
-    """Fill out[L, t, :] (READS..WORDS totals over used instances) and used[L] for one mapping.
+def _analyze_compact(coef_all, coef_t_all, relevant_all, rank_mask, simple, read_write, dim, bound, kind, level, n, cut, keep,
+                     multicast, reduction, forwarding, out, used, suffix, stride, classes, trans, ranks, dims):
+    """Counts of one mapping whose nest (first n slots of dim/bound/kind/level) has no bound-1 loops.
 
-    Returns 0, or 1 when a read-write tensor needs the enumerated partition (the caller falls back).
+    Fills out[L, t, :] (READS..WORDS, totals over used instances) and used[L]. Returns 0, or 1 when a
+    read-write tensor needs the enumerated partition (the caller falls back).
     """
-    n = dim.shape[0]
     n_levels, n_tensors = cut.shape
     n_dims = coef_all.shape[2]
-    suffix = _suffix_products(dim, bound, n_dims)
-    stride = np.ones(n, dtype=np.int64)
+    n_ranks = coef_all.shape[1]
+    for d in range(n_dims):
+        suffix[n, d] = 1
+    for k in range(n - 1, -1, -1):
+        for d in range(n_dims):
+            suffix[k, d] = suffix[k + 1, d]
+        suffix[k, dim[k]] *= bound[k]
     for k in range(n):
         stride[k] = suffix[k + 1, dim[k]]
     temporal_steps = 1
+    compute_used = 1
     for k in range(n):
         if kind[k] == TEMPORAL:
             temporal_steps *= bound[k]
+        else:
+            compute_used *= bound[k]
     for lv in range(n_levels):
         u = 1
         for k in range(n):
             if kind[k] != TEMPORAL and level[k] < lv:
                 u *= bound[k]
         used[lv] = u
-    compute_used = 1
-    for k in range(n):
-        if kind[k] != TEMPORAL:
-            compute_used *= bound[k]
-    for lv in range(n_levels):
         for t in range(n_tensors):
             for o in range(N_OUT):
                 out[lv, t, o] = 0
+    ext = ranks[0]
+    wrap = ranks[1]
+    outer = stride[n:]
+    need_trans = False
+    for lv in range(n_levels):
+        if forwarding[lv]:
+            need_trans = True
     status = 0
-    classes = np.zeros((n, 3), dtype=np.int64)
     l0 = -1
+    dm = dim[:n]
+    bd = bound[:n]
+    kd = kind[:n]
+    sd = stride[:n]
     for t in range(n_tensors):
         coef = coef_all[t]
-        ext = np.ones(coef.shape[0], dtype=np.int64)
-        trans = np.zeros((n, coef.shape[0]), dtype=np.int64)
+        coef_t = coef_t_all[t]
+        relevant = relevant_all[t]
         rw = read_write[t]
         prev = -1
         for lv in range(n_levels + 1):
             is_compute = lv == n_levels
             if not is_compute and not keep[lv, t]:
                 continue
+            words = 1
             if is_compute:
                 c = n
                 f = temporal_steps
@@ -468,34 +478,37 @@ def analyze_one(coef_all, read_write, dim, bound, kind, level, cut, keep, multic
                 inst = compute_used
             else:
                 c = cut[lv, t]
-                words = _tile_extents(coef, suffix, c, ext)
-                f, l0 = _arrivals(coef, dim, bound, kind, stride, c, ext, words, classes, trans)
+                words = _tile_extents(coef_t, relevant, suffix, c, ext)
+                f, l0, positions = _arrivals(
+                    coef_t, relevant, dm, bd, kd, sd, c, ext, words, classes, trans, wrap, outer, need_trans
+                )
                 part = 0
                 if rw:
-                    part = _partition(coef, dim, bound, kind, c, ext)
-                    if part < 0:
+                    # With each rank over one dimension and each dimension in one rank, the tiles an instance
+                    # holds form a grid of disjoint boxes: the partition is words x positions.
+                    if simple[t]:
+                        part = words * positions
+                    else:
                         status = 1
-                        part = 0
                 inst = used[lv]
                 out[lv, t, WORDS] = words
             if prev >= 0:
                 pc = cut[prev, t]
                 n_parent = used[prev]
                 n_child = inst // n_parent
+                per_parent = f * n_child
                 if rw:
-                    per_parent = f * n_child
                     if reduction[prev]:
-                        per_parent = f * _distinct_offsets(coef, dim, bound, kind, stride, pc, c)
+                        per_parent = f * _distinct_offsets(coef, rank_mask[t], dm, bd, kd, sd, pc, c)
                         out[prev, t, REDUCTIONS] += (f * n_child - per_parent) * n_parent
                     out[prev, t, UPDATES] += per_parent * n_parent
                 else:
-                    per_parent = f * n_child
                     if multicast[prev]:
-                        per_parent = f * _distinct_offsets(coef, dim, bound, kind, stride, pc, c)
+                        per_parent = f * _distinct_offsets(coef, rank_mask[t], dm, bd, kd, sd, pc, c)
                     out[prev, t, READS] += per_parent * n_parent
                     if forwarding[prev] and not is_compute:
                         saved, moved = _forwarding(
-                            coef, dim, bound, kind, stride, pc, c, ext, words, classes, trans, l0, multicast[prev]
+                            coef, dm, bd, kd, sd, pc, c, ext, words, classes, trans, l0, multicast[prev]
                         )
                         out[prev, t, READS] -= saved * n_parent
                         out[prev, t, LINKS] += moved * n_parent
@@ -503,8 +516,7 @@ def analyze_one(coef_all, read_write, dim, bound, kind, level, cut, keep, multic
                 if not is_compute:
                     out[lv, t, FILLS] = (f - part) * inst
             if not is_compute and rw:
-                # reads = updates - partition is applied once every child has reported (below).
-                out[lv, t, READS] = -part * inst
+                out[lv, t, READS] -= part * inst  # reads = updates - partition; updates arrive from the child
             prev = lv
         if rw:
             for lv in range(n_levels):
@@ -513,17 +525,217 @@ def analyze_one(coef_all, read_write, dim, bound, kind, level, cut, keep, multic
     return status
 
 
+@nb.njit(cache=True)
+def _compact_flat(dim_in, bound_in, kind_in, level_in, cut_in, dim, bound, kind, level, cut):
+    """Drop bound-1 loops from a flat nest, moving the cuts with it; returns the new length."""
+    j = 0
+    n_all = dim_in.shape[0]
+    for a in range(cut_in.shape[0]):
+        for b in range(cut_in.shape[1]):
+            cut[a, b] = 0
+    for k in range(n_all):
+        for a in range(cut_in.shape[0]):
+            for b in range(cut_in.shape[1]):
+                if cut_in[a, b] > k and bound_in[k] > 1:
+                    cut[a, b] += 1
+        if bound_in[k] > 1:
+            dim[j] = dim_in[k]
+            bound[j] = bound_in[k]
+            kind[j] = kind_in[k]
+            level[j] = level_in[k]
+            j += 1
+    return j
+
+
 @nb.njit(cache=True, parallel=True)
-def analyze_batch(coef_all, read_write, dim, bound, kind, level, cut, keep, multicast, reduction, forwarding):
-    """analyze_one over a batch: dim/bound/kind/level (B, n), cut/keep (B, levels, tensors)."""
-    b_count = dim.shape[0]
+def analyze_batch(coef_all, coef_t_all, relevant_all, rank_mask, simple, read_write, dim, bound, kind, level, cut, keep, multicast,
+                  reduction, forwarding):
+    """Counts of a batch of flat nests: dim/bound/kind/level (B, n), cut/keep (B, levels, tensors).
+
+    Returns out (B, levels, tensors, N_OUT), used (B, levels), status (B,).
+    """
+    b_count, n_all = dim.shape
     n_levels, n_tensors = cut.shape[1], cut.shape[2]
     out = np.zeros((b_count, n_levels, n_tensors, N_OUT), dtype=np.int64)
     used = np.zeros((b_count, n_levels), dtype=np.int64)
     status = np.zeros(b_count, dtype=np.int64)
-    for b in nb.prange(b_count):
-        status[b] = analyze_one(
-            coef_all, read_write, dim[b], bound[b], kind[b], level[b], cut[b], keep[b], multicast, reduction,
-            forwarding, out[b], used[b],
-        )
+    n_chunks = min(b_count, 64)
+    for ch in nb.prange(n_chunks):
+        suffix, stride, classes, trans, ranks, dims = _scratch(n_all, coef_all.shape[2], coef_all.shape[1])
+        cd = np.empty(n_all, dtype=np.int64)
+        cb = np.empty(n_all, dtype=np.int64)
+        ck = np.empty(n_all, dtype=np.int64)
+        cl = np.empty(n_all, dtype=np.int64)
+        cc = np.empty((n_levels, n_tensors), dtype=np.int64)
+        for b in range(ch * b_count // n_chunks, (ch + 1) * b_count // n_chunks):
+            n = _compact_flat(dim[b], bound[b], kind[b], level[b], cut[b], cd, cb, ck, cl, cc)
+            status[b] = _analyze_compact(
+                coef_all, coef_t_all, relevant_all, rank_mask, simple, read_write, cd, cb, ck, cl, n, cc, keep[b], multicast, reduction,
+                forwarding, out[b], used[b], suffix, stride, classes, trans, ranks, dims,
+            )
     return out, used, status
+
+
+@nb.njit(cache=True)
+def energy_terms(out, used, block, ert, terms):
+    """terms[L, t, a] = pJ of action a (read, fill, update) of tensor t at level L.
+
+    Vector accesses per instance = ceil(ceil(scalar total / used) / block size), in integers; times the used
+    instances and the ERT energy of one vector access.
+    """
+    n_levels, n_tensors = out.shape[0], out.shape[1]
+    for lv in range(n_levels):
+        u = max(used[lv], 1)
+        blk = block[lv]
+        for t in range(n_tensors):
+            for a in range(3):
+                scalar = out[lv, t, a]
+                if scalar <= 0 or ert[lv, a] == 0.0:
+                    terms[lv, t, a] = 0.0
+                    continue
+                per_instance = scalar if u == 1 else (scalar + u - 1) // u
+                vectors = per_instance if blk == 1 else (per_instance + blk - 1) // blk
+                terms[lv, t, a] = float(vectors * u) * ert[lv, a]
+
+
+@nb.njit(cache=True)
+def level_cycles(out, used, compute_cycles, read_bw, write_bw, shared_bw, cycles):
+    """Timeloop's throughput model: cycles[L] = ceil(compute cycles / slowdown) from per-instance demand.
+
+    Bandwidth limits <= 0 mean unlimited. Reads include link-transfer reads; writes are fills + updates.
+    """
+    n_levels, n_tensors = out.shape[0], out.shape[1]
+    cc = float(compute_cycles)
+    for lv in range(n_levels):
+        reads = 0.0
+        writes = 0.0
+        for t in range(n_tensors):
+            reads += out[lv, t, READS]
+            writes += out[lv, t, FILLS] + out[lv, t, UPDATES]
+        slowdown = 1.0
+        if read_bw[lv] <= 0 and write_bw[lv] <= 0 and shared_bw[lv] <= 0:
+            cycles[lv] = compute_cycles
+            continue
+        u = max(used[lv], 1)
+        rd = reads / u / cc
+        wd = writes / u / cc
+        if read_bw[lv] > 0 and rd > 0:
+            slowdown = min(slowdown, read_bw[lv] / rd)
+        if write_bw[lv] > 0 and wd > 0:
+            slowdown = min(slowdown, write_bw[lv] / wd)
+        if shared_bw[lv] > 0 and rd + wd > 0:
+            slowdown = min(slowdown, shared_bw[lv] / (rd + wd))
+        cycles[lv] = np.int64(np.ceil(cc / slowdown))
+
+
+@nb.njit(cache=True, parallel=True)
+def evaluate_template_batch(coef_all, coef_t_all, relevant_all, rank_mask, simple, read_write, bounds, temporal, order, spatial_x, spatial_y, keep, multicast,
+                            reduction, forwarding, fanout_x, fanout_y, entries, block, ert, compute_pj,
+                            compute_instances, read_bw, write_bw, shared_bw, keep_counts):
+    """The mapper's inner loop: even mappings given as per-level factors and orders, evaluated end to end.
+
+    Returns cycles, energy (pJ), valid (factors cover the bounds, fan-outs fit, tiles fit), status and, when
+    keep_counts, the counts (B, levels, tensors, N_OUT) (else an empty array).
+    """
+    b_count, n_levels, n_dims = temporal.shape
+    n_tensors = coef_all.shape[0]
+    n_max = 3 * n_levels * n_dims
+    cycles = np.zeros(b_count, dtype=np.int64)
+    energy = np.zeros(b_count, dtype=np.float64)
+    valid = np.zeros(b_count, dtype=np.bool_)
+    status = np.zeros(b_count, dtype=np.int64)
+    counts = np.zeros((b_count if keep_counts else 0, n_levels, n_tensors, N_OUT), dtype=np.int64)
+    n_chunks = min(b_count, 64)
+    for ch in nb.prange(n_chunks):
+        suffix, stride, classes, trans, ranks, dims = _scratch(n_max, n_dims, coef_all.shape[1])
+        cd = np.empty(n_max, dtype=np.int64)
+        cb = np.empty(n_max, dtype=np.int64)
+        ck = np.empty(n_max, dtype=np.int64)
+        cl = np.empty(n_max, dtype=np.int64)
+        cc = np.empty((n_levels, n_tensors), dtype=np.int64)
+        out = np.empty((n_levels, n_tensors, N_OUT), dtype=np.int64)
+        used = np.empty(n_levels, dtype=np.int64)
+        terms = np.empty((n_levels, n_tensors, 3), dtype=np.float64)
+        lcyc = np.empty(n_levels, dtype=np.int64)
+        padded = np.empty(n_dims, dtype=np.int64)
+        for b in range(ch * b_count // n_chunks, (ch + 1) * b_count // n_chunks):
+            # Build the compact nest: per level, temporal loops in order, then spatial X, then spatial Y.
+            n = 0
+            ok = True
+            for d in range(n_dims):
+                padded[d] = 1
+            for lv in range(n_levels):
+                for t in range(n_tensors):
+                    cc[lv, t] = n
+                fx = 1
+                fy = 1
+                for j in range(n_dims):
+                    d = order[b, lv, j]
+                    f = temporal[b, lv, d]
+                    padded[d] *= f
+                    if f > 1:
+                        cd[n] = d
+                        cb[n] = f
+                        ck[n] = TEMPORAL
+                        cl[n] = lv
+                        n += 1
+                for d in range(n_dims):
+                    f = spatial_x[b, lv, d]
+                    padded[d] *= f
+                    fx *= f
+                    if f > 1:
+                        cd[n] = d
+                        cb[n] = f
+                        ck[n] = SPATIAL_X
+                        cl[n] = lv
+                        n += 1
+                for d in range(n_dims):
+                    f = spatial_y[b, lv, d]
+                    padded[d] *= f
+                    fy *= f
+                    if f > 1:
+                        cd[n] = d
+                        cb[n] = f
+                        ck[n] = SPATIAL_Y
+                        cl[n] = lv
+                        n += 1
+                if fx > fanout_x[lv] or fy > fanout_y[lv]:
+                    ok = False
+            macs = 1
+            for d in range(n_dims):
+                if padded[d] < bounds[d]:
+                    ok = False
+                macs *= padded[d]
+            status[b] = _analyze_compact(
+                coef_all, coef_t_all, relevant_all, rank_mask, simple, read_write, cd, cb, ck, cl, n, cc, keep[b], multicast, reduction,
+                forwarding, out, used, suffix, stride, classes, trans, ranks, dims,
+            )
+            for lv in range(n_levels):
+                if entries[lv] > 0:
+                    held = 0
+                    for t in range(n_tensors):
+                        if keep[b, lv, t]:
+                            held += out[lv, t, WORDS]
+                    if held > entries[lv]:
+                        ok = False
+            compute_cycles = 1
+            for k in range(n):
+                if ck[k] == TEMPORAL:
+                    compute_cycles *= cb[k]
+            level_cycles(out, used, compute_cycles, read_bw, write_bw, shared_bw, lcyc)
+            total = compute_cycles
+            for lv in range(n_levels):
+                if lcyc[lv] > total:
+                    total = lcyc[lv]
+            energy_terms(out, used, block, ert, terms)
+            e = 0.0
+            for lv in range(n_levels):
+                for t in range(n_tensors):
+                    for a in range(3):
+                        e += terms[lv, t, a]
+            cycles[b] = total
+            energy[b] = e + macs * compute_pj
+            valid[b] = ok
+            if keep_counts:
+                counts[b] = out
+    return cycles, energy, valid, status, counts

@@ -1,0 +1,49 @@
+"""Per-level parameters the compiled cost functions read: fan-outs, capacities, block sizes, ERT, bandwidths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from loopscape.arch import Architecture
+from loopscape.energy import EnergyTable
+
+ACTIONS = ("read", "fill", "update")
+
+
+@dataclass(frozen=True)
+class LevelParams:
+    """Arrays over storage levels (outermost first); 0 or -1 stand for 'unlimited' where noted."""
+
+    fanout_x: np.ndarray  # (levels,) int64: fan-out below each level along X
+    fanout_y: np.ndarray
+    entries: np.ndarray  # (levels,) int64, -1 = unbounded
+    block: np.ndarray  # (levels,) int64 words per vector access
+    ert: np.ndarray  # (levels, 3) float64 pJ per vector access: read, fill, update
+    read_bw: np.ndarray  # (levels,) float64 words/cycle/instance, 0 = unlimited
+    write_bw: np.ndarray
+    shared_bw: np.ndarray
+    compute_pj: float
+    compute_instances: int
+    area_um2: float
+
+
+def level_params(arch: Architecture, table: EnergyTable) -> LevelParams:
+    levels = arch.levels
+    fan = [arch.fanout(i) for i in range(len(levels))]
+    area = sum(table.area.get(lv.name, 0.0) * lv.instances for lv in levels)
+    area += table.area.get(arch.compute.name, 0.0) * arch.compute.instances
+    return LevelParams(
+        fanout_x=np.array([f[0] for f in fan], dtype=np.int64),
+        fanout_y=np.array([f[1] for f in fan], dtype=np.int64),
+        entries=np.array([-1 if lv.entries is None else lv.entries for lv in levels], dtype=np.int64),
+        block=np.array([lv.block_size for lv in levels], dtype=np.int64),
+        ert=np.array([[getattr(table.level(lv.name), a) for a in ACTIONS] for lv in levels], dtype=np.float64),
+        read_bw=np.array([lv.read_bandwidth or 0.0 for lv in levels], dtype=np.float64),
+        write_bw=np.array([lv.write_bandwidth or 0.0 for lv in levels], dtype=np.float64),
+        shared_bw=np.array([lv.shared_bandwidth or 0.0 for lv in levels], dtype=np.float64),
+        compute_pj=float(table.compute),
+        compute_instances=arch.compute.instances,
+        area_um2=float(area),
+    )
