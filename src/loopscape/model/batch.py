@@ -102,7 +102,7 @@ def evaluate_batch(arch: Architecture, workload: Workload, batch: MappingBatch, 
     p = problem_arrays(arch, workload)
     lp = level_params(arch, energy)
     cycles, energy_pj, valid, status, counts = evaluate_template_batch(
-        p.coef, p.coef_t, p.relevant, p.rank_mask, p.simple, p.read_write, np.asarray(workload.bounds, dtype=np.int64),
+        p.coef, p.coef_t, p.dim_rank, p.rank_mask, p.simple, p.read_write, np.asarray(workload.bounds, dtype=np.int64),
         _i64(batch.temporal), _i64(batch.order), _i64(batch.spatial_x), _i64(batch.spatial_y),
         np.ascontiguousarray(batch.keep, dtype=np.bool_), p.multicast, p.reduction, p.forwarding,
         lp.fanout_x, lp.fanout_y, lp.entries, lp.block, lp.ert, lp.compute_pj, lp.compute_instances,

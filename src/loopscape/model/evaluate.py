@@ -34,7 +34,7 @@ def analyze(arch: Architecture, workload: Workload, nests: NestArrays, problem: 
     """Counts for a batch of flat nests: out (B, levels, tensors, N_OUT), used (B, levels), status (B,)."""
     p = problem or problem_arrays(arch, workload)
     return analyze_batch(
-        p.coef, p.coef_t, p.relevant, p.rank_mask, p.simple, p.read_write, nests.dim, nests.bound, nests.kind, nests.level, nests.cut, nests.keep,
+        p.coef, p.coef_t, p.dim_rank, p.rank_mask, p.simple, p.read_write, nests.dim, nests.bound, nests.kind, nests.level, nests.cut, nests.keep,
         p.multicast, p.reduction, p.forwarding,
     )
 

@@ -20,7 +20,7 @@ class ProblemArrays:
 
     coef: np.ndarray  # (tensors, max ranks, dims) projection coefficients, zero rows pad short tensors
     coef_t: np.ndarray  # (tensors, dims, max ranks) the same, transposed (contiguous per dimension)
-    relevant: np.ndarray  # (tensors, dims) bool: the dimension appears in the tensor's index
+    dim_rank: np.ndarray  # (tensors, dims) int64: the one rank a dimension appears in; -1 none, -2 several
     rank_mask: np.ndarray  # (tensors, dims) int64: bit r set when the dimension appears in rank r
     simple: np.ndarray  # (tensors,) bool: every rank over one dimension, every dimension in at most one rank
     read_write: np.ndarray  # (tensors,) bool
@@ -38,7 +38,7 @@ def problem_arrays(arch: Architecture, workload: Workload) -> ProblemArrays:
     return ProblemArrays(
         coef=coef,
         coef_t=np.ascontiguousarray(coef.transpose(0, 2, 1)),
-        relevant=coef.any(axis=1),
+        dim_rank=_dim_ranks(coef),
         rank_mask=((coef != 0) * (1 << np.arange(n_ranks, dtype=np.int64))[None, :, None]).sum(axis=1),
         simple=np.array(
             [((coef[i] != 0).sum(axis=1) <= 1).all() and ((coef[i] != 0).sum(axis=0) <= 1).all()
@@ -89,3 +89,11 @@ def nest_arrays(arch: Architecture, workload: Workload, mappings: list[Mapping])
                 keep[i, lv, j] = m.keeps(lv, t)
                 cut[i, lv, j] = m.cut(lv, t)
     return NestArrays(dim, bound, kind, level, cut, keep)
+
+
+def _dim_ranks(coef: np.ndarray) -> np.ndarray:
+    """(tensors, dims): the index of the only rank a dimension appears in, -1 if none, -2 if several."""
+    nonzero = coef != 0
+    count = nonzero.sum(axis=1)
+    first = nonzero.argmax(axis=1)
+    return np.where(count == 0, -1, np.where(count == 1, first, -2)).astype(np.int64)

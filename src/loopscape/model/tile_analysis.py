@@ -20,20 +20,27 @@ N_OUT = 6
 
 
 @nb.njit(cache=True, inline="always")
-def _tile_extents(coef_t, relevant, suffix, c, ext):
+def _tile_extents(coef_t, dim_rank, suffix, c, ext):
     """Bounding-box extent per rank of the tile formed by the loops at positions >= c; returns its words.
 
-    coef_t is the tensor's projection transposed (dims x ranks); only relevant dimensions contribute.
+    coef_t is the tensor's projection transposed (dims x ranks); dim_rank[d] is the one rank dimension d
+    appears in, -1 for none, -2 for several.
     """
     n_dims, n_ranks = coef_t.shape
     for r in range(n_ranks):
         ext[r] = 1
     for d in range(n_dims):
-        if relevant[d]:
-            span = suffix[c, d] - 1
-            if span:
-                for r in range(n_ranks):
-                    ext[r] += coef_t[d, r] * span
+        rk = dim_rank[d]
+        if rk == -1:
+            continue
+        span = suffix[c, d] - 1
+        if span == 0:
+            continue
+        if rk >= 0:
+            ext[rk] += coef_t[d, rk] * span
+        else:
+            for r in range(n_ranks):
+                ext[r] += coef_t[d, r] * span
     words = 1
     for r in range(n_ranks):
         words *= ext[r]
@@ -41,7 +48,7 @@ def _tile_extents(coef_t, relevant, suffix, c, ext):
 
 
 @nb.njit(cache=True, inline="always")
-def _arrivals(coef_t, relevant, dim, bound, kind, stride, c, ext, words, classes, trans, wrap, outer, need_trans):
+def _arrivals(coef_t, dim_rank, dim, bound, kind, stride, c, ext, words, classes, trans, wrap, outer, need_trans):
     """Words arriving in one instance's tile over the run (F in docs/semantics.md); returns (F, l0, positions).
 
     Steps are the temporal loops above the cut. A step of loop k translates the tile by
@@ -63,8 +70,7 @@ def _arrivals(coef_t, relevant, dim, bound, kind, stride, c, ext, words, classes
             prod *= bound[k]
     for r in range(n_ranks):
         wrap[r] = 0
-    wrap_nz = 0  # non-zero ranks of the wrap, and the last of them
-    wrap_rk = 0
+    wrap_nz = 0  # ranks where the wrap is non-zero
     l0 = -1
     g0 = -1  # l0's sliding direction (rank*2+sign), -1 if it does not slide
     total = words
@@ -75,13 +81,46 @@ def _arrivals(coef_t, relevant, dim, bound, kind, stride, c, ext, words, classes
         if kind[k] != TEMPORAL:
             continue
         d = dim[k]
-        if relevant[d]:
+        r0 = dim_rank[d]
+        nz = 0
+        rk = 0
+        dr = 0
+        if r0 == -1:
+            # The loop's own move is zero: the translation is minus the inner wrap, which stays as it is.
+            nz = wrap_nz
+            if nz == 1:
+                for r in range(n_ranks):
+                    if wrap[r] != 0:
+                        rk = r
+                        dr = -wrap[r]
+            if need_trans:
+                for r in range(n_ranks):
+                    trans[k, r] = -wrap[r]
+        elif r0 >= 0 and not need_trans:
+            # One rank moves by its own step; the others by minus the inner wrap.
+            positions *= bound[k]
+            a = coef_t[d, r0]
+            s = stride[k]
+            old = wrap[r0]
+            v = a * s - old
+            others = wrap_nz - (1 if old != 0 else 0)
+            nz = others + (1 if v != 0 else 0)
+            if nz == 1:
+                if v != 0:
+                    rk = r0
+                    dr = v
+                else:
+                    for r in range(n_ranks):
+                        if r != r0 and wrap[r] != 0:
+                            rk = r
+                            dr = -wrap[r]
+            new = old + a * (bound[k] - 1) * s
+            wrap[r0] = new
+            wrap_nz = others + (1 if new != 0 else 0)
+        else:
             positions *= bound[k]
             s = stride[k]
             span = (bound[k] - 1) * s
-            nz = 0
-            rk = 0
-            dr = 0
             wrap_nz = 0
             for r in range(n_ranks):
                 a = coef_t[d, r]
@@ -96,15 +135,6 @@ def _arrivals(coef_t, relevant, dim, bound, kind, stride, c, ext, words, classes
                 wrap[r] = w
                 if w != 0:
                     wrap_nz += 1
-                    wrap_rk = r
-        else:
-            # The loop's own move is zero: the translation is minus the inner wrap, which stays as it is.
-            nz = wrap_nz
-            rk = wrap_rk
-            dr = -wrap[wrap_rk]
-            if need_trans:
-                for r in range(n_ranks):
-                    trans[k, r] = -wrap[r]
         cls = 2
         cost = words
         direction = -1
@@ -158,6 +188,13 @@ def _distinct_offsets(coef, rank_mask, dim, bound, kind, stride, lo, hi):
         n_gen += 1
     if not conflict:
         return count
+    return _enumerate_offsets(coef, dim, bound, kind, stride, lo, hi, count, n_gen)
+
+
+@nb.njit(cache=True)
+def _enumerate_offsets(coef, dim, bound, kind, stride, lo, hi, count, n_gen):
+    """Distinct offsets by enumeration, for spatial loops whose dimensions share a rank (e.g. P and R)."""
+    n_ranks = coef.shape[0]
     # Enumerate the offsets of all `count` combinations, as rows, and count distinct rows.
     gens = np.zeros((n_gen, n_ranks), dtype=np.int64)
     gbound = np.zeros(n_gen, dtype=np.int64)
@@ -413,7 +450,7 @@ def _scratch(n_max, n_dims, n_ranks):
 
 
 @nb.njit(cache=True)
-def _analyze_compact(coef_all, coef_t_all, relevant_all, rank_mask, simple, read_write, dim, bound, kind, level, n, cut, keep,
+def _analyze_compact(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, dim, bound, kind, level, n, cut, keep,
                      multicast, reduction, forwarding, out, used, suffix, stride, classes, trans, ranks, dims):
     """Counts of one mapping whose nest (first n slots of dim/bound/kind/level) has no bound-1 loops.
 
@@ -463,7 +500,7 @@ def _analyze_compact(coef_all, coef_t_all, relevant_all, rank_mask, simple, read
     for t in range(n_tensors):
         coef = coef_all[t]
         coef_t = coef_t_all[t]
-        relevant = relevant_all[t]
+        dim_rank = dim_rank_all[t]
         rw = read_write[t]
         prev = -1
         for lv in range(n_levels + 1):
@@ -478,9 +515,9 @@ def _analyze_compact(coef_all, coef_t_all, relevant_all, rank_mask, simple, read
                 inst = compute_used
             else:
                 c = cut[lv, t]
-                words = _tile_extents(coef_t, relevant, suffix, c, ext)
+                words = _tile_extents(coef_t, dim_rank, suffix, c, ext)
                 f, l0, positions = _arrivals(
-                    coef_t, relevant, dm, bd, kd, sd, c, ext, words, classes, trans, wrap, outer, need_trans
+                    coef_t, dim_rank, dm, bd, kd, sd, c, ext, words, classes, trans, wrap, outer, need_trans
                 )
                 part = 0
                 if rw:
@@ -548,7 +585,7 @@ def _compact_flat(dim_in, bound_in, kind_in, level_in, cut_in, dim, bound, kind,
 
 
 @nb.njit(cache=True, parallel=True)
-def analyze_batch(coef_all, coef_t_all, relevant_all, rank_mask, simple, read_write, dim, bound, kind, level, cut, keep, multicast,
+def analyze_batch(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, dim, bound, kind, level, cut, keep, multicast,
                   reduction, forwarding):
     """Counts of a batch of flat nests: dim/bound/kind/level (B, n), cut/keep (B, levels, tensors).
 
@@ -570,7 +607,7 @@ def analyze_batch(coef_all, coef_t_all, relevant_all, rank_mask, simple, read_wr
         for b in range(ch * b_count // n_chunks, (ch + 1) * b_count // n_chunks):
             n = _compact_flat(dim[b], bound[b], kind[b], level[b], cut[b], cd, cb, ck, cl, cc)
             status[b] = _analyze_compact(
-                coef_all, coef_t_all, relevant_all, rank_mask, simple, read_write, cd, cb, ck, cl, n, cc, keep[b], multicast, reduction,
+                coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, cd, cb, ck, cl, n, cc, keep[b], multicast, reduction,
                 forwarding, out[b], used[b], suffix, stride, classes, trans, ranks, dims,
             )
     return out, used, status
@@ -629,7 +666,7 @@ def level_cycles(out, used, compute_cycles, read_bw, write_bw, shared_bw, cycles
 
 
 @nb.njit(cache=True, parallel=True)
-def evaluate_template_batch(coef_all, coef_t_all, relevant_all, rank_mask, simple, read_write, bounds, temporal, order, spatial_x, spatial_y, keep, multicast,
+def evaluate_template_batch(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, bounds, temporal, order, spatial_x, spatial_y, keep, multicast,
                             reduction, forwarding, fanout_x, fanout_y, entries, block, ert, compute_pj,
                             compute_instances, read_bw, write_bw, shared_bw, keep_counts):
     """The mapper's inner loop: even mappings given as per-level factors and orders, evaluated end to end.
@@ -707,7 +744,7 @@ def evaluate_template_batch(coef_all, coef_t_all, relevant_all, rank_mask, simpl
                     ok = False
                 macs *= padded[d]
             status[b] = _analyze_compact(
-                coef_all, coef_t_all, relevant_all, rank_mask, simple, read_write, cd, cb, ck, cl, n, cc, keep[b], multicast, reduction,
+                coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, cd, cb, ck, cl, n, cc, keep[b], multicast, reduction,
                 forwarding, out, used, suffix, stride, classes, trans, ranks, dims,
             )
             for lv in range(n_levels):
