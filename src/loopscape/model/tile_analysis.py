@@ -449,7 +449,7 @@ def _scratch(n_max, n_dims, n_ranks):
     return suffix, stride, classes, trans, ranks, dims
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _analyze_compact(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, dim, bound, kind, level, n, cut, keep,
                      multicast, reduction, forwarding, out, used, suffix, stride, classes, trans, ranks, dims):
     """Counts of one mapping whose nest (first n slots of dim/bound/kind/level) has no bound-1 loops.
