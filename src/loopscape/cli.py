@@ -48,7 +48,7 @@ def loopscape() -> None:
     """Model DNN accelerators: workloads, architectures and mappings in, cycles, energy and area out."""
 
 
-def _evaluate_and_report(paths: list[str], json_out: str | None, title: str) -> None:
+def _evaluate_and_report(paths: list[str], json_out: str | None, title: str, exact: bool = False) -> None:
     from loopscape.io import load_specs
 
     specs = load_specs(paths)
@@ -56,7 +56,7 @@ def _evaluate_and_report(paths: list[str], json_out: str | None, title: str) -> 
     from loopscape.model.evaluate import evaluate
 
     try:
-        result = evaluate(specs.arch, specs.workload, specs.mapping, specs.energy)
+        result = evaluate(specs.arch, specs.workload, specs.mapping, specs.energy, exact=exact)
     except SpecError as e:  # raised by the model or the default energy tables: say which file it is about
         raise e if e.file else e.in_file(specs.file_for(e.path)) from None
     if json_out == "-":
@@ -78,14 +78,19 @@ def _evaluate_and_report(paths: list[str], json_out: str | None, title: str) -> 
     type=click.Path(dir_okay=False),
     help="Also write the result as JSON ('-': only JSON, to stdout).",
 )
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="Execute every loop iteration instead of Timeloop's extrapolation from iterations 0 and 1.",
+)
 @spec_errors_exit
-def evaluate(files: tuple[str, ...], json_out: str | None) -> None:
+def evaluate(files: tuple[str, ...], json_out: str | None, exact: bool) -> None:
     """Evaluate one mapping, like timeloop-model.
 
     FILES are native or Timeloop v0.4 YAML files (detected per file) that together give an architecture,
     a workload (or problem) and a mapping, optionally an energy table (native `energy`, Timeloop ERT/ART).
     """
-    _evaluate_and_report(list(files), json_out, title=" ".join(files))
+    _evaluate_and_report(list(files), json_out, title=" ".join(files), exact=exact)
 
 
 @loopscape.command()

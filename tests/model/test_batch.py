@@ -72,10 +72,10 @@ def batches(draw):
 
 
 @settings(max_examples=300)
-@given(batches())
-def test_batch_equals_evaluate(case):
+@given(batches(), st.booleans())
+def test_batch_equals_evaluate(case, exact):
     arch, workload, batch, energy = case
-    got = evaluate_batch(arch, workload, batch, energy, keep_counts=True)
+    got = evaluate_batch(arch, workload, batch, energy, keep_counts=True, exact=exact)
     for i in range(batch.size):
         mapping = batch.mapping(i, workload)
         try:
@@ -90,7 +90,7 @@ def test_batch_equals_evaluate(case):
                     mapping.spatial_fanout(lv)[1] <= arch.fanout(lv)[1] for lv in range(len(arch.levels)))
         if not fx_ok:
             continue
-        r = evaluate(arch, workload, mapping, energy, check_capacity=False)
+        r = evaluate(arch, workload, mapping, energy, check_capacity=False, exact=exact)
         assert int(got.cycles[i]) == r.cycles
         assert float(got.energy_pj[i]) == r.energy_pj  # the same compiled terms summed in the same order
         assert float(got.utilization[i]) == r.utilization

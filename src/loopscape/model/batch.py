@@ -93,7 +93,7 @@ class BatchResult:
 
 
 def evaluate_batch(arch: Architecture, workload: Workload, batch: MappingBatch, energy: EnergyTable | None = None,
-                   keep_counts: bool = False) -> BatchResult:
+                   keep_counts: bool = False, exact: bool = False) -> BatchResult:
     """Evaluate every mapping of the batch in compiled code; equal, mapping by mapping, to `evaluate`."""
     if energy is None:
         from loopscape.energy.defaults import default_table
@@ -104,7 +104,7 @@ def evaluate_batch(arch: Architecture, workload: Workload, batch: MappingBatch, 
     cycles, energy_pj, valid, status, counts = evaluate_template_batch(
         p.coef, p.coef_t, p.dim_rank, p.rank_mask, p.simple, p.read_write, np.asarray(workload.bounds, dtype=np.int64),
         _i64(batch.temporal), _i64(batch.order), _i64(batch.spatial_x), _i64(batch.spatial_y),
-        np.ascontiguousarray(batch.keep, dtype=np.bool_), p.multicast, p.reduction, p.forwarding,
+        np.ascontiguousarray(batch.keep, dtype=np.bool_), p.multicast, p.reduction, p.forwarding, not exact,
         lp.fanout_x, lp.fanout_y, lp.entries, lp.block, lp.ert, lp.compute_pj, lp.compute_instances,
         lp.read_bw, lp.write_bw, lp.shared_bw, keep_counts,
     )

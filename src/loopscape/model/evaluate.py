@@ -29,13 +29,16 @@ from loopscape.model.tile_analysis import (
 from loopscape.workload import Workload
 
 
-def analyze(arch: Architecture, workload: Workload, nests: NestArrays, problem: ProblemArrays | None = None
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Counts for a batch of flat nests: out (B, levels, tensors, N_OUT), used (B, levels), status (B,)."""
+def analyze(arch: Architecture, workload: Workload, nests: NestArrays, problem: ProblemArrays | None = None,
+            exact: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts for a batch of flat nests: out (B, levels, tensors, N_OUT), used (B, levels), status (B,).
+
+    exact=False follows Timeloop's temporal extrapolation (docs/semantics.md); exact=True executes every step.
+    """
     p = problem or problem_arrays(arch, workload)
     return analyze_batch(
         p.coef, p.coef_t, p.dim_rank, p.rank_mask, p.simple, p.read_write, nests.dim, nests.bound, nests.kind, nests.level, nests.cut, nests.keep,
-        p.multicast, p.reduction, p.forwarding,
+        p.multicast, p.reduction, p.forwarding, not exact,
     )
 
 
@@ -63,15 +66,18 @@ def enumerated_partition(workload: Workload, mapping: Mapping, level: int, tenso
 
 
 def evaluate(arch: Architecture, workload: Workload, mapping: Mapping, energy: EnergyTable | None = None,
-             check_capacity: bool = True) -> Result:
-    """Counts, cycles, utilisation, energy and area of one mapping (raises MappingError if it is invalid)."""
+             check_capacity: bool = True, exact: bool = False) -> Result:
+    """Counts, cycles, utilisation, energy and area of one mapping (raises MappingError if it is invalid).
+
+    By default the counts are Timeloop's (its temporal extrapolation); exact=True executes every step.
+    """
     report = validate_mapping(arch, workload, mapping, check_capacity=check_capacity)
     if energy is None:
         from loopscape.energy.defaults import default_table
 
         energy = default_table(arch)
     nests = nest_arrays(arch, workload, [mapping])
-    out, used, status = analyze(arch, workload, nests)
+    out, used, status = analyze(arch, workload, nests, exact=exact)
     if status[0]:
         _fix_partitions(workload, mapping, out[0], used[0], len(arch.levels))
     return assemble(arch, workload, mapping, energy, out[0], used[0], report.padded_bounds)

@@ -2,7 +2,11 @@
 
 `simulate` executes the loop nest literally, following docs/semantics.md and nothing else:
 
-* every instance and every step of every (level, tensor) is enumerated explicitly;
+* every instance and every executed step of every (level, tensor) is enumerated explicitly. With
+  ``exact=True`` every temporal iteration is a step of weight 1; by default (Timeloop's temporal
+  extrapolation) each temporal loop of bound ``b >= 2`` takes only the values 0 and 1, value 1 standing for
+  iterations 1 .. b-1 (weight ``b - 1``), and every per-step count is multiplied by the step's weight;
+  "the previous step" (gradient state, deltas, forwarding) is the previous *executed* step;
 * tiles are bounding boxes (per rank, a half-open interval ``[lo, hi)``) measured on the projections of the
   operations the tile actually contains, not computed from extent formulas;
 * deltas follow the gradient-state rule of the contract and are explicit point sets;
@@ -10,7 +14,8 @@
 * forwarding (Timeloop's link transfers) compares each child delta, as a point set, with the delta each mesh
   neighbour received at the previous child step (exact equality only), and keeps the link transfers of a
   parent instance's step only when they strictly lower that parent instance's reads at that step;
-* partitions are explicit unions of the points of all the tiles an instance held.
+* partitions are explicit unions of the points of all the tiles an instance held over the real run (every
+  iteration, in both modes).
 
 It is meant for small problems (a few thousand operations, tens of instances) and favours clarity over speed.
 Capacities are not checked (call `validate_mapping` for that).
@@ -98,6 +103,19 @@ class _Nest:
         """All index tuples of the given loops, lexicographic (outer loops most significant)."""
         return list(itertools.product(*(range(self.loops[k].bound) for k in positions)))
 
+    def executed_steps(self, positions: list[int], exact: bool) -> list[tuple[tuple[int, ...], int]]:
+        """The executed steps of the given temporal loops as (index tuple, weight), lexicographic.
+
+        exact: every assignment, weight 1. Otherwise (Timeloop's extrapolation) a loop of bound b >= 2 takes
+        only the values 0 (weight 1) and 1 (weight b - 1); a step's weight is the product over the loops.
+        """
+        if exact:
+            return [(a, 1) for a in self.assignments(positions)]
+        choices = [[(0, 1)] if self.loops[k].bound < 2 else [(0, 1), (1, self.loops[k].bound - 1)]
+                   for k in positions]
+        return [(tuple(i for i, _ in combo), math.prod(w for _, w in combo))
+                for combo in itertools.product(*choices)]
+
 
 @dataclass
 class _Node:
@@ -106,9 +124,9 @@ class _Node:
     level: int | None  # None for the compute units
     spatial: list[int]  # positions of the spatial loops that select an instance
     instances: list[Key]
-    n_steps: int
-    deltas: dict[Key, list[frozenset[Point]]] = field(default_factory=dict)
-    boxes: dict[Key, list[Box]] = field(default_factory=dict)  # storage only
+    weights: list[int]  # weight of each executed step (all 1 in exact mode)
+    deltas: dict[Key, list[frozenset[Point]]] = field(default_factory=dict)  # per executed step
+    boxes: dict[Key, list[Box]] = field(default_factory=dict)  # storage only: EVERY step (for the partition)
     cut: int = 0
 
     @property
@@ -116,7 +134,8 @@ class _Node:
         return self.level is None
 
     def F(self) -> int:
-        return sum(len(d) for ds in self.deltas.values() for d in ds)
+        """Weighted sum over executed steps of the delta words, summed over instances."""
+        return sum(w * len(d) for ds in self.deltas.values() for w, d in zip(self.weights, ds))
 
     def partition(self) -> int:
         """Distinct points of the union of all tiles each instance held, summed over instances."""
@@ -129,45 +148,47 @@ class _Node:
         return total
 
 
-def _storage_node(nest: _Nest, level: int, tensor: str, cut: int) -> _Node:
+def _storage_node(nest: _Nest, level: int, tensor: str, cut: int, exact: bool) -> _Node:
     sp = nest.positions(0, cut, spatial=True)
     tp = nest.positions(0, cut, spatial=False)
     inner = list(range(cut, nest.n))
     instances = nest.assignments(sp)
-    steps = nest.assignments(tp)
+    all_steps = nest.assignments(tp)  # the real run: tiles and the partition
+    executed = nest.executed_steps(tp, exact)  # the steps whose deltas are counted
     inner_assignments = nest.assignments(inner)
-    node = _Node(level, sp, instances, len(steps), cut=cut)
+    node = _Node(level, sp, instances, [w for _, w in executed], cut=cut)
     for inst in instances:
-        boxes: list[Box] = []
-        deltas: list[frozenset[Point]] = []
-        old: Box | None = None
-        grad = None
-        for step in steps:
+        tile: dict[tuple[int, ...], Box] = {}
+        for step in all_steps:
             outer = dict(zip(sp, inst)) | dict(zip(tp, step))
             projected = []
             for idx in inner_assignments:
                 x = nest.point(outer | dict(zip(inner, idx)))
                 projected.append(nest.project(tensor, x))
-            box = bounding_box(projected)
+            tile[step] = bounding_box(projected)
+        deltas: list[frozenset[Point]] = []
+        old: Box | None = None
+        grad = None
+        for step, _ in executed:  # "previous" = the previous executed step
+            box = tile[step]
             delta, grad = next_delta(old, box, grad)
-            boxes.append(box)
             deltas.append(delta)
             old = box
-        node.boxes[inst] = boxes
+        node.boxes[inst] = list(tile.values())
         node.deltas[inst] = deltas
     return node
 
 
-def _compute_node(nest: _Nest, tensor: str) -> _Node:
+def _compute_node(nest: _Nest, tensor: str, exact: bool) -> _Node:
     sp = nest.positions(0, nest.n, spatial=True)
     tp = nest.positions(0, nest.n, spatial=False)
     instances = nest.assignments(sp)
-    steps = nest.assignments(tp)
-    node = _Node(None, sp, instances, len(steps), cut=nest.n)
+    executed = nest.executed_steps(tp, exact)
+    node = _Node(None, sp, instances, [w for _, w in executed], cut=nest.n)
     for inst in instances:
         node.deltas[inst] = [
             frozenset([nest.project(tensor, nest.point(dict(zip(sp, inst)) | dict(zip(tp, step))))])
-            for step in steps
+            for step, _ in executed
         ]
     return node
 
@@ -228,22 +249,23 @@ def _read_only_traffic(nest: _Nest, arch: Architecture, parent: _Node, child: _N
                 neighbours[c] = [o for o in kids if abs(mesh[o][0] - cx) + abs(mesh[o][1] - cy) == 1]
 
     out = _Traffic()
-    for s in range(child.n_steps):
+    for s, weight in enumerate(child.weights):  # executed child steps; every count at step s times its weight
         for kids in groups.values():
             demands = {c: child.deltas[c][s] for c in kids}
             reads = parent_reads(list(demands.values()))
             if forwarding and s > 0:
-                # link transfer: the delta is non-empty and EXACTLY the delta a neighbour received at step s - 1
+                # link transfer: the delta is non-empty and EXACTLY the delta a neighbour received at the
+                # previous executed step s - 1
                 linked = {c for c in kids
                           if demands[c] and any(child.deltas[o][s - 1] == demands[c] for o in neighbours[c])}
                 if linked:
                     reads_linked = parent_reads([d for c, d in demands.items() if c not in linked])
                     if reads_linked < reads:  # kept only when it strictly lowers this parent instance's reads
                         words = sum(len(demands[c]) for c in linked)
-                        out.link_transfers += words
-                        out.child_forward_reads += words
+                        out.link_transfers += weight * words
+                        out.child_forward_reads += weight * words
                         reads = reads_linked
-            out.parent_reads += reads
+            out.parent_reads += weight * reads
     return out
 
 
@@ -251,19 +273,23 @@ def _read_write_traffic(nest: _Nest, arch: Architecture, parent: _Node, child: _
     net = arch.levels[parent.level].network
     groups = _children_by_parent(nest, parent, child)
     out = _Traffic()
-    for s in range(child.n_steps):
-        for p, kids in groups.items():
+    for s, weight in enumerate(child.weights):  # executed child steps
+        for kids in groups.values():
             writes = [child.deltas[c][s] for c in kids]  # compute: its one update; storage: its delta
             sent = sum(len(w) for w in writes)
             received = sum(len(w) for w in set(writes) if w) if net.spatial_reduction else sent
-            out.parent_updates += received
-            out.spatial_reductions += sent - received
+            out.parent_updates += weight * received
+            out.spatial_reductions += weight * (sent - received)
     return out
 
 
 # --- the simulator ------------------------------------------------------------------------------------------------
-def simulate(arch: Architecture, workload: Workload, mapping: Mapping) -> AccessCounts:
-    """Execute the mapping's loop nest literally and count every access the contract defines."""
+def simulate(arch: Architecture, workload: Workload, mapping: Mapping, exact: bool = False) -> AccessCounts:
+    """Execute the mapping's loop nest literally and count every access the contract defines.
+
+    exact=False (default): Timeloop's temporal extrapolation (only iterations 0 and 1 of each temporal loop are
+    executed, iteration 1 weighted b - 1). exact=True: every iteration, weight 1.
+    """
     nest = _Nest(workload, mapping)
     n_levels = len(arch.levels)
     levels: list[dict[str, TensorAccess]] = [{} for _ in range(n_levels)]
@@ -272,7 +298,7 @@ def simulate(arch: Architecture, workload: Workload, mapping: Mapping) -> Access
     for tensor in workload.tensors:
         t = tensor.name
         chain = [lv for lv in range(n_levels) if t in mapping.keep[lv]]
-        nodes = [_storage_node(nest, lv, t, mapping.cut(lv, t)) for lv in chain] + [_compute_node(nest, t)]
+        nodes = [_storage_node(nest, lv, t, mapping.cut(lv, t), exact) for lv in chain] + [_compute_node(nest, t, exact)]
         reads = {lv: 0 for lv in chain}
         updates = {lv: 0 for lv in chain}
         for parent, child in zip(nodes, nodes[1:]):

@@ -48,7 +48,8 @@ def _tile_extents(coef_t, dim_rank, suffix, c, ext):
 
 
 @nb.njit(cache=True, inline="always")
-def _arrivals(coef_t, dim_rank, dim, bound, kind, stride, c, ext, words, classes, trans, wrap, outer, need_trans):
+def _arrivals(coef_t, dim_rank, dim, bound, kind, stride, c, ext, words, classes, trans, wrap, outer, need_trans,
+              extrapolate):
     """Words arriving in one instance's tile over the run (F in docs/semantics.md); returns (F, l0, positions).
 
     Steps are the temporal loops above the cut. A step of loop k translates the tile by
@@ -57,7 +58,8 @@ def _arrivals(coef_t, dim_rank, dim, bound, kind, stride, c, ext, words, classes
     and refetches the whole tile when a slide changes direction. Every step of a loop k other than the
     innermost one, l0, directly follows a step of l0, and every l0 step follows an l0 step or a k step; working
     the state machine through shows l0's slides are always credited and another loop's slide is credited iff
-    l0 does not slide or slides the same way. When need_trans, `classes[k]` receives (class, rank*2+sign,
+    l0 does not slide or slides the same way. With `extrapolate` (Timeloop's default) an inner loop leaves
+    the tile at its iteration 1, not its last, so its wrap is one step, not b - 1. When need_trans, `classes[k]` receives (class, rank*2+sign,
     words per step) with class 0 none, 1 credited slide, 2 whole tile, -1 not a step, and `trans[k]` the
     translation, for the forwarding analysis.
     """
@@ -114,13 +116,13 @@ def _arrivals(coef_t, dim_rank, dim, bound, kind, stride, c, ext, words, classes
                         if r != r0 and wrap[r] != 0:
                             rk = r
                             dr = -wrap[r]
-            new = old + a * (bound[k] - 1) * s
+            new = old + a * (1 if extrapolate else bound[k] - 1) * s
             wrap[r0] = new
             wrap_nz = others + (1 if new != 0 else 0)
         else:
             positions *= bound[k]
             s = stride[k]
-            span = (bound[k] - 1) * s
+            span = (1 if extrapolate else bound[k] - 1) * s
             wrap_nz = 0
             for r in range(n_ranks):
                 a = coef_t[d, r]
@@ -260,7 +262,7 @@ def _shape_rel(k, classes, trans, ext, rel, shp):
 
 
 @nb.njit(cache=True)
-def _forwarding(coef, dim, bound, kind, stride, lo, hi, ext, words, classes, trans, l0, multicast):
+def _forwarding(coef, dim, bound, kind, stride, lo, hi, ext, words, classes, trans, l0, multicast, extrapolate):
     """Per parent instance over the run: (parent reads saved, words link-transferred) by neighbour forwarding.
 
     A child's delta is taken from a mesh neighbour when it equals the neighbour's delta of the previous step
@@ -339,12 +341,16 @@ def _forwarding(coef, dim, bound, kind, stride, lo, hi, ext, words, classes, tra
     prev_t = np.zeros(n_pairs, dtype=np.int64)
     cur_t = np.zeros(n_pairs, dtype=np.int64)
     mult = np.zeros(n_pairs, dtype=np.int64)
+    # Exact: the first l0 step of each l0 cycle follows the initial fill or an outer step; the others follow
+    # l0 steps. Extrapolated (Timeloop): one l0 step per cycle stands for all b0 - 1 of them, and follows the
+    # initial fill or an outer step.
+    l0_weight = bound[l0] - 1 if extrapolate else 1
     prev_t[0] = -1
     cur_t[0] = l0
-    mult[0] = 1
+    mult[0] = l0_weight
     prev_t[1] = l0
     cur_t[1] = l0
-    mult[1] = (bound[l0] - 2) * outer_cycles
+    mult[1] = 0 if extrapolate else (bound[l0] - 2) * outer_cycles
     p = 2
     outer = 1
     for k in range(l0):
@@ -352,7 +358,7 @@ def _forwarding(coef, dim, bound, kind, stride, lo, hi, ext, words, classes, tra
             steps = (bound[k] - 1) * outer
             prev_t[p] = k
             cur_t[p] = l0
-            mult[p] = steps
+            mult[p] = steps * l0_weight
             prev_t[p + 1] = l0
             cur_t[p + 1] = k
             mult[p + 1] = steps
@@ -451,7 +457,8 @@ def _scratch(n_max, n_dims, n_ranks):
 
 @nb.njit(cache=True, inline="always")
 def _analyze_compact(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, dim, bound, kind, level, n, cut, keep,
-                     multicast, reduction, forwarding, out, used, suffix, stride, classes, trans, ranks, dims):
+                     multicast, reduction, forwarding, extrapolate, out, used, suffix, stride, classes, trans, ranks,
+                     dims):
     """Counts of one mapping whose nest (first n slots of dim/bound/kind/level) has no bound-1 loops.
 
     Fills out[L, t, :] (READS..WORDS, totals over used instances) and used[L]. Returns 0, or 1 when a
@@ -517,7 +524,8 @@ def _analyze_compact(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read
                 c = cut[lv, t]
                 words = _tile_extents(coef_t, dim_rank, suffix, c, ext)
                 f, l0, positions = _arrivals(
-                    coef_t, dim_rank, dm, bd, kd, sd, c, ext, words, classes, trans, wrap, outer, need_trans
+                    coef_t, dim_rank, dm, bd, kd, sd, c, ext, words, classes, trans, wrap, outer, need_trans,
+                    extrapolate,
                 )
                 part = 0
                 if rw:
@@ -545,7 +553,7 @@ def _analyze_compact(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read
                     out[prev, t, READS] += per_parent * n_parent
                     if forwarding[prev] and not is_compute:
                         saved, moved = _forwarding(
-                            coef, dm, bd, kd, sd, pc, c, ext, words, classes, trans, l0, multicast[prev]
+                            coef, dm, bd, kd, sd, pc, c, ext, words, classes, trans, l0, multicast[prev], extrapolate
                         )
                         out[prev, t, READS] -= saved * n_parent
                         out[prev, t, LINKS] += moved * n_parent
@@ -586,7 +594,7 @@ def _compact_flat(dim_in, bound_in, kind_in, level_in, cut_in, dim, bound, kind,
 
 @nb.njit(cache=True, parallel=True)
 def analyze_batch(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, dim, bound, kind, level, cut, keep, multicast,
-                  reduction, forwarding):
+                  reduction, forwarding, extrapolate):
     """Counts of a batch of flat nests: dim/bound/kind/level (B, n), cut/keep (B, levels, tensors).
 
     Returns out (B, levels, tensors, N_OUT), used (B, levels), status (B,).
@@ -608,7 +616,7 @@ def analyze_batch(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_wr
             n = _compact_flat(dim[b], bound[b], kind[b], level[b], cut[b], cd, cb, ck, cl, cc)
             status[b] = _analyze_compact(
                 coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, cd, cb, ck, cl, n, cc, keep[b], multicast, reduction,
-                forwarding, out[b], used[b], suffix, stride, classes, trans, ranks, dims,
+                forwarding, extrapolate, out[b], used[b], suffix, stride, classes, trans, ranks, dims,
             )
     return out, used, status
 
@@ -667,7 +675,7 @@ def level_cycles(out, used, compute_cycles, read_bw, write_bw, shared_bw, cycles
 
 @nb.njit(cache=True, parallel=True)
 def evaluate_template_batch(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, bounds, temporal, order, spatial_x, spatial_y, keep, multicast,
-                            reduction, forwarding, fanout_x, fanout_y, entries, block, ert, compute_pj,
+                            reduction, forwarding, extrapolate, fanout_x, fanout_y, entries, block, ert, compute_pj,
                             compute_instances, read_bw, write_bw, shared_bw, keep_counts):
     """The mapper's inner loop: even mappings given as per-level factors and orders, evaluated end to end.
 
@@ -745,7 +753,7 @@ def evaluate_template_batch(coef_all, coef_t_all, dim_rank_all, rank_mask, simpl
                 macs *= padded[d]
             status[b] = _analyze_compact(
                 coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, cd, cb, ck, cl, n, cc, keep[b], multicast, reduction,
-                forwarding, out, used, suffix, stride, classes, trans, ranks, dims,
+                forwarding, extrapolate, out, used, suffix, stride, classes, trans, ranks, dims,
             )
             for lv in range(n_levels):
                 if entries[lv] > 0:
