@@ -363,16 +363,22 @@ def mapping_batch(workload: Workload, mappings: list[Mapping], n_levels: int) ->
 
 
 def loopscape_batch_evaluator(
-    arch: Architecture, workload: Workload, mappings: list[Mapping], table: EnergyTable
+    arch: Architecture, workload: Workload, mappings: list[Mapping], table: EnergyTable, batch_size: int
 ) -> Callable[[], Any]:
-    """A zero-argument callable that evaluates all `mappings` in one `evaluate_batch` call.
+    """A zero-argument callable that evaluates `batch_size` mappings (the distinct `mappings`, repeated) in one
+    `evaluate_batch` call, as a mapper does with its candidate batches.
 
     The batch is built once, outside the timed call: a mapper produces these arrays directly.
     Raises ImportError while loopscape.model.batch (or a dependency such as numba) cannot be imported.
     """
-    from loopscape.model.batch import evaluate_batch
+    from loopscape.model.batch import MappingBatch, evaluate_batch
 
-    batch = mapping_batch(workload, mappings, len(arch.levels))
+    distinct = mapping_batch(workload, mappings, len(arch.levels))
+    reps = -(-batch_size // len(mappings))
+    batch = MappingBatch(
+        *(np.concatenate([a] * reps)[:batch_size] for a in
+          (distinct.temporal, distinct.order, distinct.spatial_x, distinct.spatial_y, distinct.keep))
+    )
     return lambda: evaluate_batch(arch, workload, batch, table)
 
 
@@ -395,7 +401,8 @@ def time_loopscape(call: Callable[[], Any], batch_size: int, seconds: float) -> 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="CPU-seconds to spend timing each tool")
-    ap.add_argument("--batch", type=int, default=4096, help="loopscape mappings per evaluate_batch call")
+    ap.add_argument("--batch", type=int, default=65536, help="loopscape mappings per evaluate_batch call")
+    ap.add_argument("--distinct", type=int, default=4096, help="distinct random loopscape mappings in a batch")
     ap.add_argument("--lpf-limit", type=int, default=6, help="ZigZag LOMA lpf_limit (its API default: 6)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -430,16 +437,19 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     ls_rate: Rate | None = None
-    mappings = random_mappings(arch, workload, args.batch, args.seed)
+    mappings = random_mappings(arch, workload, min(args.distinct, args.batch), args.seed)
     try:
-        call = loopscape_batch_evaluator(arch, workload, mappings, table)
+        call = loopscape_batch_evaluator(arch, workload, mappings, table, args.batch)
     except ImportError as err:
         rows.append(("loopscape", "evaluate_batch", None, f"skipped: cannot import it: {err}"))
     else:
-        ls_rate, result = time_loopscape(call, len(mappings), args.seconds)
+        ls_rate, result = time_loopscape(call, args.batch, args.seconds)
         valid = np.asarray(result.valid)
         best = float(np.min(np.where(valid, result.energy_pj, np.inf)))
-        note = f"{len(mappings)} random mappings per call ({int(valid.sum())} valid); best energy {best / 1e6:.1f} uJ"
+        note = (
+            f"{args.batch} mappings per call ({len(mappings)} distinct random ones, {int(valid.sum())} valid); "
+            f"best energy {best / 1e6:.1f} uJ"
+        )
         rows.append(("loopscape", "evaluate_batch", ls_rate, note))
 
     print()
