@@ -9,6 +9,8 @@ visiting any step. See `_arrivals` for why the sliding-direction state of Timelo
 
 from __future__ import annotations
 
+import types
+
 import numba as nb
 import numpy as np
 
@@ -455,8 +457,7 @@ def _scratch(n_max, n_dims, n_ranks):
     return suffix, stride, classes, trans, ranks, dims
 
 
-@nb.njit(cache=True, inline="always")
-def _analyze_compact(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, dim, bound, kind, level, n, cut, keep,
+def _analyze_compact_py(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, dim, bound, kind, level, n, cut, keep,
                      multicast, reduction, forwarding, extrapolate, out, used, suffix, stride, classes, trans, ranks,
                      dims):
     """Counts of one mapping whose nest (first n slots of dim/bound/kind/level) has no bound-1 loops.
@@ -570,6 +571,19 @@ def _analyze_compact(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read
     return status
 
 
+# One mapping's analysis, compiled twice: as a function (quick to compile, for `evaluate`) and inlined into the
+# batch kernel (no per-mapping call: arguments are passed without reference counting).
+def _renamed(fn, name):
+    """A copy of a Python function under another name (numba caches compiled code per qualified name)."""
+    copy = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    copy.__qualname__ = name
+    return copy
+
+
+_analyze_compact = nb.njit(cache=True)(_renamed(_analyze_compact_py, "_analyze_compact"))
+_analyze_compact_inline = nb.njit(cache=True, inline="always")(_renamed(_analyze_compact_py, "_analyze_compact_inline"))
+
+
 @nb.njit(cache=True)
 def _compact_flat(dim_in, bound_in, kind_in, level_in, cut_in, dim, bound, kind, level, cut):
     """Drop bound-1 loops from a flat nest, moving the cuts with it; returns the new length."""
@@ -592,7 +606,7 @@ def _compact_flat(dim_in, bound_in, kind_in, level_in, cut_in, dim, bound, kind,
     return j
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True)
 def analyze_batch(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, dim, bound, kind, level, cut, keep, multicast,
                   reduction, forwarding, extrapolate):
     """Counts of a batch of flat nests: dim/bound/kind/level (B, n), cut/keep (B, levels, tensors).
@@ -751,7 +765,7 @@ def evaluate_template_batch(coef_all, coef_t_all, dim_rank_all, rank_mask, simpl
                 if padded[d] < bounds[d]:
                     ok = False
                 macs *= padded[d]
-            status[b] = _analyze_compact(
+            status[b] = _analyze_compact_inline(
                 coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, cd, cb, ck, cl, n, cc, keep[b], multicast, reduction,
                 forwarding, extrapolate, out, used, suffix, stride, classes, trans, ranks, dims,
             )
