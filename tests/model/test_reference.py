@@ -5,6 +5,12 @@ from the Timeloop v3.0.3 observations in the shared notes), not by running the s
 
 Notation: a tile is written as a half-open interval per rank, e.g. W[4,8) = input words 4..7.
 For conv1d (workload.layers.conv1d): Weights[r], Inputs[W = p*stride + r*dilation], Outputs[p].
+
+Modes: the hand derivations of sections (a)-(h) and padding count every step, so they call
+`simulate(..., exact=True)`. Section (x) derives the default mode, Timeloop's temporal extrapolation
+(docs/semantics.md): each temporal loop of bound b >= 2 above a cut runs only iterations 0 (weight 1) and 1
+(weight b - 1); "the previous step" is the previous executed step; tiles and partitions are those of the
+real run.
 """
 
 from __future__ import annotations
@@ -69,7 +75,7 @@ def fig5_mapping(keep_glb=ALL_CONV, keep_rf=ALL_CONV, cuts=()) -> Mapping:
 
 
 def test_a_conv1d_temporal_fig5():
-    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), fig5_mapping())
+    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), fig5_mapping(), exact=True)
     assert (c.macs, c.compute_instances_used, c.temporal_steps) == (48, 1, 48)
     assert c.instances_used == (1, 1, 1)
     dram, glb, rf = c.levels
@@ -93,7 +99,7 @@ def test_a_uneven_cut_weights_below_rf_loops():
     # are (p0, p1, r) = 48 steps. Each step r changes by +1 with extent 1 -> no overlap -> full 1 word, and
     # at r wrap-around (2 -> 0) it is a move of -2, no overlap -> full 1 word. F = 48.
     # GLB Weights reads = RF deltas = 48. RF Weights reads = 48 MAC reads.
-    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), fig5_mapping(cuts=((2, "Weights", 3),)))
+    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), fig5_mapping(cuts=((2, "Weights", 3),)), exact=True)
     assert c.levels[2]["Weights"] == acc(48, 48)
     assert c.levels[1]["Weights"] == acc(48, 3)
     assert c.levels[2]["Inputs"] == acc(48, 18)  # unchanged
@@ -110,7 +116,7 @@ def multicast_mapping() -> Mapping:
 
 
 def test_b_weight_multicast():
-    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), multicast_mapping())
+    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), multicast_mapping(), exact=True)
     assert (c.macs, c.compute_instances_used, c.temporal_steps) == (48, 4, 12)
     assert c.instances_used == (1, 1, 4)
     dram, glb, rf = c.levels
@@ -128,7 +134,8 @@ def test_b_weight_multicast():
 
 def test_b_without_multicast_each_pe_is_read_separately():
     # Same, GLB network without multicast: Weights 4 x 3 = 12 reads.
-    c = simulate(arch3(4, mesh_x=4, glb_net=Network(multicast=False)), conv1d(P=16, R=3), multicast_mapping())
+    c = simulate(arch3(4, mesh_x=4, glb_net=Network(multicast=False)), conv1d(P=16, R=3), multicast_mapping(),
+                 exact=True)
     assert c.levels[1]["Weights"] == acc(12, 3)
     assert c.levels[1]["Inputs"] == acc(24, 18)
 
@@ -138,7 +145,7 @@ def test_b_notes_p_over_16_pes_48_input_reads():
     # pos0: P16 spatial X @GLB, pos1: R3 @RF. RF i: Inputs W[i, i+3), 1 step -> 3 words, 16 distinct sets -> 48.
     # Weights: 16 identical R[0,3) demands -> 3 reads. No forwarding -> 0 link transfers.
     m = Mapping((L("P", 16, 1, SPATIAL_X), L("R", 3, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
-    c = simulate(arch3(16, mesh_x=16), conv1d(P=16, R=3), m)
+    c = simulate(arch3(16, mesh_x=16), conv1d(P=16, R=3), m, exact=True)
     assert c.levels[1]["Inputs"].reads == 48
     assert c.levels[1]["Weights"].reads == 3
     assert c.networks[1]["Inputs"] == net(0, 0)
@@ -152,7 +159,8 @@ def test_c_stride2_sliding_window():
     # Deltas: 3; [2,5) vs [0,3): overlap, +2 -> 2; then 2, 2. F = 9. DRAM Inputs reads = 9. RF reads = 12 MACs.
     # Weights R[0,3) constant: fills 3, reads 12. Outputs P[p, p+1): F = 4, partition 4, fills 0;
     # updates 12, reads 8. DRAM Outputs: updates 4 (RF deltas), partition 4 -> reads 0.
-    c = simulate(arch2(), conv1d(P=4, R=3, stride=2), Mapping((L("P", 4, 0), L("R", 3, 1)), (ALL_CONV, ALL_CONV)))
+    c = simulate(arch2(), conv1d(P=4, R=3, stride=2), Mapping((L("P", 4, 0), L("R", 3, 1)), (ALL_CONV, ALL_CONV)),
+                 exact=True)
     dram, rf = c.levels
     assert rf == {"Weights": acc(12, 3), "Inputs": acc(12, 9), "Outputs": acc(8, 0, 12)}
     assert dram == {"Weights": acc(3, 0), "Inputs": acc(9, 0), "Outputs": acc(0, 0, 4)}
@@ -160,7 +168,8 @@ def test_c_stride2_sliding_window():
 
 def test_c_stride_larger_than_kernel_no_overlap():
     # conv1d P=4, R=2, stride 3: RF window W[3p, 3p+2); shift 3 >= extent 2 -> no overlap -> 2 per step = 8.
-    c = simulate(arch2(), conv1d(P=4, R=2, stride=3), Mapping((L("P", 4, 0), L("R", 2, 1)), (ALL_CONV, ALL_CONV)))
+    c = simulate(arch2(), conv1d(P=4, R=2, stride=3), Mapping((L("P", 4, 0), L("R", 2, 1)), (ALL_CONV, ALL_CONV)),
+                 exact=True)
     assert c.levels[1]["Inputs"] == acc(8, 8)
     assert c.levels[0]["Inputs"] == acc(8, 0)
 
@@ -173,7 +182,7 @@ def test_c_holes_pointwise_stride2_notes():
     # previous one (no overlap possible with extent 1) -> 1 word per step, 32 steps -> RF fills 32, GLB reads 32.
     w = conv2d(K=1, C=2, P=4, Q=4, R=1, S=1, stride=2)
     m = Mapping((L("C", 2, 1), L("P", 4, 1), L("Q", 4, 1)), (ALL_CONV, ALL_CONV, ALL_CONV))
-    c = simulate(arch3(), w, m)
+    c = simulate(arch3(), w, m, exact=True)
     assert c.levels[1]["Inputs"] == acc(32, 98)
     assert c.levels[0]["Inputs"] == acc(98, 0)
     assert c.levels[2]["Inputs"] == acc(32, 32)
@@ -193,7 +202,7 @@ def r_spatial_mapping() -> Mapping:
 def test_d_spatial_reduction_r_spatial_notes():
     # Notes: conv1d, R spatial x3 over 12 RFs: the RFs send 48 writes (4 each); GLB Outputs updates 16;
     # spatial reductions 32.
-    c = simulate(arch3(12, mesh_x=4), conv1d(P=16, R=3), r_spatial_mapping())
+    c = simulate(arch3(12, mesh_x=4), conv1d(P=16, R=3), r_spatial_mapping(), exact=True)
     assert (c.compute_instances_used, c.temporal_steps) == (12, 4)
     assert c.instances_used == (1, 1, 12)
     dram, glb, rf = c.levels
@@ -211,7 +220,8 @@ def test_d_spatial_reduction_r_spatial_notes():
 
 def test_d_without_spatial_reduction_every_write_is_an_update():
     # Same, GLB network without reduction: updates 48, reads 48 - 16 = 32, spatial reductions 0.
-    c = simulate(arch3(12, mesh_x=4, glb_net=Network(spatial_reduction=False)), conv1d(P=16, R=3), r_spatial_mapping())
+    c = simulate(arch3(12, mesh_x=4, glb_net=Network(spatial_reduction=False)), conv1d(P=16, R=3),
+                 r_spatial_mapping(), exact=True)
     assert c.levels[1]["Outputs"] == acc(32, 0, 48)
     assert c.networks[1]["Outputs"] == net(0, 0)
 
@@ -222,7 +232,7 @@ def test_e_bypass_weights_at_glb():
     # GLB bypasses Weights; cuts GLB 1, RF 2. RF steps (p0, r): 6.
     c = simulate(arch3(), conv1d(P=8, R=3),
                  Mapping((L("P", 2, 0), L("R", 3, 1), L("P", 4, 2)),
-                         (ALL_CONV, frozenset({"Inputs", "Outputs"}), ALL_CONV)))
+                         (ALL_CONV, frozenset({"Inputs", "Outputs"}), ALL_CONV)), exact=True)
     dram, glb, rf = c.levels
     # Weights: chain DRAM -> RF. RF tile R[r, r+1) changes every step (no overlap) -> F = 6 -> fills 6;
     #  DRAM Weights reads = 6 (had the GLB kept them, its tile R[0,3) would be filled 3 times... once: 3).
@@ -247,7 +257,8 @@ def test_e_bypass_weights_at_glb():
 def test_e_rf_bypasses_outputs_every_mac_update_reaches_glb():
     # Fig. 5 mapping with the RF bypassing Outputs: the GLB serves the MAC directly: 48 updates,
     # GLB tile P[4p0,+4): F 16, partition 16 -> reads 48 - 16 = 32, fills 0.
-    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), fig5_mapping(keep_rf=frozenset({"Weights", "Inputs"})))
+    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), fig5_mapping(keep_rf=frozenset({"Weights", "Inputs"})),
+                 exact=True)
     assert c.levels[1]["Outputs"] == acc(32, 0, 48)
     assert "Outputs" not in c.levels[2] and "Outputs" not in c.networks[2]
     assert c.levels[0]["Outputs"] == acc(0, 0, 16)
@@ -265,7 +276,7 @@ def test_f_direction_change_refetches_whole_tile():
     # Weights R[2r0, +2): 2, 0, 2 (no overlap), 0 -> 4. Outputs P[3p0,+3): 3, 3, 3, 3 (never overlap) -> F 12,
     #  partition 6 -> fills 6; updates 24, reads 18. DRAM Outputs: updates 12, partition 6 -> reads 6.
     c = simulate(arch2(), conv1d(P=6, R=4),
-                 Mapping((L("R", 2, 0), L("P", 2, 0), L("P", 3, 1), L("R", 2, 1)), (ALL_CONV, ALL_CONV)))
+                 Mapping((L("R", 2, 0), L("P", 2, 0), L("P", 3, 1), L("R", 2, 1)), (ALL_CONV, ALL_CONV)), exact=True)
     dram, rf = c.levels
     assert rf == {"Weights": acc(24, 4), "Inputs": acc(24, 14), "Outputs": acc(18, 6, 24)}
     assert dram == {"Weights": acc(4, 0), "Inputs": acc(14, 0), "Outputs": acc(6, 0, 12)}
@@ -309,14 +320,15 @@ def test_g_systolic_1d_each_pe_takes_its_right_neighbours_previous_delta():
     #  {t - 1}: never equal -> no link. RF Weights: fills 12, reads 12.
     # Outputs: RF tile P[x, x+1) constant: F 4, partition 4, fills 0; updates 12, reads 8. GLB: updates 4 (4
     #  distinct writes at step 0, none later), partition 4 -> reads 0; fills 4 - 4 = 0.
-    c = simulate(arch3(4, mesh_x=4, glb_net=Network(forwarding=True)), conv1d(P=4, R=3), systolic_mapping())
+    c = simulate(arch3(4, mesh_x=4, glb_net=Network(forwarding=True)), conv1d(P=4, R=3), systolic_mapping(),
+                 exact=True)
     dram, glb, rf = c.levels
     assert rf == {"Weights": acc(12, 12), "Inputs": acc(18, 12), "Outputs": acc(8, 0, 12)}
     assert glb == {"Weights": acc(3, 3), "Inputs": acc(6, 6), "Outputs": acc(0, 0, 4)}
     assert dram["Inputs"] == acc(6, 0)
     assert c.networks[1] == {"Weights": net(), "Inputs": net(6, 0), "Outputs": net()}
     # without forwarding: 12 GLB reads, 12 RF reads, no link transfers.
-    c = simulate(arch3(4, mesh_x=4), conv1d(P=4, R=3), systolic_mapping())
+    c = simulate(arch3(4, mesh_x=4), conv1d(P=4, R=3), systolic_mapping(), exact=True)
     assert c.levels[1]["Inputs"] == acc(12, 6)
     assert c.levels[2]["Inputs"] == acc(12, 12)
     assert c.networks[1]["Inputs"] == net()
@@ -333,11 +345,11 @@ def test_g_systolic_slabs_first_step_whole_tile_is_only_a_partial_match():
     # GLB Inputs reads: 12 + 8 + 2 = 22 (no forwarding: 28). Fills: whole W[0,13) = 13.
     # RF Inputs: fills (3 + 2 + 2) x 4 = 28; reads 48 MACs + 6 = 54.
     m = Mapping((L("R", 3, 1), L("P", 4, 1, SPATIAL_X), L("P", 2, 2), L("R", 2, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
-    c = simulate(arch3(4, mesh_x=4, glb_net=Network(forwarding=True)), conv1d(P=8, R=6), m)
+    c = simulate(arch3(4, mesh_x=4, glb_net=Network(forwarding=True)), conv1d(P=8, R=6), m, exact=True)
     assert c.networks[1]["Inputs"] == net(6, 0)
     assert c.levels[1]["Inputs"] == acc(22, 13)
     assert c.levels[2]["Inputs"] == acc(54, 28)
-    c = simulate(arch3(4, mesh_x=4), conv1d(P=8, R=6), m)
+    c = simulate(arch3(4, mesh_x=4), conv1d(P=8, R=6), m, exact=True)
     assert c.levels[1]["Inputs"] == acc(28, 13)
     assert c.levels[2]["Inputs"] == acc(48, 28)
 
@@ -352,7 +364,7 @@ def test_g_partial_overlap_gets_no_credit():
     #  never link-transferred). Outputs P[4p0 + 2x, +2): F 8, partition 8, GLB updates 8 (distinct), reads 0.
     #  RF Outputs: updates 24, reads 16, fills 0.
     m = Mapping((L("P", 2, 1), L("P", 2, 1, SPATIAL_X), L("P", 2, 2), L("R", 3, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
-    c = simulate(arch3(2, mesh_x=2, glb_net=Network(forwarding=True)), conv1d(P=8, R=3), m)
+    c = simulate(arch3(2, mesh_x=2, glb_net=Network(forwarding=True)), conv1d(P=8, R=3), m, exact=True)
     dram, glb, rf = c.levels
     assert rf == {"Weights": acc(24, 6), "Inputs": acc(24, 16), "Outputs": acc(16, 0, 24)}
     assert glb == {"Weights": acc(3, 3), "Inputs": acc(16, 10), "Outputs": acc(0, 0, 8)}
@@ -367,8 +379,10 @@ def mesh2x2_mapping(p_along_x: bool = True) -> Mapping:
     return Mapping((L("R", 2, 1), L("P", 2, 1, kp), L("R", 2, 1, kr), L("P", 2, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
 
 
+@pytest.mark.parametrize("exact", [True, False])
 @pytest.mark.parametrize("p_along_x", [True, False])
-def test_g_forwarding_2x2_mesh(p_along_x):
+def test_g_forwarding_2x2_mesh(p_along_x, exact):
+    # Every loop has bound 2: the extrapolated steps are all the steps, each of weight 1 -> same counts.
     # (pi, ri) tiles: t0: (0,0)[0,2) (1,0)[2,4) (0,1)[1,3) (1,1)[3,5) = the t0 deltas;
     # t1 = t0 + 2: no overlap -> full deltas (0,0){2,3} (1,0){4,5} (0,1){3,4} (1,1){5,6}.
     #  (0,0){2,3}: neighbour along P (1,0) received {2,3} -> exact, linked. (other neighbour (0,1) got {1,2}.)
@@ -378,7 +392,8 @@ def test_g_forwarding_2x2_mesh(p_along_x):
     # Grouped: 4 distinct pairs = 8; without (0,0), (0,1): {4,5}, {5,6} = 4 < 8 -> kept. Link transfers 4.
     # GLB reads 8 + 4 = 12. RF Inputs reads 16 MACs + 4 = 20; fills 4 x 4 = 16.
     # The transposed mesh (P along Y) gives the same counts, the links then running along Y.
-    c = simulate(arch3(4, mesh_x=2, glb_net=Network(forwarding=True)), conv1d(P=4, R=4), mesh2x2_mapping(p_along_x))
+    c = simulate(arch3(4, mesh_x=2, glb_net=Network(forwarding=True)), conv1d(P=4, R=4), mesh2x2_mapping(p_along_x),
+                 exact=exact)
     assert c.networks[1]["Inputs"] == net(4, 0)
     assert c.levels[1]["Inputs"].reads == 12
     assert c.levels[2]["Inputs"] == acc(20, 16)
@@ -392,7 +407,7 @@ def test_g_forwarding_ignores_diagonal_neighbours():
     #  (1,0){3}: neighbours got {0}, {2}; (0,1){3}: {0}, {2}; (1,1){4}: {1}, {1} -> no.
     # Link transfers 0. GLB reads (multicast of (1,0) and (0,1)): 3 + 3 = 6. RF Inputs reads 8 MACs, fills 8.
     m = Mapping((L("P", 2, 1), L("P", 2, 1, SPATIAL_X), L("R", 2, 1, SPATIAL_Y)), (ALL_CONV, ALL_CONV, ALL_CONV))
-    c = simulate(arch3(4, mesh_x=2, glb_net=Network(forwarding=True)), conv1d(P=4, R=2), m)
+    c = simulate(arch3(4, mesh_x=2, glb_net=Network(forwarding=True)), conv1d(P=4, R=2), m, exact=True)
     assert c.networks[1]["Inputs"] == net(0, 0)
     assert c.levels[1]["Inputs"].reads == 6
     assert c.levels[2]["Inputs"] == acc(8, 8)
@@ -413,14 +428,14 @@ def test_g_link_transfer_not_kept_when_multicast_already_covers_it():
     # With multicast: grouped {1} (x0, x1), {2} (x2, x3) = 2 reads; without x1: x0 still demands {1} -> 2 reads,
     #  not lower -> no link transfer at t1. GLB Inputs reads 2 + 2 = 4; link transfers 0; RF reads 8 MACs.
     arch = arch3(4, mesh_x=4, glb_net=Network(forwarding=True))
-    c = simulate(arch, conv2d(K=2, C=1, P=1, Q=2, R=1, S=2), multicast_covers_mapping())
+    c = simulate(arch, conv2d(K=2, C=1, P=1, Q=2, R=1, S=2), multicast_covers_mapping(), exact=True)
     assert c.networks[1]["Inputs"] == net(0, 0)
     assert c.levels[1]["Inputs"].reads == 4
     assert c.levels[2]["Inputs"] == acc(8, 8)
     # Without multicast every demand is read separately: t0 4 reads; t1 4 -> 3 once x1 is served by x2 (lower,
     # kept): 1 link transfer, GLB reads 7, RF Inputs reads 8 + 1 = 9.
     arch = arch3(4, mesh_x=4, glb_net=Network(multicast=False, forwarding=True))
-    c = simulate(arch, conv2d(K=2, C=1, P=1, Q=2, R=1, S=2), multicast_covers_mapping())
+    c = simulate(arch, conv2d(K=2, C=1, P=1, Q=2, R=1, S=2), multicast_covers_mapping(), exact=True)
     assert c.networks[1]["Inputs"] == net(1, 0)
     assert c.levels[1]["Inputs"].reads == 7
     assert c.levels[2]["Inputs"] == acc(9, 8)
@@ -438,7 +453,7 @@ def test_g_no_forwarding_across_parent_instances():
     # RF Inputs: fills 3 each = 12; reads 3 MACs each = 12 + 4 = 16. GLB fills 4 + 4 = 8; DRAM reads 8.
     arch = arch3(4, mesh_x=4, glb_net=Network(forwarding=True), glb_n=2, glb_mesh_x=2)
     m = Mapping((L("P", 2, 0, SPATIAL_X), L("R", 3, 1), L("P", 2, 1, SPATIAL_X)), (ALL_CONV, ALL_CONV, ALL_CONV))
-    c = simulate(arch, conv1d(P=4, R=3), m)
+    c = simulate(arch, conv1d(P=4, R=3), m, exact=True)
     assert c.instances_used == (1, 2, 4)
     assert c.networks[1]["Inputs"] == net(4, 0)
     assert c.levels[2]["Inputs"] == acc(16, 12)
@@ -452,7 +467,8 @@ def test_h_matmul_k_spatial_notes():
     # pos0: K4 spatial X @GLB, pos1: M16 @RF, pos2: N16 @RF. RF k: 1 step, Z tile all 256 words, A[:, k] 16,
     # B[k, :] 16.
     c = simulate(arch3(4, mesh_x=4), matmul(M=16, N=16, K=4),
-                 Mapping((L("K", 4, 1, SPATIAL_X), L("M", 16, 2), L("N", 16, 2)), (ALL_MM, ALL_MM, ALL_MM)))
+                 Mapping((L("K", 4, 1, SPATIAL_X), L("M", 16, 2), L("N", 16, 2)), (ALL_MM, ALL_MM, ALL_MM)),
+                 exact=True)
     assert (c.macs, c.compute_instances_used, c.temporal_steps) == (1024, 4, 256)
     dram, glb, rf = c.levels
     # RF Z: updates 256 MACs each = 1024 (each MAC step writes a different (m, n): no temporal reuse),
@@ -471,10 +487,188 @@ def test_padding_simulates_the_padded_space():
     # conv1d P=5 mapped as P2 @DRAM (stride 3) x P3 @RF x R3 @RF: padded P = 6, macs = 18.
     # RF Inputs W[3p0, +5): 5, then [3,8) +3 overlap -> 3 -> 8 (W reaches 7 in the padded space, true W size 7).
     # Outputs P[3p0,+3): 3 + 3, partition 6 -> fills 0; updates 18, reads 12. DRAM Outputs: updates 6.
-    c = simulate(arch2(), conv1d(P=5, R=3), Mapping((L("P", 2, 0), L("P", 3, 1), L("R", 3, 1)), (ALL_CONV, ALL_CONV)))
+    c = simulate(arch2(), conv1d(P=5, R=3), Mapping((L("P", 2, 0), L("P", 3, 1), L("R", 3, 1)), (ALL_CONV, ALL_CONV)),
+                 exact=True)
     assert c.macs == 18 and c.temporal_steps == 18
     assert c.levels[1] == {"Weights": acc(18, 3), "Inputs": acc(18, 8), "Outputs": acc(12, 0, 18)}
     assert c.levels[0] == {"Weights": acc(3, 0), "Inputs": acc(8, 0), "Outputs": acc(0, 0, 6)}
+
+
+# --- (x) Timeloop's temporal extrapolation (the default mode) ---------------------------------------------------
+# Executed steps of a (level, tensor): each temporal loop above the cut with bound b >= 2 takes only the values
+# 0 (weight 1) and 1 (weight b - 1); a step's weight is the product; counts at a step are multiplied by its
+# weight; the gradient state and "previous" (deltas, forwarding) follow the executed sequence.
+def window_mapping() -> Mapping:
+    # conv1d P=4, R=3 (W = p + r, 6 words). pos0 P4 @GLB (outer), pos1 R3 @GLB (inner); no RF loops.
+    # Cuts: DRAM 0, GLB 0 (1 step, whole tensors), RF 2: RF tile = one operation (P0 = R0 = 1), steps (p, r).
+    return Mapping((L("P", 4, 1), L("R", 3, 1)), (ALL_CONV, ALL_CONV, ALL_CONV))
+
+
+def test_x1_window_does_not_move_on_the_p_step():
+    # RF Inputs tile {p + r}.
+    # exact: 12 steps (p, r) = (0,0) {0}, (0,1) {1}, (0,2) {2}, (1,0) {1}, ... : every step differs from the
+    #  previous one (+1 within p; at p -> p+1 the point goes from p+2 to p+1), extent 1 -> no overlap -> 1 word
+    #  each: F = 12.
+    # extrapolated: P4 -> p in {0 (w1), 1 (w3)}, R3 -> r in {0 (w1), 1 (w2)}. Steps (weight, tile):
+    #  (0,0) w1 {0}: first -> 1.   (0,1) w2 {1}: moved, no overlap -> 1 x 2 = 2.
+    #  (1,0) w3 {1}: the previous EXECUTED tile is (0,1) = {1}: equal -> empty -> 0 (the window does not move;
+    #   exactly, the previous tile would be (0,2) = {2}).
+    #  (1,1) w6 {2}: 1 x 6 = 6.   F = 1 + 2 + 0 + 6 = 9.
+    # GLB Inputs reads = the single RF's weighted deltas (12 / 9); GLB fills W[0,6) = 6 (one step); DRAM reads 6.
+    # RF Inputs reads = compute demands: one instance, weights 1 + 2 + 3 + 6 = 12 (= 12 exact).
+    # Weights RF tile {r}: exact: r changes at every step (wrap 2 -> 0: move -2, no overlap) -> 12.
+    #  extrapolated: (0,0) 1; (0,1) {1} 1 x 2; (1,0) {0} vs {1}: 1 x 3; (1,1) {1} vs {0}: 1 x 6 -> 12.
+    #  GLB Weights reads 12, fills 3.
+    # Outputs RF tile {p}: exact F = 4 (new p: full 1, same p: empty); extrapolated (0,0) 1, (0,1) 0,
+    #  (1,0) {1} vs {0}: 1 x 3, (1,1) 0 -> 4. Partition (real run) 4 -> fills 0; updates = MAC writes 12;
+    #  reads 8. GLB Outputs: updates 4, partition 4 -> reads 0, fills 4 - 4 = 0. DRAM: Outputs updates 4.
+    arch, w, m = arch3(), conv1d(P=4, R=3), window_mapping()
+    same = {"Weights": acc(12, 12), "Outputs": acc(8, 0, 12)}
+    glb_same = {"Weights": acc(12, 3), "Outputs": acc(0, 0, 4)}
+    c = simulate(arch, w, m, exact=True)
+    assert c.levels[2] == same | {"Inputs": acc(12, 12)}
+    assert c.levels[1] == glb_same | {"Inputs": acc(12, 6)}
+    c = simulate(arch, w, m)  # default: extrapolated
+    assert c.levels[2] == same | {"Inputs": acc(12, 9)}
+    assert c.levels[1] == glb_same | {"Inputs": acc(9, 6)}
+    assert c.levels[0] == {"Weights": acc(3, 0), "Inputs": acc(6, 0), "Outputs": acc(0, 0, 4)}
+    assert (c.macs, c.temporal_steps) == (12, 12)  # compute demands unchanged
+
+
+def test_x2_dilation_tile_slides_further_on_the_outer_step():
+    # conv1d P=8, R=3, dilation 2: W = p + 2r, 12 words. pos0 P2 @DRAM (stride 4), pos1 P4 @GLB (stride 1),
+    # pos2 R3 @RF. Cuts: GLB 1 (steps p0), RF 2 (steps (p0, p1), p = 4p0 + p1).
+    # RF Inputs tile: {p, p+2, p+4} -> box W[p, p+5) (holes held), 5 words.
+    # exact: (0,0) [0,5) 5; then p = 1..7 each +1 with overlap, gradient + -> 1 word each: F = 5 + 7 = 12.
+    # extrapolated: P2 -> p0 in {0 (w1), 1 (w1)}, P4 -> p1 in {0 (w1), 1 (w3)}:
+    #  (0,0) w1 [0,5): 5.   (0,1) w3 [1,6): slab 1 -> 3.
+    #  (1,0) w1 p=4 [4,9) vs previous executed [1,6): overlap, + (= g) -> slab [6,9) = 3 -> 3.
+    #   (exactly, the previous tile is p=3 [3,8) and the slab is 1.)
+    #  (1,1) w3 [5,10): slab 1 -> 3.   F = 5 + 3 + 3 + 3 = 14.
+    # GLB Inputs tile p in [4p0, +4), r < 3: W[4p0, 4p0 + 8): 8, then [4,12) +4 with overlap -> 4: F = 12 in both
+    #  modes (P2 runs 0 and 1 either way). GLB reads = the RF's weighted fills (12 / 14). DRAM Inputs reads 12.
+    # RF Inputs reads = 24 MACs (weights of the compute steps (p0, p1, r): 2 x 4 x 3 = 24).
+    # Weights RF tile R[0,3) constant: fills 3, reads 24; GLB Weights: reads 3 (RF deltas), fills 3.
+    # Outputs RF tile {p}: exact 8 x 1; extrapolated 1 + 1 x 3 + 1 + 1 x 3 = 8 (no overlap with extent 1).
+    #  Partition 8 -> fills 0; updates 24, reads 16. GLB Outputs P[4p0, +4): F 8, partition 8; updates 8, reads 0.
+    arch, w = arch3(), conv1d(P=8, R=3, dilation=2)
+    m = Mapping((L("P", 2, 0), L("P", 4, 1), L("R", 3, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    for exact, rf_input_fills in ((True, 12), (False, 14)):
+        c = simulate(arch, w, m, exact=exact)
+        dram, glb, rf = c.levels
+        assert rf == {"Weights": acc(24, 3), "Inputs": acc(24, rf_input_fills), "Outputs": acc(16, 0, 24)}
+        assert glb == {"Weights": acc(3, 3), "Inputs": acc(rf_input_fills, 12), "Outputs": acc(0, 0, 8)}
+        assert dram == {"Weights": acc(3, 0), "Inputs": acc(12, 0), "Outputs": acc(0, 0, 8)}
+
+
+def test_x3_bounds_at_most_two_both_modes_agree():
+    # Every temporal loop has bound <= 2: each takes values 0 and 1 with weights 1 and 1, so the executed steps
+    # are all the steps and the two modes count the same. Hand values of (g) and (f)-like nests:
+    # 1) test_g_forwarding_ignores_diagonal_neighbours: links 0, GLB Inputs reads 6, RF Inputs acc(8, 8).
+    arch = arch3(4, mesh_x=2, glb_net=Network(forwarding=True))
+    m = Mapping((L("P", 2, 1), L("P", 2, 1, SPATIAL_X), L("R", 2, 1, SPATIAL_Y)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    a, b = simulate(arch, conv1d(P=4, R=2), m, exact=True), simulate(arch, conv1d(P=4, R=2), m)
+    assert a == b
+    assert b.networks[1]["Inputs"] == net(0, 0) and b.levels[1]["Inputs"].reads == 6
+    assert b.levels[2]["Inputs"] == acc(8, 8)
+    # 2) the multicast-covers case of (g) without multicast: 1 link transfer, GLB reads 7, RF acc(9, 8).
+    arch = arch3(4, mesh_x=4, glb_net=Network(multicast=False, forwarding=True))
+    w = conv2d(K=2, C=1, P=1, Q=2, R=1, S=2)
+    a, b = simulate(arch, w, multicast_covers_mapping(), exact=True), simulate(arch, w, multicast_covers_mapping())
+    assert a == b
+    assert b.networks[1]["Inputs"] == net(1, 0) and b.levels[1]["Inputs"].reads == 7
+    assert b.levels[2]["Inputs"] == acc(9, 8)
+    # 3) direction change with bounds 2 only: conv1d P=4, R=4, stride 2 (W = 2p + r, 10 words).
+    #  pos0 R2 @DRAM (stride 2), pos1 P2 @DRAM (stride 2), pos2 P2 @RF, pos3 R2 @RF. RF cut 2, steps (r0, p0):
+    #  Inputs tile p in [2p0, +2), r in [2r0, +2): W[4p0 + 2r0, +4).
+    #  (0,0) [0,4): 4.  (0,1) [4,8): no overlap -> 4, g 0.  (1,0) [2,6) vs [4,8): overlap, - , g 0 -> slab [2,4)
+    #  = 2, g (W,-).  (1,1) [6,10) vs [2,6): no overlap -> 4.  F = 14; DRAM Inputs reads 14; RF reads 16 MACs.
+    #  Weights R[2r0, +2): 2, 0, 2 (no overlap), 0 -> 4. Outputs P[2p0, +2): 2, 2, 2, 2 -> F 8, partition 4 ->
+    #  fills 4; updates 16, reads 12. DRAM Outputs: updates 8, partition 4 -> reads 4.
+    w = conv1d(P=4, R=4, stride=2)
+    m = Mapping((L("R", 2, 0), L("P", 2, 0), L("P", 2, 1), L("R", 2, 1)), (ALL_CONV, ALL_CONV))
+    a, b = simulate(arch2(), w, m, exact=True), simulate(arch2(), w, m)
+    assert a == b
+    assert b.levels[1] == {"Weights": acc(16, 4), "Inputs": acc(16, 14), "Outputs": acc(12, 4, 16)}
+    assert b.levels[0] == {"Weights": acc(4, 0), "Inputs": acc(14, 0), "Outputs": acc(4, 0, 8)}
+
+
+def test_x4_weighted_multicast_and_link_transfers():
+    # systolic_mapping: pos0 R3 @GLB temporal, pos1 P4 spatial X @GLB; RF x, steps r: Weights {r}, Inputs {x + r}.
+    # Extrapolated RF steps: r in {0 (w1), 1 (w2)}.
+    # Weights: r0: 4 identical {0} -> multicast 1 read x 1; r1: 4 identical {1} (no overlap -> full) -> 1 x 2.
+    #  GLB Weights reads 1 + 2 = 3 = exact (3 steps x 1). Without multicast 4 + 4 x 2 = 12 = exact 4 x 3.
+    #  RF Weights fills (1 + 2) x 4 = 12; reads = compute demands 3 x 4 = 12.
+    # Inputs without forwarding: r0 4 distinct -> 4; r1 {x + 1} distinct -> 4 x 2 = 8: GLB reads 12 (exact 12).
+    # Inputs with forwarding: r1: D_x = {x + 1} = what x + 1 received at the previous executed step r0 ({x + 1})
+    #  -> x = 0, 1, 2 linked; x = 3 from the GLB: 1 read < 4 -> kept. Weighted: link transfers 3 x 2 = 6, GLB
+    #  reads 4 + 1 x 2 = 6, RF Inputs reads 12 + 6 = 18: all equal to the exact counts of test (g).
+    # Outputs: RF tile {x} constant: r0 full 1, r1 empty -> F 4, partition 4, fills 0; updates (1 + 2) x 4 = 12,
+    #  reads 8. GLB: updates 4 (r0 only), reads 0.
+    w = conv1d(P=4, R=3)
+    c = simulate(arch3(4, mesh_x=4), w, systolic_mapping())
+    assert c == simulate(arch3(4, mesh_x=4), w, systolic_mapping(), exact=True)
+    assert c.levels[1] == {"Weights": acc(3, 3), "Inputs": acc(12, 6), "Outputs": acc(0, 0, 4)}
+    assert c.levels[2] == {"Weights": acc(12, 12), "Inputs": acc(12, 12), "Outputs": acc(8, 0, 12)}
+    c = simulate(arch3(4, mesh_x=4, glb_net=Network(multicast=False)), w, systolic_mapping())
+    assert c.levels[1]["Weights"] == acc(12, 3)
+    arch = arch3(4, mesh_x=4, glb_net=Network(forwarding=True))
+    c = simulate(arch, w, systolic_mapping())
+    assert c == simulate(arch, w, systolic_mapping(), exact=True)
+    assert c.networks[1]["Inputs"] == net(6, 0)
+    assert c.levels[1]["Inputs"] == acc(6, 6)
+    assert c.levels[2]["Inputs"] == acc(18, 12)
+
+
+def test_x5_forwarding_follows_the_executed_sequence():
+    # test_g_systolic_slabs_first_step_whole_tile_is_only_a_partial_match, extrapolated: RF steps t (R3 @GLB)
+    # in {0 (w1), 1 (w2)}; RF x Inputs W[2x + 2t, +3).
+    #  t0: whole {2x, 2x+1, 2x+2}: 4 distinct -> 12 reads.
+    #  t1 (w2): slab {2x+3, 2x+4}; neighbours' previous executed deltas are whole tiles: x+1 got {2x+2, .., 2x+4}
+    #   (strict superset: partial, no credit), x-1 got {2x-2, .., 2x}: disjoint. No link -> 4 x 2 = 8, x 2 = 16.
+    #  (Exactly, t2 matches the neighbours' t1 slabs: 6 link transfers; t2 is never executed here.)
+    #  GLB Inputs reads 12 + 16 = 28; link transfers 0. RF Inputs fills (3 + 2 x 2) x 4 = 28 (exact 28);
+    #  reads = compute demands: steps (t, p, r) weights (1 + 2) x 2 x 2 = 12 per PE -> 48.
+    m = Mapping((L("R", 3, 1), L("P", 4, 1, SPATIAL_X), L("P", 2, 2), L("R", 2, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    c = simulate(arch3(4, mesh_x=4, glb_net=Network(forwarding=True)), conv1d(P=8, R=6), m)
+    assert c.networks[1]["Inputs"] == net(0, 0)
+    assert c.levels[1]["Inputs"] == acc(28, 13)
+    assert c.levels[2]["Inputs"] == acc(48, 28)
+
+
+def test_x6_weighted_spatial_reduction():
+    # matmul M = N = K = 4: A[m, k], B[k, n], Z[m, n]. pos0 M4 @GLB temporal, pos1 K4 spatial X @GLB, pos2 N4 @RF.
+    # GLB cut 0 (1 step); RF cut 2: instance k, steps m in {0 (w1), 1 (w3)}.
+    # Z: RF tile Z[m, 0:4): m0 4 words; m1 row 1 vs row 0: differs in M only, no overlap -> full 4 (x 3).
+    #  Writes sent per step 4 x 4 = 16, identical -> 4 updates, 12 reductions. GLB Z updates 4 + 4 x 3 = 16,
+    #  spatial reductions 12 + 12 x 3 = 48 (exact: 4 steps x (4, 12) -> 16, 48). GLB partition 16 -> reads 0;
+    #  fills 16 - 16 = 0. RF Z: F (4 + 12) x 4 = 64, partition 16 x 4 = 64 -> fills 0; updates = MAC writes,
+    #  steps (m, n) weights 4 x 4 = 16 per PE -> 64; reads 0.
+    # A: RF tile {(m, k)}: new each step, distinct over k: GLB reads 4 + 4 x 3 = 16; RF fills 16, reads 64.
+    # B: RF tile B[k, 0:4) constant: m0 4 distinct rows -> 16 reads, m1 empty; RF fills 16, reads 64.
+    arch, w = arch3(4, mesh_x=4), matmul(M=4, N=4, K=4)
+    m = Mapping((L("M", 4, 1), L("K", 4, 1, SPATIAL_X), L("N", 4, 2)), (ALL_MM, ALL_MM, ALL_MM))
+    c = simulate(arch, w, m)
+    assert c == simulate(arch, w, m, exact=True)
+    dram, glb, rf = c.levels
+    assert rf == {"A": acc(64, 16), "B": acc(64, 16), "Z": acc(0, 0, 64)}
+    assert glb == {"A": acc(16, 16), "B": acc(16, 16), "Z": acc(0, 0, 16)}
+    assert c.networks[1]["Z"] == net(0, 48)
+    assert dram == {"A": acc(16, 0), "B": acc(16, 0), "Z": acc(0, 0, 16)}
+
+
+def test_x_executed_steps_and_weights():
+    # Unit check of the step enumeration: loops P4, R1, Q3 -> values {0, 1} x {0} x {0, 1}, lexicographic,
+    # weights (1 | 3) x 1 x (1 | 2); exact -> all 12 assignments, weight 1.
+    from loopscape.model.reference import _Nest
+
+    nest = _Nest(conv2d(K=1, C=1, P=4, Q=3, R=1, S=1), Mapping((L("P", 4, 0), L("R", 1, 0), L("Q", 3, 0)),
+                                                               (ALL_CONV,)))
+    assert nest.executed_steps([0, 1, 2], exact=False) == [
+        ((0, 0, 0), 1), ((0, 0, 1), 2), ((1, 0, 0), 3), ((1, 0, 1), 6)
+    ]
+    assert nest.executed_steps([0, 1, 2], exact=True) == [(a, 1) for a in nest.assignments([0, 1, 2])]
+    assert len(nest.executed_steps([0, 1, 2], exact=True)) == 12
 
 
 # --- speed ------------------------------------------------------------------------------------------------------
@@ -485,10 +679,11 @@ def test_speed_2000_ops_64_instances():
         (L("C", 4, 0), L("K", 8, 1, SPATIAL_X), L("P", 8, 1, SPATIAL_Y), L("Q", 8, 2)),
         (ALL_CONV, ALL_CONV, ALL_CONV),
     )
-    t0 = time.perf_counter()
-    c = simulate(arch3(64, mesh_x=8), w, m)
-    assert time.perf_counter() - t0 < 1.0
-    assert c.macs == 2048 and c.instances_used == (1, 1, 64)
+    for exact in (False, True):
+        t0 = time.perf_counter()
+        c = simulate(arch3(64, mesh_x=8), w, m, exact=exact)
+        assert time.perf_counter() - t0 < 1.0
+        assert c.macs == 2048 and c.instances_used == (1, 1, 64)
 
 
 if __name__ == "__main__":  # pragma: no cover

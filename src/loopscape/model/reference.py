@@ -298,7 +298,8 @@ def simulate(arch: Architecture, workload: Workload, mapping: Mapping, exact: bo
     for tensor in workload.tensors:
         t = tensor.name
         chain = [lv for lv in range(n_levels) if t in mapping.keep[lv]]
-        nodes = [_storage_node(nest, lv, t, mapping.cut(lv, t), exact) for lv in chain] + [_compute_node(nest, t, exact)]
+        nodes = [_storage_node(nest, lv, t, mapping.cut(lv, t), exact) for lv in chain]
+        nodes.append(_compute_node(nest, t, exact))
         reads = {lv: 0 for lv in chain}
         updates = {lv: 0 for lv in chain}
         for parent, child in zip(nodes, nodes[1:]):
