@@ -17,6 +17,12 @@ from loopscape.errors import LoopscapeError, SpecError
 BUILTIN = Path(__file__).parent / "io" / "builtin"
 DEMO_FILES = ("demo_workload.yaml", "demo_arch.yaml", "demo_mapping.yaml")
 EXIT_SPEC_ERROR = 2
+JSON_OPTION = click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False),
+    help="Also write the result as JSON ('-': only JSON, to stdout).",
+)
 
 
 def _fail(message: str) -> None:
@@ -72,12 +78,7 @@ def _evaluate_and_report(paths: list[str], json_out: str | None, title: str, exa
 
 @loopscape.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option(
-    "--json",
-    "json_out",
-    type=click.Path(dir_okay=False),
-    help="Also write the result as JSON ('-': only JSON, to stdout).",
-)
+@JSON_OPTION
 @click.option(
     "--exact",
     is_flag=True,
@@ -94,12 +95,7 @@ def evaluate(files: tuple[str, ...], json_out: str | None, exact: bool) -> None:
 
 
 @loopscape.command()
-@click.option(
-    "--json",
-    "json_out",
-    type=click.Path(dir_okay=False),
-    help="Also write the result as JSON ('-': only JSON, to stdout).",
-)
+@JSON_OPTION
 @click.option(
     "--save",
     "save_dir",

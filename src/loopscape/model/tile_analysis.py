@@ -728,36 +728,26 @@ def evaluate_template_batch(coef_all, coef_t_all, dim_rank_all, rank_mask, simpl
                     cc[lv, t] = n
                 fx = 1
                 fy = 1
-                for j in range(n_dims):
-                    d = order[b, lv, j]
-                    f = temporal[b, lv, d]
-                    padded[d] *= f
-                    if f > 1:
-                        cd[n] = d
-                        cb[n] = f
-                        ck[n] = TEMPORAL
-                        cl[n] = lv
-                        n += 1
-                for d in range(n_dims):
-                    f = spatial_x[b, lv, d]
-                    padded[d] *= f
-                    fx *= f
-                    if f > 1:
-                        cd[n] = d
-                        cb[n] = f
-                        ck[n] = SPATIAL_X
-                        cl[n] = lv
-                        n += 1
-                for d in range(n_dims):
-                    f = spatial_y[b, lv, d]
-                    padded[d] *= f
-                    fy *= f
-                    if f > 1:
-                        cd[n] = d
-                        cb[n] = f
-                        ck[n] = SPATIAL_Y
-                        cl[n] = lv
-                        n += 1
+                for code in range(3):  # temporal loops in their order, then spatial X, then spatial Y
+                    for j in range(n_dims):
+                        if code == TEMPORAL:
+                            d = order[b, lv, j]
+                            f = temporal[b, lv, d]
+                        elif code == SPATIAL_X:
+                            d = j
+                            f = spatial_x[b, lv, d]
+                            fx *= f
+                        else:
+                            d = j
+                            f = spatial_y[b, lv, d]
+                            fy *= f
+                        padded[d] *= f
+                        if f > 1:
+                            cd[n] = d
+                            cb[n] = f
+                            ck[n] = code
+                            cl[n] = lv
+                            n += 1
                 if fx > fanout_x[lv] or fy > fanout_y[lv]:
                     ok = False
             macs = 1
