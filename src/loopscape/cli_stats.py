@@ -33,6 +33,11 @@ def summary_rows(result: Result) -> list[tuple[str, str]]:
             "MACs",
             f"{result.real_macs}" + (f" ({result.macs} padded)" if result.macs != result.real_macs else ""),
         ),
+        *(
+            [("Padding", ", ".join(f"{d} +{p}" for d, p in result.padding.items()) + " (counts are of the padded space)")]
+            if result.padding
+            else []
+        ),
         ("Energy", f"{result.energy_pj:.2f} pJ ({result.energy_pj / 1e6:.4f} uJ)"),
         ("Compute energy", f"{result.compute_energy_pj:.2f} pJ"),
         ("Energy per MAC", f"{result.pj_per_mac:.4f} pJ/MAC"),

@@ -113,8 +113,7 @@ def evaluate_batch(arch: Architecture, workload: Workload, batch: MappingBatch, 
             "evaluate_batch: a read-write tensor with a rank over several dimensions needs the enumerated "
             "partition; use evaluate() for this workload"
         )
-    macs = np.prod(np.prod(batch.temporal * batch.spatial_x * batch.spatial_y, axis=1), axis=1)
-    utilization = macs / (cycles * lp.compute_instances)
+    utilization = workload.operations / (cycles * lp.compute_instances)  # padding is not useful work
     return BatchResult(cycles, energy_pj, utilization, valid, counts if keep_counts else None)
 
 

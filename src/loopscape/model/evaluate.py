@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -80,7 +81,8 @@ def evaluate(arch: Architecture, workload: Workload, mapping: Mapping, energy: E
     out, used, status = analyze(arch, workload, nests, exact=exact)
     if status[0]:
         _fix_partitions(workload, mapping, out[0], used[0], len(arch.levels))
-    return assemble(arch, workload, mapping, energy, out[0], used[0], report.padded_bounds)
+    result = assemble(arch, workload, mapping, energy, out[0], used[0], report.padded_bounds)
+    return dataclasses.replace(result, padding=dict(report.padding))
 
 
 def _fix_partitions(workload: Workload, mapping: Mapping, out: np.ndarray, used: np.ndarray, n_levels: int) -> None:
@@ -162,7 +164,7 @@ def assemble(arch: Architecture, workload: Workload, mapping: Mapping, energy: E
         real_macs=workload.operations,
         compute_cycles=compute_cycles,
         cycles=cycles,
-        utilization=macs / (cycles * params.compute_instances),
+        utilization=workload.operations / (cycles * params.compute_instances),  # padding is not useful work
         energy_pj=total_energy,
         compute_energy_pj=compute_energy,
         area_um2=params.area_um2,

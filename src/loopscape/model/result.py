@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from loopscape.model.counts import AccessCounts
@@ -34,6 +34,7 @@ class Result:
     area_um2: float
     levels: tuple[LevelResult, ...]
     level_names: tuple[str, ...]
+    padding: dict[str, int] = field(default_factory=dict)  # dimension -> padded size minus its bound
 
     @property
     def edp(self) -> float:
@@ -76,5 +77,6 @@ class Result:
             "compute_energy_pj": self.compute_energy_pj,
             "pj_per_mac": self.pj_per_mac,
             "area_um2": self.area_um2,
+            "padding": self.padding,
             "levels": levels,
         }
