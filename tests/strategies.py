@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from loopscape.arch import Architecture, ComputeLevel, Network, StorageLevel
 from loopscape.mapping import Loop, Mapping
 from loopscape.mapping.mapping import SPATIAL_X, SPATIAL_Y, TEMPORAL
-from loopscape.workload import Workload, conv1d, conv2d, depthwise_conv2d, matmul
+from loopscape.workload import Tensor, Workload, conv1d, conv2d, depthwise_conv2d, matmul
 
 MAX_OPS = 1500
 
@@ -21,9 +21,20 @@ def _divisors(n: int) -> list[int]:
 @st.composite
 def workloads(draw) -> Workload:
     """Conv with stride 1, 2 and larger than the kernel, dilation, depthwise, matmul and conv1d, kept small."""
-    kind = draw(st.sampled_from(["conv", "conv", "depthwise", "matmul", "conv1d", "grouped"]))
+    kind = draw(st.sampled_from(["conv", "conv", "depthwise", "matmul", "conv1d", "grouped", "transposed"]))
     small = st.integers(1, 4)
-    if kind == "matmul":
+    if kind == "transposed":
+        # A written tensor whose rank combines dimensions (a backward-data / transposed convolution).
+        stride = draw(st.integers(1, 3))
+        w = Workload(
+            "transposed", ("K", "P", "R"), (draw(st.integers(1, 3)), draw(st.integers(1, 6)), draw(st.integers(1, 4))),
+            (
+                Tensor("Weights", ((("K", 1),), (("R", 1),))),
+                Tensor("Inputs", ((("K", 1),), (("P", 1),))),
+                Tensor("Outputs", ((("P", stride), ("R", 1)),), read_write=True),
+            ),
+        )
+    elif kind == "matmul":
         w = matmul(M=draw(small), N=draw(small), K=draw(st.integers(1, 6)))
     elif kind == "conv1d":
         w = conv1d(P=draw(st.integers(1, 8)), R=draw(st.integers(1, 4)), stride=draw(st.integers(1, 3)),

@@ -10,6 +10,7 @@ import numpy as np
 
 from loopscape.arch import Architecture
 from loopscape.energy import EnergyTable
+from loopscape.errors import LoopscapeError
 from loopscape.mapping import Mapping, validate_mapping
 from loopscape.model.counts import AccessCounts, NetworkAccess, TensorAccess
 from loopscape.model.costs import ACTIONS, level_params
@@ -43,6 +44,9 @@ def analyze(arch: Architecture, workload: Workload, nests: NestArrays, problem: 
     )
 
 
+ENUMERATION_LIMIT = 20_000_000
+
+
 def enumerated_partition(workload: Workload, mapping: Mapping, level: int, tensor: str) -> int:
     """Distinct words in the union of one instance's tiles over the run, by enumeration (general ranks)."""
     a = workload.coefficients(tensor)
@@ -56,6 +60,12 @@ def enumerated_partition(workload: Workload, mapping: Mapping, level: int, tenso
             e[d] *= lp.bound
     ext = a @ (e - 1) + 1
     above = [k for k in range(c) if not mapping.loops[k].spatial and mapping.loops[k].bound > 1]
+    work = math.prod(mapping.loops[k].bound for k in above) * int(np.prod(ext))
+    if work > ENUMERATION_LIMIT:
+        raise LoopscapeError(
+            f"the partition of {tensor} at level {level} needs {work:,} points enumerated (a dimension appears in "
+            f"several of its ranks); the limit is {ENUMERATION_LIMIT:,}"
+        )
     points: set[tuple[int, ...]] = set()
     for idx in itertools.product(*[range(mapping.loops[k].bound) for k in above]):
         base = np.zeros(n_dims, dtype=np.int64)

@@ -446,6 +446,53 @@ def _count_distinct(keys, flag, skip_flagged):
 
 
 @nb.njit(cache=True)
+def _general_partition(coef_t, dim, bound, kind, stride, c, ext):
+    """Distinct words in the union of an instance's tiles when ranks combine dimensions (e.g. H = P*2 + R).
+
+    Ranks that share no dimension are independent, so the union is a product over groups of ranks. A group of
+    one rank is a union of equal intervals whose starts are enumerated over the temporal loops above the cut
+    that move it, then merged. Returns -1 when a dimension appears in several ranks (enumerated by the caller).
+    """
+    n_dims, n_ranks = coef_t.shape
+    for d in range(n_dims):
+        seen = 0
+        for r in range(n_ranks):
+            if coef_t[d, r] != 0:
+                seen += 1
+        if seen > 1:
+            return -1
+    total = 1
+    for r in range(n_ranks):
+        count = 1
+        for k in range(c):
+            if kind[k] == TEMPORAL and coef_t[dim[k], r] != 0:
+                count *= bound[k]
+        if count == 1:
+            total *= ext[r]
+            continue
+        starts = np.zeros(count, dtype=np.int64)
+        size = 1
+        for k in range(c):
+            if kind[k] == TEMPORAL and coef_t[dim[k], r] != 0:
+                step = coef_t[dim[k], r] * stride[k]
+                for i in range(1, bound[k]):
+                    for j in range(size):
+                        starts[i * size + j] = starts[j] + i * step
+                size *= bound[k]
+        starts.sort()
+        covered = 0
+        end = starts[0]
+        for i in range(count):
+            lo = starts[i] if starts[i] > end else end
+            hi = starts[i] + ext[r]
+            if hi > lo:
+                covered += hi - lo
+                end = hi
+        total *= covered
+    return total
+
+
+@nb.njit(cache=True)
 def _scratch(n_max, n_dims, n_ranks):
     """Work arrays for one thread: reused across mappings so the hot loop allocates nothing."""
     suffix = np.ones((n_max + 1, n_dims), dtype=np.int64)
@@ -535,7 +582,10 @@ def _analyze_compact_py(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, r
                     if simple[t]:
                         part = words * positions
                     else:
-                        status = 1
+                        part = _general_partition(coef_t, dm, bd, kd, sd, c, ext)
+                        if part < 0:
+                            status = 1
+                            part = 0
                 inst = used[lv]
                 out[lv, t, WORDS] = words
             if prev >= 0:
