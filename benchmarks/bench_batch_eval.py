@@ -376,8 +376,16 @@ def loopscape_batch_evaluator(
     distinct = mapping_batch(workload, mappings, len(arch.levels))
     reps = -(-batch_size // len(mappings))
     batch = MappingBatch(
-        *(np.concatenate([a] * reps)[:batch_size] for a in
-          (distinct.temporal, distinct.order, distinct.spatial_x, distinct.spatial_y, distinct.keep))
+        *(
+            np.concatenate([a] * reps)[:batch_size]
+            for a in (
+                distinct.temporal,
+                distinct.order,
+                distinct.spatial_x,
+                distinct.spatial_y,
+                distinct.keep,
+            )
+        )
     )
     return lambda: evaluate_batch(arch, workload, batch, table)
 
@@ -402,7 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="CPU-seconds to spend timing each tool")
     ap.add_argument("--batch", type=int, default=65536, help="loopscape mappings per evaluate_batch call")
-    ap.add_argument("--distinct", type=int, default=4096, help="distinct random loopscape mappings in a batch")
+    ap.add_argument(
+        "--distinct", type=int, default=4096, help="distinct random loopscape mappings in a batch"
+    )
     ap.add_argument("--lpf-limit", type=int, default=6, help="ZigZag LOMA lpf_limit (its API default: 6)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)

@@ -27,7 +27,9 @@ def workloads(draw) -> Workload:
         # A written tensor whose rank combines dimensions (a backward-data / transposed convolution).
         stride = draw(st.integers(1, 3))
         w = Workload(
-            "transposed", ("K", "P", "R"), (draw(st.integers(1, 3)), draw(st.integers(1, 6)), draw(st.integers(1, 4))),
+            "transposed",
+            ("K", "P", "R"),
+            (draw(st.integers(1, 3)), draw(st.integers(1, 6)), draw(st.integers(1, 4))),
             (
                 Tensor("Weights", ((("K", 1),), (("R", 1),))),
                 Tensor("Inputs", ((("K", 1),), (("P", 1),))),
@@ -37,19 +39,41 @@ def workloads(draw) -> Workload:
     elif kind == "matmul":
         w = matmul(M=draw(small), N=draw(small), K=draw(st.integers(1, 6)))
     elif kind == "conv1d":
-        w = conv1d(P=draw(st.integers(1, 8)), R=draw(st.integers(1, 4)), stride=draw(st.integers(1, 3)),
-                   dilation=draw(st.integers(1, 2)))
+        w = conv1d(
+            P=draw(st.integers(1, 8)),
+            R=draw(st.integers(1, 4)),
+            stride=draw(st.integers(1, 3)),
+            dilation=draw(st.integers(1, 2)),
+        )
     elif kind == "depthwise":
-        w = depthwise_conv2d(C=draw(small), P=draw(small), Q=draw(st.integers(1, 3)), R=draw(st.integers(1, 3)),
-                             S=draw(st.integers(1, 2)), stride=draw(st.integers(1, 3)))
+        w = depthwise_conv2d(
+            C=draw(small),
+            P=draw(small),
+            Q=draw(st.integers(1, 3)),
+            R=draw(st.integers(1, 3)),
+            S=draw(st.integers(1, 2)),
+            stride=draw(st.integers(1, 3)),
+        )
     elif kind == "grouped":
         g = draw(st.integers(2, 3))
-        w = conv2d(K=g * draw(st.integers(1, 2)), C=g * draw(st.integers(1, 2)), P=draw(st.integers(1, 3)),
-                   Q=draw(st.integers(1, 2)), R=draw(st.integers(1, 2)), S=1, groups=g)
+        w = conv2d(
+            K=g * draw(st.integers(1, 2)),
+            C=g * draw(st.integers(1, 2)),
+            P=draw(st.integers(1, 3)),
+            Q=draw(st.integers(1, 2)),
+            R=draw(st.integers(1, 2)),
+            S=1,
+            groups=g,
+        )
     else:
         w = conv2d(
-            N=draw(st.integers(1, 2)), K=draw(small), C=draw(st.integers(1, 3)), P=draw(small),
-            Q=draw(st.integers(1, 3)), R=draw(st.integers(1, 3)), S=draw(st.integers(1, 2)),
+            N=draw(st.integers(1, 2)),
+            K=draw(small),
+            C=draw(st.integers(1, 3)),
+            P=draw(small),
+            Q=draw(st.integers(1, 3)),
+            R=draw(st.integers(1, 3)),
+            S=draw(st.integers(1, 2)),
             stride=(draw(st.integers(1, 3)), draw(st.integers(1, 2))),
             dilation=(draw(st.integers(1, 2)), 1),
         )
@@ -165,9 +189,17 @@ def mappings(draw, arch: Architecture, workload: Workload, uneven: bool | None =
 def systolic_workloads(draw) -> Workload:
     """Small sliding-window workloads whose deltas often repeat across neighbours (forwarding cases)."""
     if draw(st.booleans()):
-        return conv1d(P=draw(st.integers(2, 12)), R=draw(st.integers(1, 4)), stride=draw(st.sampled_from([1, 1, 2])))
-    return conv2d(K=draw(st.integers(1, 2)), C=1, P=draw(st.integers(2, 6)), Q=draw(st.integers(1, 4)),
-                  R=draw(st.integers(1, 3)), S=draw(st.integers(1, 2)))
+        return conv1d(
+            P=draw(st.integers(2, 12)), R=draw(st.integers(1, 4)), stride=draw(st.sampled_from([1, 1, 2]))
+        )
+    return conv2d(
+        K=draw(st.integers(1, 2)),
+        C=1,
+        P=draw(st.integers(2, 6)),
+        Q=draw(st.integers(1, 4)),
+        R=draw(st.integers(1, 3)),
+        S=draw(st.integers(1, 2)),
+    )
 
 
 @st.composite
@@ -187,7 +219,7 @@ def systolic_cases(draw) -> tuple[Architecture, Workload, Mapping]:
     spatial: list[Loop] = []
     for d, b in zip(w.dims, w.bounds):
         remaining = b
-        for kind in ((SPATIAL_X, SPATIAL_Y) if d in ("P", "Q") else ()):
+        for kind in (SPATIAL_X, SPATIAL_Y) if d in ("P", "Q") else ():
             options = [f for f in _divisors(remaining) if f <= fan[kind]]
             f = max(options) if draw(st.integers(0, 3)) else draw(st.sampled_from(options))
             if f > 1:
@@ -195,7 +227,9 @@ def systolic_cases(draw) -> tuple[Architecture, Workload, Mapping]:
                 fan[kind] //= f
                 remaining //= f
         for lv in (2, 1):
-            keep_out = lv == 2 and d in ("R", "S") and draw(st.integers(0, 4)) > 1  # kernel loops above the PEs
+            keep_out = (
+                lv == 2 and d in ("R", "S") and draw(st.integers(0, 4)) > 1
+            )  # kernel loops above the PEs
             f = 1 if keep_out else draw(st.sampled_from(_divisors(remaining)))
             remaining //= f
             if f > 1:

@@ -34,7 +34,13 @@ def summary_rows(result: Result) -> list[tuple[str, str]]:
             f"{result.real_macs}" + (f" ({result.macs} padded)" if result.macs != result.real_macs else ""),
         ),
         *(
-            [("Padding", ", ".join(f"{d} +{p}" for d, p in result.padding.items()) + " (counts are of the padded space)")]
+            [
+                (
+                    "Padding",
+                    ", ".join(f"{d} +{p}" for d, p in result.padding.items())
+                    + " (counts are of the padded space)",
+                )
+            ]
             if result.padding
             else []
         ),

@@ -28,7 +28,9 @@ class SpecError(LoopscapeError):
 
     def under(self, prefix: str) -> SpecError:
         """The same error with its path nested under `prefix` (e.g. 'architecture')."""
-        path = f"{prefix}.{self.path}" if self.path and not self.path.startswith("[") else f"{prefix}{self.path}"
+        path = (
+            f"{prefix}.{self.path}" if self.path and not self.path.startswith("[") else f"{prefix}{self.path}"
+        )
         return SpecError(path, self.found, self.expected, file=self.file)
 
 

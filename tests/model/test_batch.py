@@ -12,8 +12,8 @@ from loopscape.energy import ActionEnergy, EnergyTable
 from loopscape.errors import MappingError
 from loopscape.mapping import validate_mapping
 from loopscape.model.batch import MappingBatch, evaluate_batch
+from loopscape.model.codes import FILLS, LINKS, READS, REDUCTIONS, UPDATES, WORDS
 from loopscape.model.evaluate import evaluate
-from loopscape.model.tile_analysis import FILLS, LINKS, READS, REDUCTIONS, UPDATES, WORDS
 
 
 def _divisors(n: int) -> list[int]:
@@ -27,13 +27,17 @@ def batches(draw):
     # Bounded capacities and bandwidths so validity and throughput both vary.
     levels = tuple(
         StorageLevel(
-            lv.name, lv.cls, lv.instances, lv.mesh_x,
+            lv.name,
+            lv.cls,
+            lv.instances,
+            lv.mesh_x,
             entries=None if i == 0 else draw(st.sampled_from([None, 4, 16, 64, 256])),
             block_size=draw(st.sampled_from([1, 1, 2, 4])),
             read_bandwidth=draw(st.sampled_from([None, 0.5, 1, 4])),
             write_bandwidth=draw(st.sampled_from([None, 1, 2])),
             shared_bandwidth=draw(st.sampled_from([None, None, 3])),
-            keeps=lv.keeps, network=lv.network,
+            keeps=lv.keeps,
+            network=lv.network,
         )
         for i, lv in enumerate(a.levels)
     )
@@ -56,9 +60,15 @@ def batches(draw):
                 f = draw(st.sampled_from(_divisors(remaining)))
                 temporal[i, lv, d] = f
                 remaining //= f
-            temporal[i, 0, d] = remaining if draw(st.integers(0, 15)) else max(1, remaining - 1)  # sometimes short
-    order = np.stack([np.stack([np.array(draw(st.permutations(range(n_dims)))) for _ in range(n_levels)])
-                      for _ in range(size)]).astype(np.int64)
+            temporal[i, 0, d] = (
+                remaining if draw(st.integers(0, 15)) else max(1, remaining - 1)
+            )  # sometimes short
+    order = np.stack(
+        [
+            np.stack([np.array(draw(st.permutations(range(n_dims)))) for _ in range(n_levels)])
+            for _ in range(size)
+        ]
+    ).astype(np.int64)
     keep = np.ones((size, n_levels, n_tensors), dtype=np.bool_)
     for i in range(size):
         for lv in range(1, n_levels):
@@ -86,8 +96,11 @@ def test_batch_equals_evaluate(case, exact):
         assert bool(got.valid[i]) == expected_valid, mapping
         if any(mapping.factor(d) < b for d, b in zip(workload.dims, workload.bounds)):
             continue  # short factors: no defined counts
-        fx_ok = all(mapping.spatial_fanout(lv)[0] <= arch.fanout(lv)[0] and
-                    mapping.spatial_fanout(lv)[1] <= arch.fanout(lv)[1] for lv in range(len(arch.levels)))
+        fx_ok = all(
+            mapping.spatial_fanout(lv)[0] <= arch.fanout(lv)[0]
+            and mapping.spatial_fanout(lv)[1] <= arch.fanout(lv)[1]
+            for lv in range(len(arch.levels))
+        )
         if not fx_ok:
             continue
         r = evaluate(arch, workload, mapping, energy, check_capacity=False, exact=exact)

@@ -30,8 +30,17 @@ ALL_MM = frozenset({"A", "B", "Z"})
 
 
 # --- helpers (local to this file) -----------------------------------------------------------------------------
-def arch3(n: int = 1, mesh_x: int | None = None, glb_net: Network = Network(), dram_net: Network = Network(),
-          glb_n: int = 1, glb_mesh_x: int | None = None) -> Architecture:
+DEFAULT_NETWORK = Network()
+
+
+def arch3(
+    n: int = 1,
+    mesh_x: int | None = None,
+    glb_net: Network = DEFAULT_NETWORK,
+    dram_net: Network = DEFAULT_NETWORK,
+    glb_n: int = 1,
+    glb_mesh_x: int | None = None,
+) -> Architecture:
     """DRAM (0) -> GlobalBuffer (1) -> RegFile x n (2) -> MAC x n."""
     return Architecture(
         "dram-glb-rf",
@@ -134,8 +143,12 @@ def test_b_weight_multicast():
 
 def test_b_without_multicast_each_pe_is_read_separately():
     # Same, GLB network without multicast: Weights 4 x 3 = 12 reads.
-    c = simulate(arch3(4, mesh_x=4, glb_net=Network(multicast=False)), conv1d(P=16, R=3), multicast_mapping(),
-                 exact=True)
+    c = simulate(
+        arch3(4, mesh_x=4, glb_net=Network(multicast=False)),
+        conv1d(P=16, R=3),
+        multicast_mapping(),
+        exact=True,
+    )
     assert c.levels[1]["Weights"] == acc(12, 3)
     assert c.levels[1]["Inputs"] == acc(24, 18)
 
@@ -159,8 +172,12 @@ def test_c_stride2_sliding_window():
     # Deltas: 3; [2,5) vs [0,3): overlap, +2 -> 2; then 2, 2. F = 9. DRAM Inputs reads = 9. RF reads = 12 MACs.
     # Weights R[0,3) constant: fills 3, reads 12. Outputs P[p, p+1): F = 4, partition 4, fills 0;
     # updates 12, reads 8. DRAM Outputs: updates 4 (RF deltas), partition 4 -> reads 0.
-    c = simulate(arch2(), conv1d(P=4, R=3, stride=2), Mapping((L("P", 4, 0), L("R", 3, 1)), (ALL_CONV, ALL_CONV)),
-                 exact=True)
+    c = simulate(
+        arch2(),
+        conv1d(P=4, R=3, stride=2),
+        Mapping((L("P", 4, 0), L("R", 3, 1)), (ALL_CONV, ALL_CONV)),
+        exact=True,
+    )
     dram, rf = c.levels
     assert rf == {"Weights": acc(12, 3), "Inputs": acc(12, 9), "Outputs": acc(8, 0, 12)}
     assert dram == {"Weights": acc(3, 0), "Inputs": acc(9, 0), "Outputs": acc(0, 0, 4)}
@@ -168,8 +185,12 @@ def test_c_stride2_sliding_window():
 
 def test_c_stride_larger_than_kernel_no_overlap():
     # conv1d P=4, R=2, stride 3: RF window W[3p, 3p+2); shift 3 >= extent 2 -> no overlap -> 2 per step = 8.
-    c = simulate(arch2(), conv1d(P=4, R=2, stride=3), Mapping((L("P", 4, 0), L("R", 2, 1)), (ALL_CONV, ALL_CONV)),
-                 exact=True)
+    c = simulate(
+        arch2(),
+        conv1d(P=4, R=2, stride=3),
+        Mapping((L("P", 4, 0), L("R", 2, 1)), (ALL_CONV, ALL_CONV)),
+        exact=True,
+    )
     assert c.levels[1]["Inputs"] == acc(8, 8)
     assert c.levels[0]["Inputs"] == acc(8, 0)
 
@@ -220,8 +241,12 @@ def test_d_spatial_reduction_r_spatial_notes():
 
 def test_d_without_spatial_reduction_every_write_is_an_update():
     # Same, GLB network without reduction: updates 48, reads 48 - 16 = 32, spatial reductions 0.
-    c = simulate(arch3(12, mesh_x=4, glb_net=Network(spatial_reduction=False)), conv1d(P=16, R=3),
-                 r_spatial_mapping(), exact=True)
+    c = simulate(
+        arch3(12, mesh_x=4, glb_net=Network(spatial_reduction=False)),
+        conv1d(P=16, R=3),
+        r_spatial_mapping(),
+        exact=True,
+    )
     assert c.levels[1]["Outputs"] == acc(32, 0, 48)
     assert c.networks[1]["Outputs"] == net(0, 0)
 
@@ -230,9 +255,14 @@ def test_d_without_spatial_reduction_every_write_is_an_update():
 def test_e_bypass_weights_at_glb():
     # conv1d P=8, R=3. pos0: P2 @DRAM (stride 4), pos1: R3 @GLB, pos2: P4 @RF (stride 1).
     # GLB bypasses Weights; cuts GLB 1, RF 2. RF steps (p0, r): 6.
-    c = simulate(arch3(), conv1d(P=8, R=3),
-                 Mapping((L("P", 2, 0), L("R", 3, 1), L("P", 4, 2)),
-                         (ALL_CONV, frozenset({"Inputs", "Outputs"}), ALL_CONV)), exact=True)
+    c = simulate(
+        arch3(),
+        conv1d(P=8, R=3),
+        Mapping(
+            (L("P", 2, 0), L("R", 3, 1), L("P", 4, 2)), (ALL_CONV, frozenset({"Inputs", "Outputs"}), ALL_CONV)
+        ),
+        exact=True,
+    )
     dram, glb, rf = c.levels
     # Weights: chain DRAM -> RF. RF tile R[r, r+1) changes every step (no overlap) -> F = 6 -> fills 6;
     #  DRAM Weights reads = 6 (had the GLB kept them, its tile R[0,3) would be filled 3 times... once: 3).
@@ -257,8 +287,12 @@ def test_e_bypass_weights_at_glb():
 def test_e_rf_bypasses_outputs_every_mac_update_reaches_glb():
     # Fig. 5 mapping with the RF bypassing Outputs: the GLB serves the MAC directly: 48 updates,
     # GLB tile P[4p0,+4): F 16, partition 16 -> reads 48 - 16 = 32, fills 0.
-    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), fig5_mapping(keep_rf=frozenset({"Weights", "Inputs"})),
-                 exact=True)
+    c = simulate(
+        arch3(4, mesh_x=4),
+        conv1d(P=16, R=3),
+        fig5_mapping(keep_rf=frozenset({"Weights", "Inputs"})),
+        exact=True,
+    )
     assert c.levels[1]["Outputs"] == acc(32, 0, 48)
     assert "Outputs" not in c.levels[2] and "Outputs" not in c.networks[2]
     assert c.levels[0]["Outputs"] == acc(0, 0, 16)
@@ -275,8 +309,12 @@ def test_f_direction_change_refetches_whole_tile():
     #  F = 14. DRAM Inputs reads 14; RF Inputs reads = 24 MACs.
     # Weights R[2r0, +2): 2, 0, 2 (no overlap), 0 -> 4. Outputs P[3p0,+3): 3, 3, 3, 3 (never overlap) -> F 12,
     #  partition 6 -> fills 6; updates 24, reads 18. DRAM Outputs: updates 12, partition 6 -> reads 6.
-    c = simulate(arch2(), conv1d(P=6, R=4),
-                 Mapping((L("R", 2, 0), L("P", 2, 0), L("P", 3, 1), L("R", 2, 1)), (ALL_CONV, ALL_CONV)), exact=True)
+    c = simulate(
+        arch2(),
+        conv1d(P=6, R=4),
+        Mapping((L("R", 2, 0), L("P", 2, 0), L("P", 3, 1), L("R", 2, 1)), (ALL_CONV, ALL_CONV)),
+        exact=True,
+    )
     dram, rf = c.levels
     assert rf == {"Weights": acc(24, 4), "Inputs": acc(24, 14), "Outputs": acc(18, 6, 24)}
     assert dram == {"Weights": acc(4, 0), "Inputs": acc(14, 0), "Outputs": acc(6, 0, 12)}
@@ -320,8 +358,9 @@ def test_g_systolic_1d_each_pe_takes_its_right_neighbours_previous_delta():
     #  {t - 1}: never equal -> no link. RF Weights: fills 12, reads 12.
     # Outputs: RF tile P[x, x+1) constant: F 4, partition 4, fills 0; updates 12, reads 8. GLB: updates 4 (4
     #  distinct writes at step 0, none later), partition 4 -> reads 0; fills 4 - 4 = 0.
-    c = simulate(arch3(4, mesh_x=4, glb_net=Network(forwarding=True)), conv1d(P=4, R=3), systolic_mapping(),
-                 exact=True)
+    c = simulate(
+        arch3(4, mesh_x=4, glb_net=Network(forwarding=True)), conv1d(P=4, R=3), systolic_mapping(), exact=True
+    )
     dram, glb, rf = c.levels
     assert rf == {"Weights": acc(12, 12), "Inputs": acc(18, 12), "Outputs": acc(8, 0, 12)}
     assert glb == {"Weights": acc(3, 3), "Inputs": acc(6, 6), "Outputs": acc(0, 0, 4)}
@@ -344,7 +383,9 @@ def test_g_systolic_slabs_first_step_whole_tile_is_only_a_partial_match():
     #  Grouped 4 distinct pairs = 8 reads; without the linked: 2 < 8 -> kept. Link transfers 3 x 2 = 6.
     # GLB Inputs reads: 12 + 8 + 2 = 22 (no forwarding: 28). Fills: whole W[0,13) = 13.
     # RF Inputs: fills (3 + 2 + 2) x 4 = 28; reads 48 MACs + 6 = 54.
-    m = Mapping((L("R", 3, 1), L("P", 4, 1, SPATIAL_X), L("P", 2, 2), L("R", 2, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    m = Mapping(
+        (L("R", 3, 1), L("P", 4, 1, SPATIAL_X), L("P", 2, 2), L("R", 2, 2)), (ALL_CONV, ALL_CONV, ALL_CONV)
+    )
     c = simulate(arch3(4, mesh_x=4, glb_net=Network(forwarding=True)), conv1d(P=8, R=6), m, exact=True)
     assert c.networks[1]["Inputs"] == net(6, 0)
     assert c.levels[1]["Inputs"] == acc(22, 13)
@@ -363,9 +404,11 @@ def test_g_partial_overlap_gets_no_credit():
     # RF Inputs: fills 16; reads 24 MACs. Weights: step 0 identical R[0,3) -> 3; step 1 empty (empty deltas are
     #  never link-transferred). Outputs P[4p0 + 2x, +2): F 8, partition 8, GLB updates 8 (distinct), reads 0.
     #  RF Outputs: updates 24, reads 16, fills 0.
-    m = Mapping((L("P", 2, 1), L("P", 2, 1, SPATIAL_X), L("P", 2, 2), L("R", 3, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    m = Mapping(
+        (L("P", 2, 1), L("P", 2, 1, SPATIAL_X), L("P", 2, 2), L("R", 3, 2)), (ALL_CONV, ALL_CONV, ALL_CONV)
+    )
     c = simulate(arch3(2, mesh_x=2, glb_net=Network(forwarding=True)), conv1d(P=8, R=3), m, exact=True)
-    dram, glb, rf = c.levels
+    _dram, glb, rf = c.levels
     assert rf == {"Weights": acc(24, 6), "Inputs": acc(24, 16), "Outputs": acc(16, 0, 24)}
     assert glb == {"Weights": acc(3, 3), "Inputs": acc(16, 10), "Outputs": acc(0, 0, 8)}
     assert c.networks[1] == {"Weights": net(), "Inputs": net(0, 0), "Outputs": net()}
@@ -376,7 +419,9 @@ def mesh2x2_mapping(p_along_x: bool = True) -> Mapping:
     # pos3 P2 @RF (stride 1). RF instance (pi, ri), step t: Inputs W[2t + 2pi + ri, +2).
     # p_along_x: P spatial X and R spatial Y (mesh (x, y) = (pi, ri)); otherwise the transpose.
     kp, kr = (SPATIAL_X, SPATIAL_Y) if p_along_x else (SPATIAL_Y, SPATIAL_X)
-    return Mapping((L("R", 2, 1), L("P", 2, 1, kp), L("R", 2, 1, kr), L("P", 2, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    return Mapping(
+        (L("R", 2, 1), L("P", 2, 1, kp), L("R", 2, 1, kr), L("P", 2, 2)), (ALL_CONV, ALL_CONV, ALL_CONV)
+    )
 
 
 @pytest.mark.parametrize("exact", [True, False])
@@ -392,8 +437,12 @@ def test_g_forwarding_2x2_mesh(p_along_x, exact):
     # Grouped: 4 distinct pairs = 8; without (0,0), (0,1): {4,5}, {5,6} = 4 < 8 -> kept. Link transfers 4.
     # GLB reads 8 + 4 = 12. RF Inputs reads 16 MACs + 4 = 20; fills 4 x 4 = 16.
     # The transposed mesh (P along Y) gives the same counts, the links then running along Y.
-    c = simulate(arch3(4, mesh_x=2, glb_net=Network(forwarding=True)), conv1d(P=4, R=4), mesh2x2_mapping(p_along_x),
-                 exact=exact)
+    c = simulate(
+        arch3(4, mesh_x=2, glb_net=Network(forwarding=True)),
+        conv1d(P=4, R=4),
+        mesh2x2_mapping(p_along_x),
+        exact=exact,
+    )
     assert c.networks[1]["Inputs"] == net(4, 0)
     assert c.levels[1]["Inputs"].reads == 12
     assert c.levels[2]["Inputs"] == acc(20, 16)
@@ -406,7 +455,9 @@ def test_g_forwarding_ignores_diagonal_neighbours():
     #  (0,0){2}: exactly what its DIAGONAL (1,1) received at t0, but its neighbours (1,0), (0,1) got {1} -> no.
     #  (1,0){3}: neighbours got {0}, {2}; (0,1){3}: {0}, {2}; (1,1){4}: {1}, {1} -> no.
     # Link transfers 0. GLB reads (multicast of (1,0) and (0,1)): 3 + 3 = 6. RF Inputs reads 8 MACs, fills 8.
-    m = Mapping((L("P", 2, 1), L("P", 2, 1, SPATIAL_X), L("R", 2, 1, SPATIAL_Y)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    m = Mapping(
+        (L("P", 2, 1), L("P", 2, 1, SPATIAL_X), L("R", 2, 1, SPATIAL_Y)), (ALL_CONV, ALL_CONV, ALL_CONV)
+    )
     c = simulate(arch3(4, mesh_x=2, glb_net=Network(forwarding=True)), conv1d(P=4, R=2), m, exact=True)
     assert c.networks[1]["Inputs"] == net(0, 0)
     assert c.levels[1]["Inputs"].reads == 6
@@ -418,7 +469,9 @@ def multicast_covers_mapping() -> Mapping:
     # pos0 S2 @GLB temporal (stride 1), pos1 Q2 spatial X (stride 1), pos2 K2 spatial X (stride 1); no RF loops.
     # Mesh x = 2q + k (pos1 most significant): x0 (q0,k0), x1 (q0,k1), x2 (q1,k0), x3 (q1,k1).
     # RF x, step t = s: Inputs {w = q + t}; moves by 1, extent 1 -> full delta every step.
-    return Mapping((L("S", 2, 1), L("Q", 2, 1, SPATIAL_X), L("K", 2, 1, SPATIAL_X)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    return Mapping(
+        (L("S", 2, 1), L("Q", 2, 1, SPATIAL_X), L("K", 2, 1, SPATIAL_X)), (ALL_CONV, ALL_CONV, ALL_CONV)
+    )
 
 
 def test_g_link_transfer_not_kept_when_multicast_already_covers_it():
@@ -452,7 +505,9 @@ def test_g_no_forwarding_across_parent_instances():
     # Link transfers: 1 per step x 2 steps x 2 GLBs = 4. GLB reads per GLB 2 + 1 + 1 = 4 -> 8.
     # RF Inputs: fills 3 each = 12; reads 3 MACs each = 12 + 4 = 16. GLB fills 4 + 4 = 8; DRAM reads 8.
     arch = arch3(4, mesh_x=4, glb_net=Network(forwarding=True), glb_n=2, glb_mesh_x=2)
-    m = Mapping((L("P", 2, 0, SPATIAL_X), L("R", 3, 1), L("P", 2, 1, SPATIAL_X)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    m = Mapping(
+        (L("P", 2, 0, SPATIAL_X), L("R", 3, 1), L("P", 2, 1, SPATIAL_X)), (ALL_CONV, ALL_CONV, ALL_CONV)
+    )
     c = simulate(arch, conv1d(P=4, R=3), m, exact=True)
     assert c.instances_used == (1, 2, 4)
     assert c.networks[1]["Inputs"] == net(4, 0)
@@ -466,9 +521,12 @@ def test_h_matmul_k_spatial_notes():
     # Notes: matmul, K spatial: 1024 writes sent up - 256 = 768 spatial reductions. M = N = 16, K = 4.
     # pos0: K4 spatial X @GLB, pos1: M16 @RF, pos2: N16 @RF. RF k: 1 step, Z tile all 256 words, A[:, k] 16,
     # B[k, :] 16.
-    c = simulate(arch3(4, mesh_x=4), matmul(M=16, N=16, K=4),
-                 Mapping((L("K", 4, 1, SPATIAL_X), L("M", 16, 2), L("N", 16, 2)), (ALL_MM, ALL_MM, ALL_MM)),
-                 exact=True)
+    c = simulate(
+        arch3(4, mesh_x=4),
+        matmul(M=16, N=16, K=4),
+        Mapping((L("K", 4, 1, SPATIAL_X), L("M", 16, 2), L("N", 16, 2)), (ALL_MM, ALL_MM, ALL_MM)),
+        exact=True,
+    )
     assert (c.macs, c.compute_instances_used, c.temporal_steps) == (1024, 4, 256)
     dram, glb, rf = c.levels
     # RF Z: updates 256 MACs each = 1024 (each MAC step writes a different (m, n): no temporal reuse),
@@ -487,8 +545,12 @@ def test_padding_simulates_the_padded_space():
     # conv1d P=5 mapped as P2 @DRAM (stride 3) x P3 @RF x R3 @RF: padded P = 6, macs = 18.
     # RF Inputs W[3p0, +5): 5, then [3,8) +3 overlap -> 3 -> 8 (W reaches 7 in the padded space, true W size 7).
     # Outputs P[3p0,+3): 3 + 3, partition 6 -> fills 0; updates 18, reads 12. DRAM Outputs: updates 6.
-    c = simulate(arch2(), conv1d(P=5, R=3), Mapping((L("P", 2, 0), L("P", 3, 1), L("R", 3, 1)), (ALL_CONV, ALL_CONV)),
-                 exact=True)
+    c = simulate(
+        arch2(),
+        conv1d(P=5, R=3),
+        Mapping((L("P", 2, 0), L("P", 3, 1), L("R", 3, 1)), (ALL_CONV, ALL_CONV)),
+        exact=True,
+    )
     assert c.macs == 18 and c.temporal_steps == 18
     assert c.levels[1] == {"Weights": acc(18, 3), "Inputs": acc(18, 8), "Outputs": acc(12, 0, 18)}
     assert c.levels[0] == {"Weights": acc(3, 0), "Inputs": acc(8, 0), "Outputs": acc(0, 0, 6)}
@@ -566,7 +628,9 @@ def test_x3_bounds_at_most_two_both_modes_agree():
     # are all the steps and the two modes count the same. Hand values of (g) and (f)-like nests:
     # 1) test_g_forwarding_ignores_diagonal_neighbours: links 0, GLB Inputs reads 6, RF Inputs acc(8, 8).
     arch = arch3(4, mesh_x=2, glb_net=Network(forwarding=True))
-    m = Mapping((L("P", 2, 1), L("P", 2, 1, SPATIAL_X), L("R", 2, 1, SPATIAL_Y)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    m = Mapping(
+        (L("P", 2, 1), L("P", 2, 1, SPATIAL_X), L("R", 2, 1, SPATIAL_Y)), (ALL_CONV, ALL_CONV, ALL_CONV)
+    )
     a, b = simulate(arch, conv1d(P=4, R=2), m, exact=True), simulate(arch, conv1d(P=4, R=2), m)
     assert a == b
     assert b.networks[1]["Inputs"] == net(0, 0) and b.levels[1]["Inputs"].reads == 6
@@ -574,7 +638,10 @@ def test_x3_bounds_at_most_two_both_modes_agree():
     # 2) the multicast-covers case of (g) without multicast: 1 link transfer, GLB reads 7, RF acc(9, 8).
     arch = arch3(4, mesh_x=4, glb_net=Network(multicast=False, forwarding=True))
     w = conv2d(K=2, C=1, P=1, Q=2, R=1, S=2)
-    a, b = simulate(arch, w, multicast_covers_mapping(), exact=True), simulate(arch, w, multicast_covers_mapping())
+    a, b = (
+        simulate(arch, w, multicast_covers_mapping(), exact=True),
+        simulate(arch, w, multicast_covers_mapping()),
+    )
     assert a == b
     assert b.networks[1]["Inputs"] == net(1, 0) and b.levels[1]["Inputs"].reads == 7
     assert b.levels[2]["Inputs"] == acc(9, 8)
@@ -629,7 +696,9 @@ def test_x5_forwarding_follows_the_executed_sequence():
     #  (Exactly, t2 matches the neighbours' t1 slabs: 6 link transfers; t2 is never executed here.)
     #  GLB Inputs reads 12 + 16 = 28; link transfers 0. RF Inputs fills (3 + 2 x 2) x 4 = 28 (exact 28);
     #  reads = compute demands: steps (t, p, r) weights (1 + 2) x 2 x 2 = 12 per PE -> 48.
-    m = Mapping((L("R", 3, 1), L("P", 4, 1, SPATIAL_X), L("P", 2, 2), L("R", 2, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    m = Mapping(
+        (L("R", 3, 1), L("P", 4, 1, SPATIAL_X), L("P", 2, 2), L("R", 2, 2)), (ALL_CONV, ALL_CONV, ALL_CONV)
+    )
     c = simulate(arch3(4, mesh_x=4, glb_net=Network(forwarding=True)), conv1d(P=8, R=6), m)
     assert c.networks[1]["Inputs"] == net(0, 0)
     assert c.levels[1]["Inputs"] == acc(28, 13)
@@ -662,10 +731,14 @@ def test_x_executed_steps_and_weights():
     # weights (1 | 3) x 1 x (1 | 2); exact -> all 12 assignments, weight 1.
     from loopscape.model.reference import _Nest
 
-    nest = _Nest(conv2d(K=1, C=1, P=4, Q=3, R=1, S=1), Mapping((L("P", 4, 0), L("R", 1, 0), L("Q", 3, 0)),
-                                                               (ALL_CONV,)))
+    nest = _Nest(
+        conv2d(K=1, C=1, P=4, Q=3, R=1, S=1), Mapping((L("P", 4, 0), L("R", 1, 0), L("Q", 3, 0)), (ALL_CONV,))
+    )
     assert nest.executed_steps([0, 1, 2], exact=False) == [
-        ((0, 0, 0), 1), ((0, 0, 1), 2), ((1, 0, 0), 3), ((1, 0, 1), 6)
+        ((0, 0, 0), 1),
+        ((0, 0, 1), 2),
+        ((1, 0, 0), 3),
+        ((1, 0, 1), 6),
     ]
     assert nest.executed_steps([0, 1, 2], exact=True) == [(a, 1) for a in nest.assignments([0, 1, 2])]
     assert len(nest.executed_steps([0, 1, 2], exact=True)) == 12

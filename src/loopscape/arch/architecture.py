@@ -128,4 +128,6 @@ def _check_instances(path: str, inst: int, mesh_x: int | None, prev: int, prev_m
     mx = mesh_x if mesh_x is not None else inst
     my = inst // mx
     if mx % prev_mx or my % prev_my:
-        raise SpecError(f"{path}.mesh_x", mx, f"a mesh ({mx}x{my}) that the level above's {prev_mx}x{prev_my} divides")
+        raise SpecError(
+            f"{path}.mesh_x", mx, f"a mesh ({mx}x{my}) that the level above's {prev_mx}x{prev_my} divides"
+        )

@@ -84,14 +84,12 @@ class Mapping:
     def loop_nest_text(self, level_names: list[str] | None = None) -> str:
         """The mapping as an indented loop nest, with a line where each level's tile begins."""
         lines: list[str] = []
-        depth = 0
         current = -1
-        for lp in self.loops:
+        for depth, lp in enumerate(self.loops):
             if lp.level != current:
                 current = lp.level
                 name = level_names[current] if level_names and current < len(level_names) else f"L{current}"
                 lines.append("  " * depth + f"# {name} keeps {sorted(self.keep[current])}")
             head = "for" if lp.kind == TEMPORAL else f"parallel_for[{lp.kind[-1].upper()}]"
             lines.append("  " * depth + f"{head} {lp.dim.lower()} in [0:{lp.bound})")
-            depth += 1
         return "\n".join(lines)

@@ -35,8 +35,9 @@ def tile_words(workload: Workload, tensor: str, extents: np.ndarray) -> int:
     return int(np.prod(a @ (extents - 1) + 1))
 
 
-def validate_mapping(arch: Architecture, workload: Workload, mapping: Mapping, check_capacity: bool = True
-                     ) -> MappingReport:
+def validate_mapping(
+    arch: Architecture, workload: Workload, mapping: Mapping, check_capacity: bool = True
+) -> MappingReport:
     """Raise MappingError naming the offending part, or return a report of padding and tile sizes."""
     n_levels = len(arch.levels)
     if len(mapping.keep) != n_levels:
@@ -49,11 +50,17 @@ def validate_mapping(arch: Architecture, workload: Workload, mapping: Mapping, c
         for t in keep:
             if not arch.may_keep(lv, t):
                 raise MappingError(
-                    f"mapping.keep[{lv}]", t, f"only tensors level {arch.levels[lv].name} may keep: "
-                    f"{sorted(arch.levels[lv].keeps or [])}"
+                    f"mapping.keep[{lv}]",
+                    t,
+                    f"only tensors level {arch.levels[lv].name} may keep: "
+                    f"{sorted(arch.levels[lv].keeps or [])}",
                 )
     if set(mapping.keep[0]) != tensors:
-        raise MappingError("mapping.keep[0]", sorted(mapping.keep[0]), f"the backing store to keep every tensor {sorted(tensors)}")
+        raise MappingError(
+            "mapping.keep[0]",
+            sorted(mapping.keep[0]),
+            f"the backing store to keep every tensor {sorted(tensors)}",
+        )
 
     last_level = -1
     seen_spatial_at = -1
@@ -68,7 +75,11 @@ def validate_mapping(arch: Architecture, workload: Workload, mapping: Mapping, c
         if not 0 <= lp.level < n_levels:
             raise MappingError(f"{path}.level", lp.level, f"a storage level index in [0, {n_levels})")
         if lp.level < last_level:
-            raise MappingError(f"{path}.level", lp.level, f"levels in nest order (outermost first); previous was {last_level}")
+            raise MappingError(
+                f"{path}.level",
+                lp.level,
+                f"levels in nest order (outermost first); previous was {last_level}",
+            )
         if lp.level > last_level:
             seen_spatial_at = -1
         if lp.kind == TEMPORAL and seen_spatial_at == lp.level:
@@ -92,7 +103,9 @@ def validate_mapping(arch: Architecture, workload: Workload, mapping: Mapping, c
         ax, ay = arch.fanout(lv)
         if fx > ax or fy > ay:
             raise MappingError(
-                f"mapping.spatial[{arch.levels[lv].name}]", f"{fx}x{fy}", f"a fan-out within the mesh's {ax}x{ay}"
+                f"mapping.spatial[{arch.levels[lv].name}]",
+                f"{fx}x{fy}",
+                f"a fan-out within the mesh's {ax}x{ay}",
             )
 
     _check_cuts(arch, workload, mapping)
@@ -119,7 +132,9 @@ def _check_cuts(arch: Architecture, workload: Workload, mapping: Mapping) -> Non
     for lv, t, pos in mapping.cuts:
         path = f"mapping.cuts[{lv}][{t}]"
         if not 0 <= lv < len(arch.levels) or t not in workload.tensor_names:
-            raise MappingError(path, (lv, t), "a (storage level, tensor) pair of this architecture and workload")
+            raise MappingError(
+                path, (lv, t), "a (storage level, tensor) pair of this architecture and workload"
+            )
         if not mapping.keeps(lv, t):
             raise MappingError(path, pos, f"no cut: level {arch.levels[lv].name} does not keep {t}")
         if not 0 <= pos <= n:
@@ -134,14 +149,17 @@ def _check_cuts(arch: Architecture, workload: Workload, mapping: Mapping) -> Non
             hi = min((i for i, lp in enumerate(mapping.loops) if lp.spatial and lp.level >= lv), default=n)
             if not lo <= pos <= hi:
                 raise MappingError(
-                    f"mapping.cuts[{lv}][{t}]", pos,
+                    f"mapping.cuts[{lv}][{t}]",
+                    pos,
                     f"a position in [{lo}, {hi}]: below the fan-out to {level.name} and above its own fan-out",
                 )
             if pos < prev_cut:
                 raise MappingError(
-                    f"mapping.cuts[{lv}][{t}]", pos, f"a position at or below the cut {prev_cut} of {prev_name}"
+                    f"mapping.cuts[{lv}][{t}]",
+                    pos,
+                    f"a position at or below the cut {prev_cut} of {prev_name}",
                 )
             prev_cut, prev_name = pos, level.name
 
 
-__all__ = ["MappingReport", "tile_extents", "tile_words", "validate_mapping", "SPATIAL_X", "SPATIAL_Y"]
+__all__ = ["SPATIAL_X", "SPATIAL_Y", "MappingReport", "tile_extents", "tile_words", "validate_mapping"]

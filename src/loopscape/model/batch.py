@@ -10,9 +10,9 @@ from loopscape.arch import Architecture
 from loopscape.energy import EnergyTable
 from loopscape.mapping import Loop, Mapping
 from loopscape.mapping.mapping import SPATIAL_X, SPATIAL_Y, TEMPORAL
+from loopscape.model.batch_kernel import evaluate_template_batch
 from loopscape.model.costs import level_params
 from loopscape.model.nest import NestArrays, problem_arrays
-from loopscape.model.tile_analysis import evaluate_template_batch
 from loopscape.workload import Workload
 
 
@@ -72,7 +72,8 @@ class MappingBatch:
                     if arr[i, lv, d] > 1:
                         loops.append(Loop(workload.dims[d], int(arr[i, lv, d]), kind, lv))
         keep = tuple(
-            frozenset(t for j, t in enumerate(workload.tensor_names) if self.keep[i, lv, j]) for lv in range(n_levels)
+            frozenset(t for j, t in enumerate(workload.tensor_names) if self.keep[i, lv, j])
+            for lv in range(n_levels)
         )
         return Mapping(tuple(loops), keep)
 
@@ -85,15 +86,23 @@ class BatchResult:
     energy_pj: np.ndarray  # (B,) float64
     utilization: np.ndarray  # (B,) float64
     valid: np.ndarray  # (B,) bool
-    counts: np.ndarray | None  # (B, levels, tensors, 6): reads, fills, updates, link transfers, reductions, words
+    counts: (
+        np.ndarray | None
+    )  # (B, levels, tensors, 6): reads, fills, updates, link transfers, reductions, words
 
     @property
     def edp(self) -> np.ndarray:
         return self.energy_pj * self.cycles
 
 
-def evaluate_batch(arch: Architecture, workload: Workload, batch: MappingBatch, energy: EnergyTable | None = None,
-                   keep_counts: bool = False, exact: bool = False) -> BatchResult:
+def evaluate_batch(
+    arch: Architecture,
+    workload: Workload,
+    batch: MappingBatch,
+    energy: EnergyTable | None = None,
+    keep_counts: bool = False,
+    exact: bool = False,
+) -> BatchResult:
     """Evaluate every mapping of the batch in compiled code; equal, mapping by mapping, to `evaluate`."""
     if energy is None:
         from loopscape.energy.defaults import default_table
@@ -102,11 +111,33 @@ def evaluate_batch(arch: Architecture, workload: Workload, batch: MappingBatch, 
     p = problem_arrays(arch, workload)
     lp = level_params(arch, energy)
     cycles, energy_pj, valid, status, counts = evaluate_template_batch(
-        p.coef, p.coef_t, p.dim_rank, p.rank_mask, p.simple, p.read_write, np.asarray(workload.bounds, dtype=np.int64),
-        _i64(batch.temporal), _i64(batch.order), _i64(batch.spatial_x), _i64(batch.spatial_y),
-        np.ascontiguousarray(batch.keep, dtype=np.bool_), p.multicast, p.reduction, p.forwarding, not exact,
-        lp.fanout_x, lp.fanout_y, lp.entries, lp.block, lp.ert, lp.compute_pj, lp.compute_instances,
-        lp.read_bw, lp.write_bw, lp.shared_bw, keep_counts,
+        p.coef,
+        p.coef_t,
+        p.dim_rank,
+        p.rank_mask,
+        p.simple,
+        p.read_write,
+        np.asarray(workload.bounds, dtype=np.int64),
+        _i64(batch.temporal),
+        _i64(batch.order),
+        _i64(batch.spatial_x),
+        _i64(batch.spatial_y),
+        np.ascontiguousarray(batch.keep, dtype=np.bool_),
+        p.multicast,
+        p.reduction,
+        p.forwarding,
+        not exact,
+        lp.fanout_x,
+        lp.fanout_y,
+        lp.entries,
+        lp.block,
+        lp.ert,
+        lp.compute_pj,
+        lp.compute_instances,
+        lp.read_bw,
+        lp.write_bw,
+        lp.shared_bw,
+        keep_counts,
     )
     if status.any():
         raise NotImplementedError(

@@ -39,7 +39,9 @@ def level_params(arch: Architecture, table: EnergyTable) -> LevelParams:
         fanout_y=np.array([f[1] for f in fan], dtype=np.int64),
         entries=np.array([-1 if lv.entries is None else lv.entries for lv in levels], dtype=np.int64),
         block=np.array([lv.block_size for lv in levels], dtype=np.int64),
-        ert=np.array([[getattr(table.level(lv.name), a) for a in ACTIONS] for lv in levels], dtype=np.float64),
+        ert=np.array(
+            [[getattr(table.level(lv.name), a) for a in ACTIONS] for lv in levels], dtype=np.float64
+        ),
         read_bw=np.array([lv.read_bandwidth or 0.0 for lv in levels], dtype=np.float64),
         write_bw=np.array([lv.write_bandwidth or 0.0 for lv in levels], dtype=np.float64),
         shared_bw=np.array([lv.shared_bandwidth or 0.0 for lv in levels], dtype=np.float64),

@@ -12,35 +12,45 @@ from loopscape.arch import Architecture
 from loopscape.energy import EnergyTable
 from loopscape.errors import LoopscapeError
 from loopscape.mapping import Mapping, validate_mapping
-from loopscape.model.counts import AccessCounts, NetworkAccess, TensorAccess
+from loopscape.model.codes import FILLS, LINKS, N_OUT, READS, REDUCTIONS, UPDATES, WORDS
+from loopscape.model.cost_kernels import energy_terms, level_cycles
 from loopscape.model.costs import ACTIONS, level_params
+from loopscape.model.counts import AccessCounts, NetworkAccess, TensorAccess
 from loopscape.model.nest import NestArrays, ProblemArrays, nest_arrays, problem_arrays
 from loopscape.model.result import LevelResult, Result
-from loopscape.model.tile_analysis import (
-    FILLS,
-    LINKS,
-    N_OUT,
-    READS,
-    REDUCTIONS,
-    UPDATES,
-    WORDS,
-    analyze_batch,
-    energy_terms,
-    level_cycles,
-)
+from loopscape.model.tile_analysis import analyze_batch
 from loopscape.workload import Workload
 
 
-def analyze(arch: Architecture, workload: Workload, nests: NestArrays, problem: ProblemArrays | None = None,
-            exact: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def analyze(
+    arch: Architecture,
+    workload: Workload,
+    nests: NestArrays,
+    problem: ProblemArrays | None = None,
+    exact: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Counts for a batch of flat nests: out (B, levels, tensors, N_OUT), used (B, levels), status (B,).
 
     exact=False follows Timeloop's temporal extrapolation (docs/semantics.md); exact=True executes every step.
     """
     p = problem or problem_arrays(arch, workload)
     return analyze_batch(
-        p.coef, p.coef_t, p.dim_rank, p.rank_mask, p.simple, p.read_write, nests.dim, nests.bound, nests.kind, nests.level, nests.cut, nests.keep,
-        p.multicast, p.reduction, p.forwarding, not exact,
+        p.coef,
+        p.coef_t,
+        p.dim_rank,
+        p.rank_mask,
+        p.simple,
+        p.read_write,
+        nests.dim,
+        nests.bound,
+        nests.kind,
+        nests.level,
+        nests.cut,
+        nests.keep,
+        p.multicast,
+        p.reduction,
+        p.forwarding,
+        not exact,
     )
 
 
@@ -76,8 +86,14 @@ def enumerated_partition(workload: Workload, mapping: Mapping, level: int, tenso
     return len(points)
 
 
-def evaluate(arch: Architecture, workload: Workload, mapping: Mapping, energy: EnergyTable | None = None,
-             check_capacity: bool = True, exact: bool = False) -> Result:
+def evaluate(
+    arch: Architecture,
+    workload: Workload,
+    mapping: Mapping,
+    energy: EnergyTable | None = None,
+    check_capacity: bool = True,
+    exact: bool = False,
+) -> Result:
     """Counts, cycles, utilisation, energy and area of one mapping (raises MappingError if it is invalid).
 
     By default the counts are Timeloop's (its temporal extrapolation); exact=True executes every step.
@@ -95,7 +111,9 @@ def evaluate(arch: Architecture, workload: Workload, mapping: Mapping, energy: E
     return dataclasses.replace(result, padding=dict(report.padding))
 
 
-def _fix_partitions(workload: Workload, mapping: Mapping, out: np.ndarray, used: np.ndarray, n_levels: int) -> None:
+def _fix_partitions(
+    workload: Workload, mapping: Mapping, out: np.ndarray, used: np.ndarray, n_levels: int
+) -> None:
     """Apply enumerated partitions where the closed form did not apply (read-write ranks over several dims)."""
     for j, t in enumerate(workload.tensors):
         if not t.read_write:
@@ -111,8 +129,15 @@ def _fix_partitions(workload: Workload, mapping: Mapping, out: np.ndarray, used:
             first = False
 
 
-def assemble(arch: Architecture, workload: Workload, mapping: Mapping, energy: EnergyTable, out: np.ndarray,
-             used: np.ndarray, padded_bounds: tuple[int, ...]) -> Result:
+def assemble(
+    arch: Architecture,
+    workload: Workload,
+    mapping: Mapping,
+    energy: EnergyTable,
+    out: np.ndarray,
+    used: np.ndarray,
+    padded_bounds: tuple[int, ...],
+) -> Result:
     """Build a Result from one mapping's count array."""
     assert out.shape[-1] == N_OUT
     names = workload.tensor_names

@@ -9,9 +9,10 @@ import numpy as np
 from loopscape.arch import Architecture
 from loopscape.mapping import Mapping
 from loopscape.mapping.mapping import SPATIAL_X, SPATIAL_Y, TEMPORAL
+from loopscape.model import codes
 from loopscape.workload import Workload
 
-KIND_CODES = {TEMPORAL: 0, SPATIAL_X: 1, SPATIAL_Y: 2}
+KIND_CODES = {TEMPORAL: codes.TEMPORAL, SPATIAL_X: codes.SPATIAL_X, SPATIAL_Y: codes.SPATIAL_Y}
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,12 @@ def problem_arrays(arch: Architecture, workload: Workload) -> ProblemArrays:
         dim_rank=_dim_ranks(coef),
         rank_mask=((coef != 0) * (1 << np.arange(n_ranks, dtype=np.int64))[None, :, None]).sum(axis=1),
         simple=np.array(
-            [((coef[i] != 0).sum(axis=1) <= 1).all() and ((coef[i] != 0).sum(axis=0) <= 1).all()
-             for i in range(len(workload.tensors))], dtype=np.bool_),
+            [
+                ((coef[i] != 0).sum(axis=1) <= 1).all() and ((coef[i] != 0).sum(axis=0) <= 1).all()
+                for i in range(len(workload.tensors))
+            ],
+            dtype=np.bool_,
+        ),
         read_write=np.array([t.read_write for t in workload.tensors], dtype=np.bool_),
         multicast=np.array([lv.network.multicast for lv in arch.levels], dtype=np.bool_),
         reduction=np.array([lv.network.spatial_reduction for lv in arch.levels], dtype=np.bool_),

@@ -50,8 +50,9 @@ def bounding_box(points: list[Point]) -> Box:
     return tuple((min(p[r] for p in points), max(p[r] for p in points) + 1) for r in range(len(points[0])))
 
 
-def next_delta(old: Box | None, new: Box, grad: tuple[int, int] | None
-               ) -> tuple[frozenset[Point], tuple[int, int] | None]:
+def next_delta(
+    old: Box | None, new: Box, grad: tuple[int, int] | None
+) -> tuple[frozenset[Point], tuple[int, int] | None]:
     """The contract's delta rule: (delta point set, new gradient state). `grad` None means state 0."""
     if old is None:  # rule 1: first step
         return box_points(new), None
@@ -80,7 +81,8 @@ class _Nest:
         self.dim_of = [workload.dim_index(lp.dim) for lp in self.loops]
         # coordinate stride of loop k: product of the bounds of the loops over the same dim inner to k
         self.stride = [
-            math.prod(lp2.bound for lp2 in self.loops[k + 1:] if lp2.dim == lp.dim) for k, lp in enumerate(self.loops)
+            math.prod(lp2.bound for lp2 in self.loops[k + 1 :] if lp2.dim == lp.dim)
+            for k, lp in enumerate(self.loops)
         ]
         self.proj: dict[str, list[list[int]]] = {
             t.name: [[int(c) for c in row] for row in workload.coefficients(t)] for t in workload.tensors
@@ -111,10 +113,13 @@ class _Nest:
         """
         if exact:
             return [(a, 1) for a in self.assignments(positions)]
-        choices = [[(0, 1)] if self.loops[k].bound < 2 else [(0, 1), (1, self.loops[k].bound - 1)]
-                   for k in positions]
-        return [(tuple(i for i, _ in combo), math.prod(w for _, w in combo))
-                for combo in itertools.product(*choices)]
+        choices = [
+            [(0, 1)] if self.loops[k].bound < 2 else [(0, 1), (1, self.loops[k].bound - 1)] for k in positions
+        ]
+        return [
+            (tuple(i for i, _ in combo), math.prod(w for _, w in combo))
+            for combo in itertools.product(*choices)
+        ]
 
 
 @dataclass
@@ -256,8 +261,11 @@ def _read_only_traffic(nest: _Nest, arch: Architecture, parent: _Node, child: _N
             if forwarding and s > 0:
                 # link transfer: the delta is non-empty and EXACTLY the delta a neighbour received at the
                 # previous executed step s - 1
-                linked = {c for c in kids
-                          if demands[c] and any(child.deltas[o][s - 1] == demands[c] for o in neighbours[c])}
+                linked = {
+                    c
+                    for c in kids
+                    if demands[c] and any(child.deltas[o][s - 1] == demands[c] for o in neighbours[c])
+                }
                 if linked:
                     reads_linked = parent_reads([d for c, d in demands.items() if c not in linked])
                     if reads_linked < reads:  # kept only when it strictly lowers this parent instance's reads
@@ -302,9 +310,11 @@ def simulate(arch: Architecture, workload: Workload, mapping: Mapping, exact: bo
         nodes.append(_compute_node(nest, t, exact))
         reads = {lv: 0 for lv in chain}
         updates = {lv: 0 for lv in chain}
-        for parent, child in zip(nodes, nodes[1:]):
+        for parent, child in itertools.pairwise(nodes):
             if not set(parent.spatial) <= set(child.spatial):
-                raise ValueError(f"cut of level {child.level} for {t} lies above the cut of its parent {parent.level}")
+                raise ValueError(
+                    f"cut of level {child.level} for {t} lies above the cut of its parent {parent.level}"
+                )
             if tensor.read_write:
                 tr = _read_write_traffic(nest, arch, parent, child)
             else:
@@ -337,4 +347,4 @@ def simulate(arch: Architecture, workload: Workload, mapping: Mapping, exact: bo
     )
 
 
-__all__ = ["simulate", "next_delta", "box_points", "bounding_box"]
+__all__ = ["bounding_box", "box_points", "next_delta", "simulate"]

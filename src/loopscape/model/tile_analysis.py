@@ -14,11 +14,8 @@ import types
 import numba as nb
 import numpy as np
 
-TEMPORAL, SPATIAL_X, SPATIAL_Y = 0, 1, 2
-
-# Per (mapping, level, tensor) outputs of `analyze_batch`, in this order along the last axis.
-READS, FILLS, UPDATES, LINKS, REDUCTIONS, WORDS = range(6)
-N_OUT = 6
+from loopscape.model.codes import FILLS, LINKS, N_OUT, READS, REDUCTIONS, TEMPORAL, UPDATES, WORDS
+from loopscape.model.forwarding import forwarding_savings
 
 
 @nb.njit(cache=True, inline="always")
@@ -50,8 +47,23 @@ def _tile_extents(coef_t, dim_rank, suffix, c, ext):
 
 
 @nb.njit(cache=True, inline="always")
-def _arrivals(coef_t, dim_rank, dim, bound, kind, stride, c, ext, words, classes, trans, wrap, outer, need_trans,
-              extrapolate):
+def _arrivals(
+    coef_t,
+    dim_rank,
+    dim,
+    bound,
+    kind,
+    stride,
+    c,
+    ext,
+    words,
+    classes,
+    trans,
+    wrap,
+    outer,
+    need_trans,
+    extrapolate,
+):
     """Words arriving in one instance's tile over the run (F in docs/semantics.md); returns (F, l0, positions).
 
     Steps are the temporal loops above the cut. A step of loop k translates the tile by
@@ -174,7 +186,6 @@ def _distinct_offsets(coef, rank_mask, dim, bound, kind, stride, lo, hi):
     dimensions that share no rank (rank_mask: bit r set when the dimension appears in rank r) multiply;
     otherwise the offsets are enumerated.
     """
-    n_ranks = coef.shape[0]
     count = 1
     n_gen = 0
     seen = 0
@@ -236,8 +247,7 @@ def _enumerate_offsets(coef, dim, bound, kind, stride, lo, hi, count, n_gen):
     for r in range(n_ranks):
         m = 0
         for i in range(count):
-            if offs[i, r] > m:
-                m = offs[i, r]
+            m = max(m, offs[i, r])
         for i in range(count):
             keys[i] = keys[i] * (m + 1) + offs[i, r]
     keys.sort()
@@ -246,203 +256,6 @@ def _enumerate_offsets(coef, dim, bound, kind, stride, lo, hi, count, n_gen):
         if keys[i] != keys[i - 1]:
             distinct += 1
     return distinct
-
-
-@nb.njit(cache=True)
-def _shape_rel(k, classes, trans, ext, rel, shp):
-    """Shape and offset inside the tile of the delta a step of loop k brings (k = -1: the first step)."""
-    n_ranks = ext.shape[0]
-    for r in range(n_ranks):
-        rel[r] = 0
-        shp[r] = ext[r]
-    if k >= 0 and classes[k, 0] == 1:
-        r = classes[k, 1] // 2
-        d = abs(trans[k, r])
-        shp[r] = d
-        if trans[k, r] > 0:
-            rel[r] = ext[r] - d
-
-
-@nb.njit(cache=True)
-def _forwarding(coef, dim, bound, kind, stride, lo, hi, ext, words, classes, trans, l0, multicast, extrapolate):
-    """Per parent instance over the run: (parent reads saved, words link-transferred) by neighbour forwarding.
-
-    A child's delta is taken from a mesh neighbour when it equals the neighbour's delta of the previous step
-    (docs/semantics.md). Steps come in (previous type, type) pairs with known multiplicities: the first step
-    follows the initial fill; every step of an outer loop j follows an l0 step and is followed by one; the
-    other l0 steps follow l0 steps. Each pair is analysed once over the enumerated child instances.
-    """
-    n_ranks = coef.shape[0]
-    if l0 < 0:
-        return 0, 0
-    # Enumerate the child instances under one parent: offsets, mesh position.
-    n_sp = 0
-    for k in range(lo, hi):
-        if kind[k] != TEMPORAL and bound[k] > 1:
-            n_sp += 1
-    sp = np.zeros(n_sp, dtype=np.int64)
-    j = 0
-    n_inst = 1
-    xs_total = 1
-    ys_total = 1
-    for k in range(lo, hi):
-        if kind[k] != TEMPORAL and bound[k] > 1:
-            sp[j] = k
-            j += 1
-            n_inst *= bound[k]
-            if kind[k] == SPATIAL_X:
-                xs_total *= bound[k]
-            else:
-                ys_total *= bound[k]
-    if n_inst == 1:
-        return 0, 0
-    offs = np.zeros((n_inst, n_ranks), dtype=np.int64)
-    at = np.full((xs_total, ys_total), -1, dtype=np.int64)
-    xpos = np.zeros(n_inst, dtype=np.int64)
-    ypos = np.zeros(n_inst, dtype=np.int64)
-    idx = np.zeros(n_sp, dtype=np.int64)
-    for i in range(n_inst):
-        x = 0
-        y = 0
-        for q in range(n_sp):
-            k = sp[q]
-            for r in range(n_ranks):
-                offs[i, r] += idx[q] * coef[r, dim[k]] * stride[k]
-            if kind[k] == SPATIAL_X:
-                x = x * bound[k] + idx[q]
-            else:
-                y = y * bound[k] + idx[q]
-        xpos[i] = x
-        ypos[i] = y
-        at[x, y] = i
-        q = n_sp - 1
-        while q >= 0:
-            idx[q] += 1
-            if idx[q] < bound[sp[q]]:
-                break
-            idx[q] = 0
-            q -= 1
-    # Keys of the offsets, for multicast groups.
-    keys = np.zeros(n_inst, dtype=np.int64)
-    for r in range(n_ranks):
-        m = 0
-        for i in range(n_inst):
-            if offs[i, r] > m:
-                m = offs[i, r]
-        for i in range(n_inst):
-            keys[i] = keys[i] * (m + 1) + offs[i, r]
-    # Pairs (previous, current) with multiplicities.
-    outer_cycles = 1
-    for k in range(l0):
-        if classes[k, 0] >= 0:
-            outer_cycles *= bound[k]
-    n_pairs = 2
-    for k in range(l0):
-        if classes[k, 0] >= 0:
-            n_pairs += 2
-    prev_t = np.zeros(n_pairs, dtype=np.int64)
-    cur_t = np.zeros(n_pairs, dtype=np.int64)
-    mult = np.zeros(n_pairs, dtype=np.int64)
-    # Exact: the first l0 step of each l0 cycle follows the initial fill or an outer step; the others follow
-    # l0 steps. Extrapolated (Timeloop): one l0 step per cycle stands for all b0 - 1 of them, and follows the
-    # initial fill or an outer step.
-    l0_weight = bound[l0] - 1 if extrapolate else 1
-    prev_t[0] = -1
-    cur_t[0] = l0
-    mult[0] = l0_weight
-    prev_t[1] = l0
-    cur_t[1] = l0
-    mult[1] = 0 if extrapolate else (bound[l0] - 2) * outer_cycles
-    p = 2
-    outer = 1
-    for k in range(l0):
-        if classes[k, 0] >= 0:
-            steps = (bound[k] - 1) * outer
-            prev_t[p] = k
-            cur_t[p] = l0
-            mult[p] = steps * l0_weight
-            prev_t[p + 1] = l0
-            cur_t[p + 1] = k
-            mult[p + 1] = steps
-            p += 2
-            outer *= bound[k]
-    rel_p = np.zeros(n_ranks, dtype=np.int64)
-    shp_p = np.zeros(n_ranks, dtype=np.int64)
-    rel_c = np.zeros(n_ranks, dtype=np.int64)
-    shp_c = np.zeros(n_ranks, dtype=np.int64)
-    target = np.zeros(n_ranks, dtype=np.int64)
-    lt_flag = np.zeros(n_inst, dtype=np.bool_)
-    saved = 0
-    moved = 0
-    for p in range(n_pairs):
-        if mult[p] <= 0:
-            continue
-        kp = prev_t[p]
-        kc = cur_t[p]
-        if classes[kc, 0] == 0 or (kp >= 0 and classes[kp, 0] == 0):
-            continue
-        _shape_rel(kp, classes, trans, ext, rel_p, shp_p)
-        _shape_rel(kc, classes, trans, ext, rel_c, shp_c)
-        same = True
-        for r in range(n_ranks):
-            if shp_p[r] != shp_c[r]:
-                same = False
-            target[r] = rel_c[r] - rel_p[r] + trans[kc, r]
-        if not same:
-            continue
-        size = classes[kc, 2]
-        n_lt = 0
-        for i in range(n_inst):
-            lt_flag[i] = False
-            x = xpos[i]
-            y = ypos[i]
-            for nb_i in range(4):
-                nx = x + (1 if nb_i == 0 else (-1 if nb_i == 1 else 0))
-                ny = y + (1 if nb_i == 2 else (-1 if nb_i == 3 else 0))
-                if nx < 0 or ny < 0 or nx >= xs_total or ny >= ys_total:
-                    continue
-                jn = at[nx, ny]
-                match = True
-                for r in range(n_ranks):
-                    if offs[jn, r] - offs[i, r] != target[r]:
-                        match = False
-                        break
-                if match:
-                    lt_flag[i] = True
-                    break
-            if lt_flag[i]:
-                n_lt += 1
-        if n_lt == 0:
-            continue
-        if multicast:
-            a0 = _count_distinct(keys, lt_flag, False)
-            a1 = _count_distinct(keys, lt_flag, True)
-        else:
-            a0 = n_inst
-            a1 = n_inst - n_lt
-        if a1 < a0:
-            saved += mult[p] * (a0 - a1) * size
-            moved += mult[p] * n_lt * size
-    return saved, moved
-
-
-@nb.njit(cache=True)
-def _count_distinct(keys, flag, skip_flagged):
-    """Distinct keys among all entries, or among the unflagged ones."""
-    sel = np.empty(keys.shape[0], dtype=np.int64)
-    m = 0
-    for i in range(keys.shape[0]):
-        if not (skip_flagged and flag[i]):
-            sel[m] = keys[i]
-            m += 1
-    if m == 0:
-        return 0
-    v = np.sort(sel[:m])
-    d = 1
-    for i in range(1, m):
-        if v[i] != v[i - 1]:
-            d += 1
-    return d
 
 
 @nb.njit(cache=True)
@@ -483,7 +296,7 @@ def _general_partition(coef_t, dim, bound, kind, stride, c, ext):
         covered = 0
         end = starts[0]
         for i in range(count):
-            lo = starts[i] if starts[i] > end else end
+            lo = max(end, starts[i])
             hi = starts[i] + ext[r]
             if hi > lo:
                 covered += hi - lo
@@ -504,9 +317,33 @@ def _scratch(n_max, n_dims, n_ranks):
     return suffix, stride, classes, trans, ranks, dims
 
 
-def _analyze_compact_py(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, dim, bound, kind, level, n, cut, keep,
-                     multicast, reduction, forwarding, extrapolate, out, used, suffix, stride, classes, trans, ranks,
-                     dims):
+def _analyze_compact_py(
+    coef_all,
+    coef_t_all,
+    dim_rank_all,
+    rank_mask,
+    simple,
+    read_write,
+    dim,
+    bound,
+    kind,
+    level,
+    n,
+    cut,
+    keep,
+    multicast,
+    reduction,
+    forwarding,
+    extrapolate,
+    out,
+    used,
+    suffix,
+    stride,
+    classes,
+    trans,
+    ranks,
+    dims,
+):
     """Counts of one mapping whose nest (first n slots of dim/bound/kind/level) has no bound-1 loops.
 
     Fills out[L, t, :] (READS..WORDS, totals over used instances) and used[L]. Returns 0, or 1 when a
@@ -514,7 +351,6 @@ def _analyze_compact_py(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, r
     """
     n_levels, n_tensors = cut.shape
     n_dims = coef_all.shape[2]
-    n_ranks = coef_all.shape[1]
     for d in range(n_dims):
         suffix[n, d] = 1
     for k in range(n - 1, -1, -1):
@@ -572,7 +408,20 @@ def _analyze_compact_py(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, r
                 c = cut[lv, t]
                 words = _tile_extents(coef_t, dim_rank, suffix, c, ext)
                 f, l0, positions = _arrivals(
-                    coef_t, dim_rank, dm, bd, kd, sd, c, ext, words, classes, trans, wrap, outer, need_trans,
+                    coef_t,
+                    dim_rank,
+                    dm,
+                    bd,
+                    kd,
+                    sd,
+                    c,
+                    ext,
+                    words,
+                    classes,
+                    trans,
+                    wrap,
+                    outer,
+                    need_trans,
                     extrapolate,
                 )
                 part = 0
@@ -603,8 +452,21 @@ def _analyze_compact_py(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, r
                         per_parent = f * _distinct_offsets(coef, rank_mask[t], dm, bd, kd, sd, pc, c)
                     out[prev, t, READS] += per_parent * n_parent
                     if forwarding[prev] and not is_compute:
-                        saved, moved = _forwarding(
-                            coef, dm, bd, kd, sd, pc, c, ext, words, classes, trans, l0, multicast[prev], extrapolate
+                        saved, moved = forwarding_savings(
+                            coef,
+                            dm,
+                            bd,
+                            kd,
+                            sd,
+                            pc,
+                            c,
+                            ext,
+                            words,
+                            classes,
+                            trans,
+                            l0,
+                            multicast[prev],
+                            extrapolate,
                         )
                         out[prev, t, READS] -= saved * n_parent
                         out[prev, t, LINKS] += moved * n_parent
@@ -631,7 +493,9 @@ def _renamed(fn, name):
 
 
 _analyze_compact = nb.njit(cache=True)(_renamed(_analyze_compact_py, "_analyze_compact"))
-_analyze_compact_inline = nb.njit(cache=True, inline="always")(_renamed(_analyze_compact_py, "_analyze_compact_inline"))
+_analyze_compact_inline = nb.njit(cache=True, inline="always")(
+    _renamed(_analyze_compact_py, "_analyze_compact_inline")
+)
 
 
 @nb.njit(cache=True)
@@ -657,8 +521,24 @@ def _compact_flat(dim_in, bound_in, kind_in, level_in, cut_in, dim, bound, kind,
 
 
 @nb.njit(cache=True)
-def analyze_batch(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, dim, bound, kind, level, cut, keep, multicast,
-                  reduction, forwarding, extrapolate):
+def analyze_batch(
+    coef_all,
+    coef_t_all,
+    dim_rank_all,
+    rank_mask,
+    simple,
+    read_write,
+    dim,
+    bound,
+    kind,
+    level,
+    cut,
+    keep,
+    multicast,
+    reduction,
+    forwarding,
+    extrapolate,
+):
     """Counts of a batch of flat nests: dim/bound/kind/level (B, n), cut/keep (B, levels, tensors).
 
     Returns out (B, levels, tensors, N_OUT), used (B, levels), status (B,).
@@ -679,162 +559,30 @@ def analyze_batch(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_wr
         for b in range(ch * b_count // n_chunks, (ch + 1) * b_count // n_chunks):
             n = _compact_flat(dim[b], bound[b], kind[b], level[b], cut[b], cd, cb, ck, cl, cc)
             status[b] = _analyze_compact(
-                coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, cd, cb, ck, cl, n, cc, keep[b], multicast, reduction,
-                forwarding, extrapolate, out[b], used[b], suffix, stride, classes, trans, ranks, dims,
+                coef_all,
+                coef_t_all,
+                dim_rank_all,
+                rank_mask,
+                simple,
+                read_write,
+                cd,
+                cb,
+                ck,
+                cl,
+                n,
+                cc,
+                keep[b],
+                multicast,
+                reduction,
+                forwarding,
+                extrapolate,
+                out[b],
+                used[b],
+                suffix,
+                stride,
+                classes,
+                trans,
+                ranks,
+                dims,
             )
     return out, used, status
-
-
-@nb.njit(cache=True)
-def energy_terms(out, used, block, ert, terms):
-    """terms[L, t, a] = pJ of action a (read, fill, update) of tensor t at level L.
-
-    Vector accesses per instance = ceil(ceil(scalar total / used) / block size), in integers; times the used
-    instances and the ERT energy of one vector access.
-    """
-    n_levels, n_tensors = out.shape[0], out.shape[1]
-    for lv in range(n_levels):
-        u = max(used[lv], 1)
-        blk = block[lv]
-        for t in range(n_tensors):
-            for a in range(3):
-                scalar = out[lv, t, a]
-                if scalar <= 0 or ert[lv, a] == 0.0:
-                    terms[lv, t, a] = 0.0
-                    continue
-                per_instance = scalar if u == 1 else (scalar + u - 1) // u
-                vectors = per_instance if blk == 1 else (per_instance + blk - 1) // blk
-                terms[lv, t, a] = float(vectors * u) * ert[lv, a]
-
-
-@nb.njit(cache=True)
-def level_cycles(out, used, compute_cycles, read_bw, write_bw, shared_bw, cycles):
-    """Timeloop's throughput model: cycles[L] = ceil(compute cycles / slowdown) from per-instance demand.
-
-    Bandwidth limits <= 0 mean unlimited. Reads include link-transfer reads; writes are fills + updates.
-    """
-    n_levels, n_tensors = out.shape[0], out.shape[1]
-    cc = float(compute_cycles)
-    for lv in range(n_levels):
-        reads = 0.0
-        writes = 0.0
-        for t in range(n_tensors):
-            reads += out[lv, t, READS]
-            writes += out[lv, t, FILLS] + out[lv, t, UPDATES]
-        slowdown = 1.0
-        if read_bw[lv] <= 0 and write_bw[lv] <= 0 and shared_bw[lv] <= 0:
-            cycles[lv] = compute_cycles
-            continue
-        u = max(used[lv], 1)
-        rd = reads / u / cc
-        wd = writes / u / cc
-        if read_bw[lv] > 0 and rd > 0:
-            slowdown = min(slowdown, read_bw[lv] / rd)
-        if write_bw[lv] > 0 and wd > 0:
-            slowdown = min(slowdown, write_bw[lv] / wd)
-        if shared_bw[lv] > 0 and rd + wd > 0:
-            slowdown = min(slowdown, shared_bw[lv] / (rd + wd))
-        cycles[lv] = np.int64(np.ceil(cc / slowdown))
-
-
-@nb.njit(cache=True, parallel=True)
-def evaluate_template_batch(coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, bounds, temporal, order, spatial_x, spatial_y, keep, multicast,
-                            reduction, forwarding, extrapolate, fanout_x, fanout_y, entries, block, ert, compute_pj,
-                            compute_instances, read_bw, write_bw, shared_bw, keep_counts):
-    """The mapper's inner loop: even mappings given as per-level factors and orders, evaluated end to end.
-
-    Returns cycles, energy (pJ), valid (factors cover the bounds, fan-outs fit, tiles fit), status and, when
-    keep_counts, the counts (B, levels, tensors, N_OUT) (else an empty array).
-    """
-    b_count, n_levels, n_dims = temporal.shape
-    n_tensors = coef_all.shape[0]
-    n_max = 3 * n_levels * n_dims
-    cycles = np.zeros(b_count, dtype=np.int64)
-    energy = np.zeros(b_count, dtype=np.float64)
-    valid = np.zeros(b_count, dtype=np.bool_)
-    status = np.zeros(b_count, dtype=np.int64)
-    counts = np.zeros((b_count if keep_counts else 0, n_levels, n_tensors, N_OUT), dtype=np.int64)
-    n_chunks = min(b_count, 64)
-    for ch in nb.prange(n_chunks):
-        suffix, stride, classes, trans, ranks, dims = _scratch(n_max, n_dims, coef_all.shape[1])
-        cd = np.empty(n_max, dtype=np.int64)
-        cb = np.empty(n_max, dtype=np.int64)
-        ck = np.empty(n_max, dtype=np.int64)
-        cl = np.empty(n_max, dtype=np.int64)
-        cc = np.empty((n_levels, n_tensors), dtype=np.int64)
-        out = np.empty((n_levels, n_tensors, N_OUT), dtype=np.int64)
-        used = np.empty(n_levels, dtype=np.int64)
-        terms = np.empty((n_levels, n_tensors, 3), dtype=np.float64)
-        lcyc = np.empty(n_levels, dtype=np.int64)
-        padded = np.empty(n_dims, dtype=np.int64)
-        for b in range(ch * b_count // n_chunks, (ch + 1) * b_count // n_chunks):
-            # Build the compact nest: per level, temporal loops in order, then spatial X, then spatial Y.
-            n = 0
-            ok = True
-            for d in range(n_dims):
-                padded[d] = 1
-            for lv in range(n_levels):
-                for t in range(n_tensors):
-                    cc[lv, t] = n
-                fx = 1
-                fy = 1
-                for code in range(3):  # temporal loops in their order, then spatial X, then spatial Y
-                    for j in range(n_dims):
-                        if code == TEMPORAL:
-                            d = order[b, lv, j]
-                            f = temporal[b, lv, d]
-                        elif code == SPATIAL_X:
-                            d = j
-                            f = spatial_x[b, lv, d]
-                            fx *= f
-                        else:
-                            d = j
-                            f = spatial_y[b, lv, d]
-                            fy *= f
-                        padded[d] *= f
-                        if f > 1:
-                            cd[n] = d
-                            cb[n] = f
-                            ck[n] = code
-                            cl[n] = lv
-                            n += 1
-                if fx > fanout_x[lv] or fy > fanout_y[lv]:
-                    ok = False
-            macs = 1
-            for d in range(n_dims):
-                if padded[d] < bounds[d]:
-                    ok = False
-                macs *= padded[d]
-            status[b] = _analyze_compact_inline(
-                coef_all, coef_t_all, dim_rank_all, rank_mask, simple, read_write, cd, cb, ck, cl, n, cc, keep[b], multicast, reduction,
-                forwarding, extrapolate, out, used, suffix, stride, classes, trans, ranks, dims,
-            )
-            for lv in range(n_levels):
-                if entries[lv] > 0:
-                    held = 0
-                    for t in range(n_tensors):
-                        if keep[b, lv, t]:
-                            held += out[lv, t, WORDS]
-                    if held > entries[lv]:
-                        ok = False
-            compute_cycles = 1
-            for k in range(n):
-                if ck[k] == TEMPORAL:
-                    compute_cycles *= cb[k]
-            level_cycles(out, used, compute_cycles, read_bw, write_bw, shared_bw, lcyc)
-            total = compute_cycles
-            for lv in range(n_levels):
-                if lcyc[lv] > total:
-                    total = lcyc[lv]
-            energy_terms(out, used, block, ert, terms)
-            e = 0.0
-            for lv in range(n_levels):
-                for t in range(n_tensors):
-                    for a in range(3):
-                        e += terms[lv, t, a]
-            cycles[b] = total
-            energy[b] = e + macs * compute_pj
-            valid[b] = ok
-            if keep_counts:
-                counts[b] = out
-    return cycles, energy, valid, status, counts

@@ -38,7 +38,12 @@ def conv2d(
                     ((("N", 1),), (("C", 1),), (("P", hs), ("R", hd)), (("Q", ws), ("S", wd))),
                     ("N", "C", "H", "W"),
                 ),
-                Tensor("Outputs", ((("N", 1),), (("K", 1),), (("P", 1),), (("Q", 1),)), ("N", "K", "P", "Q"), True),
+                Tensor(
+                    "Outputs",
+                    ((("N", 1),), (("K", 1),), (("P", 1),), (("Q", 1),)),
+                    ("N", "K", "P", "Q"),
+                    True,
+                ),
             ),
         )
     if K % groups or C % groups:
@@ -57,7 +62,12 @@ def conv2d(
                     ((("N", 1),), (("G", 1),), (("P", hs), ("R", hd)), (("Q", ws), ("S", wd))),
                     ("N", "G", "H", "W"),
                 ),
-                Tensor("Outputs", ((("N", 1),), (("G", 1),), (("P", 1),), (("Q", 1),)), ("N", "G", "P", "Q"), True),
+                Tensor(
+                    "Outputs",
+                    ((("N", 1),), (("G", 1),), (("P", 1),), (("Q", 1),)),
+                    ("N", "G", "P", "Q"),
+                    True,
+                ),
             ),
         )
     return Workload(
@@ -66,7 +76,9 @@ def conv2d(
         bounds=(N, groups, kg, cg, P, Q, R, S),
         tensors=(
             Tensor(
-                "Weights", ((("G", 1),), (("K", 1),), (("C", 1),), (("R", 1),), (("S", 1),)), ("G", "K", "C", "R", "S")
+                "Weights",
+                ((("G", 1),), (("K", 1),), (("C", 1),), (("R", 1),), (("S", 1),)),
+                ("G", "K", "C", "R", "S"),
             ),
             Tensor(
                 "Inputs",
@@ -83,7 +95,9 @@ def conv2d(
     )
 
 
-def depthwise_conv2d(name: str = "dwconv", *, N: int = 1, C: int, P: int, Q: int, R: int, S: int, **kw) -> Workload:
+def depthwise_conv2d(
+    name: str = "dwconv", *, N: int = 1, C: int, P: int, Q: int, R: int, S: int, **kw
+) -> Workload:
     """Depthwise convolution: one filter per channel."""
     return conv2d(name, N=N, K=C, C=C, P=P, Q=Q, R=R, S=S, groups=C, **kw)
 

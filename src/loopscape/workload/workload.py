@@ -41,7 +41,9 @@ class Workload:
 
     def validate(self) -> None:
         if len(self.dims) != len(self.bounds):
-            raise SpecError("problem.dimensions", len(self.dims), f"{len(self.bounds)} bounds, one per dimension")
+            raise SpecError(
+                "problem.dimensions", len(self.dims), f"{len(self.bounds)} bounds, one per dimension"
+            )
         if len(set(self.dims)) != len(self.dims):
             raise SpecError("problem.dimensions", list(self.dims), "distinct dimension names")
         for d, b in zip(self.dims, self.bounds):
@@ -59,11 +61,15 @@ class Workload:
                 for d, c in rank:
                     if d not in self._index:
                         raise SpecError(
-                            f"problem.data_spaces[{ti}].projection[{ri}]", d, f"one of the dimensions {list(self.dims)}"
+                            f"problem.data_spaces[{ti}].projection[{ri}]",
+                            d,
+                            f"one of the dimensions {list(self.dims)}",
                         )
                     if not isinstance(c, int) or isinstance(c, bool) or c < 0:
                         raise SpecError(
-                            f"problem.data_spaces[{ti}].projection[{ri}]", c, "a non-negative integer coefficient"
+                            f"problem.data_spaces[{ti}].projection[{ri}]",
+                            c,
+                            "a non-negative integer coefficient",
                         )
 
     # --- lookups -------------------------------------------------------------------------------

@@ -1,0 +1,60 @@
+"""Compiled cost functions shared by `evaluate` and the batch kernel: energy terms and throughput cycles."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from loopscape.model.codes import FILLS, READS, UPDATES
+
+
+@nb.njit(cache=True)
+def energy_terms(out, used, block, ert, terms):
+    """terms[L, t, a] = pJ of action a (read, fill, update) of tensor t at level L.
+
+    Vector accesses per instance = ceil(ceil(scalar total / used) / block size), in integers; times the used
+    instances and the ERT energy of one vector access.
+    """
+    n_levels, n_tensors = out.shape[0], out.shape[1]
+    for lv in range(n_levels):
+        u = max(used[lv], 1)
+        blk = block[lv]
+        for t in range(n_tensors):
+            for a in range(3):
+                scalar = out[lv, t, a]
+                if scalar <= 0 or ert[lv, a] == 0.0:
+                    terms[lv, t, a] = 0.0
+                    continue
+                per_instance = scalar if u == 1 else (scalar + u - 1) // u
+                vectors = per_instance if blk == 1 else (per_instance + blk - 1) // blk
+                terms[lv, t, a] = float(vectors * u) * ert[lv, a]
+
+
+@nb.njit(cache=True)
+def level_cycles(out, used, compute_cycles, read_bw, write_bw, shared_bw, cycles):
+    """Timeloop's throughput model: cycles[L] = ceil(compute cycles / slowdown) from per-instance demand.
+
+    Bandwidth limits <= 0 mean unlimited. Reads include link-transfer reads; writes are fills + updates.
+    """
+    n_levels, n_tensors = out.shape[0], out.shape[1]
+    cc = float(compute_cycles)
+    for lv in range(n_levels):
+        reads = 0.0
+        writes = 0.0
+        for t in range(n_tensors):
+            reads += out[lv, t, READS]
+            writes += out[lv, t, FILLS] + out[lv, t, UPDATES]
+        slowdown = 1.0
+        if read_bw[lv] <= 0 and write_bw[lv] <= 0 and shared_bw[lv] <= 0:
+            cycles[lv] = compute_cycles
+            continue
+        u = max(used[lv], 1)
+        rd = reads / u / cc
+        wd = writes / u / cc
+        if read_bw[lv] > 0 and rd > 0:
+            slowdown = min(slowdown, read_bw[lv] / rd)
+        if write_bw[lv] > 0 and wd > 0:
+            slowdown = min(slowdown, write_bw[lv] / wd)
+        if shared_bw[lv] > 0 and rd + wd > 0:
+            slowdown = min(slowdown, shared_bw[lv] / (rd + wd))
+        cycles[lv] = np.int64(np.ceil(cc / slowdown))
