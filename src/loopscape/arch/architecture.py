@@ -34,6 +34,8 @@ class StorageLevel:
     shared_bandwidth: float | None = None
     keeps: frozenset[str] | None = None  # tensors it may hold; None = any
     network: Network = field(default_factory=Network)
+    component: str | None = None  # energy/area component class; None = the default for `cls`
+    attributes: tuple[tuple[str, object], ...] = ()  # (name, value) pairs given to that component
 
     @property
     def mesh(self) -> tuple[int, int]:
@@ -54,6 +56,8 @@ class ComputeLevel:
     instances: int = 1
     mesh_x: int | None = None
     word_bits: int = 16
+    component: str | None = None  # energy/area component class; None = `mac`
+    attributes: tuple[tuple[str, object], ...] = ()  # (name, value) pairs given to that component
 
     @property
     def mesh(self) -> tuple[int, int]:
@@ -95,10 +99,12 @@ class Architecture:
                 v = getattr(lv, key)
                 if v is not None and not (isinstance(v, (int, float)) and v > 0):
                     raise SpecError(f"{path}.{key}", v, "a positive number of words per cycle")
+            _check_component(path, lv.component, lv.attributes)
             prev_inst, (prev_mx, prev_my) = lv.instances, lv.mesh
         _check_instances(
             "architecture.compute", self.compute.instances, self.compute.mesh_x, prev_inst, prev_mx, prev_my
         )
+        _check_component("architecture.compute", self.compute.component, self.compute.attributes)
 
     # --- lookups -------------------------------------------------------------------------------
     def level_index(self, name: str) -> int:
@@ -131,3 +137,18 @@ def _check_instances(path: str, inst: int, mesh_x: int | None, prev: int, prev_m
         raise SpecError(
             f"{path}.mesh_x", mx, f"a mesh ({mx}x{my}) that the level above's {prev_mx}x{prev_my} divides"
         )
+
+
+def _check_component(path: str, component: str | None, attributes: tuple[tuple[str, object], ...]) -> None:
+    """The component's form only; whether the class exists is checked where the ERT is built."""
+    if component is not None and (not isinstance(component, str) or not component):
+        raise SpecError(f"{path}.component", component, "a component class name")
+    if not isinstance(attributes, tuple):
+        raise SpecError(f"{path}.attributes", attributes, "a tuple of (name, value) pairs")
+    seen: set[str] = set()
+    for pair in attributes:
+        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str) and pair[0]):
+            raise SpecError(f"{path}.attributes", pair, "a (name, value) pair")
+        if pair[0] in seen:
+            raise SpecError(f"{path}.attributes.{pair[0]}", pair[1], "each attribute given once")
+        seen.add(pair[0])
