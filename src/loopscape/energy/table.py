@@ -22,6 +22,9 @@ class EnergyTable:
     compute: float  # pJ per operation (MAC)
     area: dict[str, float] = field(default_factory=dict)  # level or compute name -> um^2 per instance
     source: str = ""
+    # '<level>.read|fill|update', '<compute>.compute', '<name>.area' -> the estimator that produced it
+    provenance: dict[str, str] = field(default_factory=dict)
+    technology: str = ""  # the node the numbers are for, e.g. '45nm' ('' = not recorded)
 
     def level(self, name: str) -> ActionEnergy:
         return self.levels.get(name, ActionEnergy())
