@@ -216,7 +216,7 @@ def workload_to_native(workload: Workload) -> dict:
 
 _LEVEL_KEYS = (
     "name", "class", "instances", "mesh_x", "entries", "size_bytes", "word_bits", "block_size",
-    "read_bandwidth", "write_bandwidth", "shared_bandwidth", "keeps", "network",
+    "read_bandwidth", "write_bandwidth", "shared_bandwidth", "keeps", "network", "component", "attributes",
 )  # fmt: skip
 _CLASS_NAMES = {c.lower(): c for c in STORAGE_CLASSES}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB|kB)?\s*$")
@@ -283,7 +283,28 @@ def _read_level(node: object, path: str) -> StorageLevel:
         if keeps is None
         else frozenset(as_str_list(keeps, join(path, "keeps"), "a list of tensor names")),
         network=_read_network(node.get("network"), join(path, "network")),
+        component=get(node, "component", path, as_str, default=None),
+        attributes=_read_attributes(node.get("attributes"), join(path, "attributes")),
     )
+
+
+def _read_attributes(node: object, path: str) -> tuple[tuple[str, object], ...]:
+    """Energy component attributes `{name: value}` (numbers, strings, booleans), kept in the written order.
+
+    Which names a component class takes is checked where the ERT is built (energy.ert), which knows the class.
+    """
+    if node is None:
+        return ()
+    node = expect_map(node, path, "a mapping attribute name -> value, e.g. {n_banks: 4}")
+    out = []
+    for key, value in node.items():
+        kpath = join(path, str(key))
+        if not isinstance(key, str) or not key:
+            raise SpecError(kpath, describe(key), "an attribute name")
+        if not isinstance(value, (int, float, str, bool)):
+            raise SpecError(kpath, describe(value), "a number, a string or a boolean")
+        out.append((key, value))
+    return tuple(out)
 
 
 def _entries_from_bytes(value: object, path: str, word_bits: int) -> int:
@@ -322,8 +343,8 @@ def _read_compute(node: object, path: str, innermost: StorageLevel) -> ComputeLe
     """The compute units; by default as many as (and laid out like) the innermost storage level."""
     if node is None:
         return ComputeLevel(instances=innermost.instances, mesh_x=innermost.mesh_x)
-    node = expect_map(node, path, "a mapping {name, instances, mesh_x, word_bits}")
-    check_keys(node, path, ("name", "instances", "mesh_x", "word_bits"))
+    node = expect_map(node, path, "a mapping {name, instances, mesh_x, word_bits, component, attributes}")
+    check_keys(node, path, ("name", "instances", "mesh_x", "word_bits", "component", "attributes"))
     return ComputeLevel(
         name=get(node, "name", path, as_str, default="MAC"),
         instances=get(node, "instances", path, as_int, default=innermost.instances),
@@ -331,7 +352,16 @@ def _read_compute(node: object, path: str, innermost: StorageLevel) -> ComputeLe
             node, "mesh_x", path, as_int, default=innermost.mesh_x if "instances" not in node else None
         ),
         word_bits=get(node, "word_bits", path, as_int, default=16),
+        component=get(node, "component", path, as_str, default=None),
+        attributes=_read_attributes(node.get("attributes"), join(path, "attributes")),
     )
+
+
+def _component_to_native(level: StorageLevel | ComputeLevel, entry: dict[str, Any]) -> None:
+    if level.component is not None:
+        entry["component"] = level.component
+    if level.attributes:
+        entry["attributes"] = dict(level.attributes)
 
 
 def architecture_to_native(arch: Architecture) -> dict:
@@ -352,6 +382,7 @@ def architecture_to_native(arch: Architecture) -> dict:
                 "spatial_reduction": lv.network.spatial_reduction,
                 "forwarding": lv.network.forwarding,
             }
+        _component_to_native(lv, entry)
         levels.append(entry)
     c = arch.compute
     compute: dict[str, Any] = {"name": c.name, "instances": c.instances}
@@ -359,6 +390,7 @@ def architecture_to_native(arch: Architecture) -> dict:
         compute["mesh_x"] = c.mesh_x
     if c.word_bits != 16:
         compute["word_bits"] = c.word_bits
+    _component_to_native(c, compute)
     return {"name": arch.name, "technology": arch.technology, "levels": levels, "compute": compute}
 
 
