@@ -22,7 +22,7 @@ ACCELERGY_VERSION = 0.4
 STORAGE_ACTIONS = {"read": "random_read", "fill": "random_fill", "update": "random_update"}
 COMPUTE_ACTION = "mac_random"
 # The provenance key of a compute unit's operation in EnergyTable.provenance ('MAC.<action>').
-COMPUTE_PROVENANCE_ACTIONS = ("mac", "compute", "mac_random")
+COMPUTE_PROVENANCE_ACTIONS = ("compute", "mac")
 AREA_PROVENANCE_ACTION = "area"
 
 

@@ -22,9 +22,7 @@ def get(name: str, technology: str | None = None) -> Architecture:
     if name not in ARCHITECTURES:
         close = difflib.get_close_matches(name, names(), n=1, cutoff=0.6)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise SpecError(
-            "architecture", f"{name!r}{hint}", f"a spec file or a built-in architecture, one of {names()}"
-        )
+        raise SpecError("architecture", f"{name!r}{hint}", f"a built-in architecture, one of {names()}")
     build = ARCHITECTURES[name]
     return build() if technology is None else build(technology=technology)
 
