@@ -312,7 +312,10 @@ class EstimatorRegistry:
         if key is not None and key in self._cache:
             return self._cache[key]
         cls = self.library.get(component.cls)
-        estimates = [_call(est, "estimate", component) for _, est in self.ranked(component)]
+        try:
+            estimates = [_call(est, "estimate", component) for _, est in self.ranked(component)]
+        except SpecError as e:  # an attribute value the estimator refuses (e.g. an unknown DRAM type)
+            raise (e.under(f"{path}.attributes") if e.path in component.attributes else e) from None
         if self.library.is_compound(component.cls):
             estimates.append(self._expand(component, path))
         result = _merge(component, cls.actions, estimates, path, [e.name for e in self._estimators])

@@ -1,0 +1,187 @@
+"""The ERT and ART of an architecture: each level and the compute units as a component, priced by estimators.
+
+A storage level is a component of its `component` class (default by level class: DRAM -> `DRAM`, SRAM ->
+`smartbuffer_SRAM`, regfile -> `smartbuffer_RF`, register -> `register`) with `depth` = vector entries
+(ceil(entries / block_size)) and `width` = block_size x word_bits, so one action is one vector access;
+its read, fill and update cost the component's read, write and update. The compute units are a `mac`
+(`bits` = word_bits) unless they name another class; one operation costs its `compute` or `mac` action.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from functools import cache, lru_cache
+from typing import Any
+
+from loopscape.arch import Architecture, ComputeLevel, StorageLevel
+from loopscape.energy import technology as tech
+from loopscape.energy.components import REQUIRED, Component
+from loopscape.energy.compound import ComponentLibrary
+from loopscape.energy.estimators import AREA, Estimate, EstimatorRegistry
+from loopscape.energy.table import ActionEnergy, EnergyTable
+from loopscape.errors import SpecError
+
+DEFAULT_LEVEL_COMPONENTS = {
+    "DRAM": "DRAM",
+    "SRAM": "smartbuffer_SRAM",
+    "regfile": "smartbuffer_RF",
+    "register": "register",
+}
+DEFAULT_COMPUTE_COMPONENT = "mac"
+COMPUTE_ACTIONS = ("compute", "mac")  # the compute component's action that is one operation
+COMPUTE_KEY = "compute"  # provenance key of the operation: '<compute name>.compute'
+# The model's storage actions -> the component actions that give them, first found wins.
+STORAGE_ACTIONS = {"read": ("read",), "fill": ("write", "fill"), "update": ("update", "write")}
+
+
+@cache
+def default_registry() -> EstimatorRegistry:
+    """The registry `build_ert` uses when given none: built-in table, entry-point plug-ins, hwcomponents.
+
+    Found once per process (plug-ins are installed packages); build your own with
+    `EstimatorRegistry.discover(...)` to add a user table or compound classes.
+    """
+    return EstimatorRegistry.discover()
+
+
+def _given(level: StorageLevel | ComputeLevel) -> dict[str, Any]:
+    return dict(level.attributes)
+
+
+def level_component(
+    level: StorageLevel, technology: str, library: ComponentLibrary, path: str = "architecture.levels[0]"
+) -> Component:
+    """The component a storage level is: its class with attributes derived from the level, then its own."""
+    cls_name = level.component or DEFAULT_LEVEL_COMPONENTS[level.cls]
+    cls = library.get(cls_name, f"{path}.component")
+    names = set(cls.attribute_names())
+    derived: dict[str, Any] = {"technology": technology, "width": level.block_size * level.word_bits}
+    if level.entries is not None:
+        derived["depth"] = math.ceil(level.entries / level.block_size)
+    derived = {k: v for k, v in derived.items() if k in names}
+    attrs = {**derived, **_given(level)}
+    needs_depth = any(a.name == "depth" and a.default == REQUIRED for a in cls.all_attributes)
+    if needs_depth and "depth" not in attrs:
+        raise SpecError(
+            f"architecture.levels[{level.name}].entries",
+            level.entries,
+            f"a capacity: the energy of a {level.cls} level ({cls_name}) depends on it",
+        )
+    return library.complete(Component(cls_name, attrs, level.name), path)
+
+
+def compute_component(compute: ComputeLevel, technology: str, library: ComponentLibrary) -> Component:
+    """The component the compute units are: a `mac` of word_bits unless they name another class."""
+    path = "architecture.compute"
+    cls_name = compute.component or DEFAULT_COMPUTE_COMPONENT
+    cls = library.get(cls_name, f"{path}.component")
+    derived = {"technology": technology, "bits": compute.word_bits, "width": compute.word_bits}
+    names = set(cls.attribute_names())
+    attrs = {**{k: v for k, v in derived.items() if k in names}, **_given(compute)}
+    return library.complete(Component(cls_name, attrs, compute.name), path)
+
+
+def compute_action(component: Component, library: ComponentLibrary) -> str:
+    """Which action of the compute component is one operation: `compute`, `mac`, or its only action."""
+    actions = library.get(component.cls).actions
+    for a in COMPUTE_ACTIONS:
+        if a in actions:
+            return a
+    busy = [a for a in actions if a != "idle"]
+    if len(busy) == 1:
+        return busy[0]
+    raise SpecError(
+        "architecture.compute.component",
+        component.cls,
+        f"a class with a 'compute' or 'mac' action, not {busy}",
+    )
+
+
+def storage_energy(est: Estimate, component: Component, path: str) -> tuple[ActionEnergy, dict[str, str]]:
+    """The level's read/fill/update per vector access from its component's actions, and who produced each."""
+    values: dict[str, float] = {}
+    sources: dict[str, str] = {}
+    for ours, theirs in STORAGE_ACTIONS.items():
+        action = next((a for a in theirs if a in est.energy_pj), None)
+        if action is None:
+            raise SpecError(
+                f"{path}.component",
+                component.cls,
+                f"a class with a {' or '.join(repr(a) for a in theirs)} action (it has {list(est.energy_pj)})",
+            )
+        values[ours] = est.energy_pj[action]
+        sources[ours] = est.source_of(action)
+    return ActionEnergy(**values), sources
+
+
+def build_ert(
+    arch: Architecture, technology: str | None = None, registry: EstimatorRegistry | None = None
+) -> EnergyTable:
+    """ERT (pJ per vector access per level and action, pJ per operation) and ART (um^2 per instance).
+
+    `technology` overrides the architecture's node; `registry` defaults to `default_registry()`.
+    `EnergyTable.provenance` names the estimator of every entry.
+    """
+    if registry is None:
+        try:
+            return _copy(_default_ert(arch, technology))
+        except TypeError:  # an unhashable attribute value: build it uncached
+            pass
+    return _build(arch, technology, registry or default_registry())
+
+
+@lru_cache(maxsize=256)
+def _default_ert(arch: Architecture, technology: str | None) -> EnergyTable:
+    return _build(arch, technology, default_registry())
+
+
+def _copy(t: EnergyTable) -> EnergyTable:
+    """A cached table with its own dicts (callers may change them)."""
+    return dataclasses.replace(t, levels=dict(t.levels), area=dict(t.area), provenance=dict(t.provenance))
+
+
+def _build(arch: Architecture, technology: str | None, registry: EstimatorRegistry) -> EnergyTable:
+    where = "technology" if technology is not None else "architecture.technology"
+    node = tech.node_name(tech.parse_node(technology if technology is not None else arch.technology, where))
+    library = registry.library
+    levels: dict[str, ActionEnergy] = {}
+    area: dict[str, float] = {}
+    provenance: dict[str, str] = {}
+    for i, lv in enumerate(arch.levels):
+        path = f"architecture.levels[{i}]"
+        component = level_component(lv, node, library, path)
+        est = registry.estimate(component, path)
+        levels[lv.name], sources = storage_energy(est, component, path)
+        provenance.update({f"{lv.name}.{a}": s for a, s in sources.items()})
+        area[lv.name] = est.area_um2  # type: ignore[assignment]
+        provenance[f"{lv.name}.{AREA}"] = est.source_of(AREA)
+    component = compute_component(arch.compute, node, library)
+    est = registry.estimate(component, "architecture.compute")
+    op = compute_action(component, library)
+    name = arch.compute.name
+    provenance[f"{name}.{COMPUTE_KEY}"] = est.source_of(op)
+    area[name] = est.area_um2  # type: ignore[assignment]
+    provenance[f"{name}.{AREA}"] = est.source_of(AREA)
+    estimators = sorted({p.split(":")[0].split(" (")[0] for p in provenance.values()})
+    return EnergyTable(
+        levels=levels,
+        compute=est.energy_pj[op],
+        area=area,
+        source=f"loopscape estimators at {node} ({', '.join(estimators)})",
+        provenance=provenance,
+        technology=node,
+    )
+
+
+__all__ = [
+    "COMPUTE_KEY",
+    "DEFAULT_COMPUTE_COMPONENT",
+    "DEFAULT_LEVEL_COMPONENTS",
+    "build_ert",
+    "compute_action",
+    "compute_component",
+    "default_registry",
+    "level_component",
+    "storage_energy",
+]
