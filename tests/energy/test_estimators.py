@@ -204,8 +204,11 @@ def test_without_hwcomponents_nothing_breaks(monkeypatch):
     assert build_ert(small_arch(), registry=registry).compute > 0
 
 
-def fake_hwcomponents() -> types.ModuleType:
-    """A stand-in for hwcomponents' API: SI units, Adder and SRAM models with priorities."""
+def fake_hwcomponents(action_cost: bool = False) -> types.ModuleType:
+    """A stand-in for hwcomponents' API: SI units, Adder and SRAM models with priorities.
+
+    `action_cost`: the 1.0.1xx API (`get_action_cost(...).energy`) instead of `get_energy(...).value`.
+    """
     mod = types.ModuleType("hwcomponents")
     priorities = {"Adder": 0.9, "SRAM": 0.2}
     calls: list[tuple] = []
@@ -225,15 +228,19 @@ def fake_hwcomponents() -> types.ModuleType:
         return types.SimpleNamespace(value=attrs["width"] * 1e-14)  # J: 0.01 pJ per bit
 
     mod.get_model = get_model
-    mod.get_energy = get_energy
+    if action_cost:
+        mod.get_action_cost = lambda *a: types.SimpleNamespace(energy=get_energy(*a).value, latency=0.0)
+    else:
+        mod.get_energy = get_energy
     mod.get_area = lambda name, attrs: attrs["width"] * 1e-12  # m^2: 1 um^2 per bit
     mod.get_leak_power = lambda name, attrs: 2e-6  # W
     mod.calls = calls
     return mod
 
 
-def test_hwcomponents_adapter_maps_classes_units_and_accuracy():
-    mod = fake_hwcomponents()
+@pytest.mark.parametrize("action_cost", [False, True])
+def test_hwcomponents_adapter_maps_classes_units_and_accuracy(action_cost):
+    mod = fake_hwcomponents(action_cost)
     hwc = HwComponentsEstimator(mod)
     adder = Component(
         "address_generator", {"bits": 12, "technology": "16nm", "clock_ghz": 2.0, "voltage": None}
@@ -265,7 +272,9 @@ def test_hwcomponents_wins_where_more_accurate_and_says_so():
 
 
 def test_real_hwcomponents_when_installed():
-    """Runs where hwcomponents is importable (Python 3.12+ with `pip install hwcomponents hwcomponents-library`)."""
+    """Runs where hwcomponents is importable. How: a Python 3.12 venv with `pip install hwcomponents
+    hwcomponents-library hwcomponents-neurosim numpy pyyaml pytest hypothesis`, then
+    `PYTHONPATH=src <venv>/bin/python -m pytest tests/energy` (checked with hwcomponents 1.0.114)."""
     pytest.importorskip("hwcomponents")
     hwc = HwComponentsEstimator()
     adder = Component("adder", {"bits": 32, "technology": "45nm", "clock_ghz": 1.0, "voltage": None})

@@ -204,12 +204,17 @@ class HwComponentsEstimator:
             return None
         return round(100 * priority)
 
+    def _energy_j(self, theirs: str, attrs: dict[str, Any], action: str) -> float:
+        """J per action: `get_action_cost` (hwcomponents 1.0.1xx) or `get_energy` (earlier releases)."""
+        if hasattr(self.hwc, "get_action_cost"):
+            return _as_float(self.hwc.get_action_cost(theirs, dict(attrs), action, {}))
+        return _as_float(self.hwc.get_energy(theirs, dict(attrs), action, {}))
+
     def estimate(self, component: Component) -> Estimate:
         theirs, attrs, actions = self._query(component)  # type: ignore[misc]
         try:
             energy = {
-                ours: _as_float(self.hwc.get_energy(theirs, dict(attrs), their_action, {})) * 1e12
-                for ours, their_action in actions.items()
+                ours: self._energy_j(theirs, attrs, theirs_a) * 1e12 for ours, theirs_a in actions.items()
             }
             area = _as_float(self.hwc.get_area(theirs, dict(attrs))) * 1e12
             leak_w = _as_float(self.hwc.get_leak_power(theirs, dict(attrs)))
@@ -220,8 +225,8 @@ class HwComponentsEstimator:
 
 
 def _as_float(x: Any) -> float:
-    """hwcomponents returns an estimation object (`.value`) or a number."""
-    return float(getattr(x, "value", x))
+    """hwcomponents returns an action cost (`.energy`), an estimation (`.value`) or a number."""
+    return float(getattr(x, "energy", getattr(x, "value", x)))
 
 
 # --- plug-ins by entry point ---------------------------------------------------------------------------
