@@ -7,12 +7,15 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from loopscape import __version__
 from loopscape.errors import LoopscapeError, SpecError
+
+if TYPE_CHECKING:
+    from loopscape.arch import Architecture
 
 BUILTIN = Path(__file__).parent / "io" / "builtin"
 DEMO_FILES = ("demo_workload.yaml", "demo_arch.yaml", "demo_mapping.yaml")
@@ -115,6 +118,100 @@ def demo(json_out: str | None, save_dir: str | None) -> None:
             f"saved {', '.join(DEMO_FILES)} to {out}/ (evaluate them with: loopscape evaluate {out}/*.yaml)"
         )
     _evaluate_and_report(paths, json_out, title="demo")
+
+
+def _architecture(name_or_file: str) -> tuple[Architecture, str | None]:
+    """A spec file's architecture (native or Timeloop), or a built-in one; with the file it came from."""
+    from loopscape.arch import zoo
+
+    if Path(name_or_file).exists() or Path(name_or_file).suffix in (".yaml", ".yml"):
+        from loopscape.io import load_specs
+
+        specs = load_specs([name_or_file], check_mapping=False)
+        specs.require("architecture")
+        return specs.arch, name_or_file
+    try:
+        return zoo.get(name_or_file), None
+    except SpecError as e:
+        raise SpecError(
+            "ARCH",
+            f"no such file or built-in architecture: {e.found}",
+            f"a spec file (native or Timeloop v0.4) or {e.expected}",
+            "(command line)",
+        ) from None
+
+
+def _print_energy_table(arch: Architecture, doc: dict) -> None:
+    """The ERT (pJ per vector access and per word) and the ART (um^2), each entry with its estimator."""
+
+    def table(header: tuple[str, ...], rows: list[tuple[str, ...]], right: set[int]) -> None:
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        for r in [header, *rows]:
+            cells = [v.rjust(widths[i]) if i in right else v.ljust(widths[i]) for i, v in enumerate(r)]
+            click.echo("  ".join(cells).rstrip())
+
+    click.echo(f"loopscape energy: {arch.name} ({doc['technology']})")
+    if doc["source"]:
+        click.echo(f"source: {doc['source']}")
+    click.echo("\nERT: energy per action (a vector access moves one block of block-size words)")
+    rows = []
+    for name, entry in doc["ert"].items():
+        for action, e in entry["actions"].items():
+            per_word = f"{e['pj_per_word']:.4f}" if "pj_per_word" in e else "-"
+            block = str(entry.get("block_size", "-"))
+            rows.append((name, action, f"{e['pj_per_access']:.4f}", block, per_word, e["estimator"]))
+    table(("Level", "Action", "pJ/access", "Words", "pJ/word", "Estimator"), rows, {2, 3, 4})
+    click.echo("\nART: area")
+    rows = [
+        (name, f"{a['um2_per_instance']:,.1f}", str(a["instances"]), f"{a['um2_total']:,.1f}", a["estimator"])
+        for name, a in doc["art"].items()
+    ]
+    total = doc["total_area_um2"]
+    rows.append(("total", "", "", f"{total:,.1f}", f"({total / 1e6:.4f} mm^2)"))
+    table(("Component", "um^2/instance", "Instances", "um^2 total", "Estimator"), rows, {1, 2, 3})
+
+
+@loopscape.command()
+@click.argument("arch")
+@click.option(
+    "--tech", "technology", help="Technology node to estimate at, e.g. 16nm (default: the architecture's)."
+)
+@JSON_OPTION
+@click.option(
+    "--accelergy",
+    "accelergy_dir",
+    type=click.Path(file_okay=False),
+    help="Also write Accelergy's ERT.yaml and ART.yaml (version 0.4) into this folder.",
+)
+@spec_errors_exit
+def energy(arch: str, technology: str | None, json_out: str | None, accelergy_dir: str | None) -> None:
+    """Energy and area tables of an architecture (ERT/ART), like Accelergy.
+
+    ARCH is a spec file (native or Timeloop v0.4) holding an architecture, or a built-in architecture
+    (`eyeriss`). Every entry names the estimator that produced it.
+    """
+    from loopscape.energy.ert import build_ert
+    from loopscape.io.accelergy import table_json, write_accelergy
+
+    architecture, file = _architecture(arch)
+    try:
+        table = build_ert(architecture, technology=technology)
+    except SpecError as e:  # raised deep: say which file (or option, or built-in name) it is about
+        if e.path == "technology" and technology is not None:
+            raise SpecError("--tech", e.found, e.expected, "(command line)") from None
+        raise e if e.file else e.in_file(file or f"(built-in architecture {arch!r})") from None
+    doc = table_json(architecture, table)
+    if json_out == "-":
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        _print_energy_table(architecture, doc)
+    if json_out and json_out != "-":
+        Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {json_out}")
+    if accelergy_dir:
+        paths = write_accelergy(architecture, table, accelergy_dir)
+        if json_out != "-":
+            click.echo(f"wrote {paths[0]} and {paths[1]}")
 
 
 main = loopscape
