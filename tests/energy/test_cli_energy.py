@@ -228,14 +228,14 @@ def test_negative_component_attribute(tmp_path):
     f = write(
         tmp_path, "a.yaml", NATIVE_ARCH.replace("entries: 1024,", "entries: 1024, attributes: {n_banks: -4},")
     )
-    _assert_spec_error(run("energy", f), f, "architecture.levels[1].attributes", "n_banks", "-4")
+    _assert_spec_error(run("energy", f), f, "architecture.levels[1].attributes.n_banks", "-4")
 
 
 def test_misspelt_component_attribute(tmp_path):
     f = write(
         tmp_path, "a.yaml", NATIVE_ARCH.replace("entries: 1024,", "entries: 1024, attributes: {n_bank: 4},")
     )
-    _assert_spec_error(run("energy", f), f, "architecture.levels[1].attributes", "n_bank", "n_banks")
+    _assert_spec_error(run("energy", f), f, "architecture.levels[1].attributes.n_bank", "n_banks")
 
 
 def test_unknown_technology():
