@@ -329,9 +329,10 @@ def simulate(arch: Architecture, workload: Workload, mapping: Mapping, exact: bo
             has_parent = j > 0
             if tensor.read_write:
                 part = node.partition()
+                # Never below zero: a written tensor's box may hold points no operation writes (holes).
                 levels[lv][t] = TensorAccess(
-                    reads=updates[lv] - part,
-                    fills=node.F() - part if has_parent else 0,
+                    reads=max(0, updates[lv] - part),
+                    fills=max(0, node.F() - part) if has_parent else 0,
                     updates=updates[lv],
                 )
             else:

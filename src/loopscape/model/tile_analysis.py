@@ -472,14 +472,15 @@ def _analyze_compact_py(
                         out[prev, t, LINKS] += moved * n_parent
                         out[lv, t, READS] += moved * n_parent
                 if not is_compute:
-                    out[lv, t, FILLS] = (f - part) * inst
+                    out[lv, t, FILLS] = max(0, f - part) * inst
             if not is_compute and rw:
                 out[lv, t, READS] -= part * inst  # reads = updates - partition; updates arrive from the child
             prev = lv
         if rw:
             for lv in range(n_levels):
                 if keep[lv, t]:
-                    out[lv, t, READS] += out[lv, t, UPDATES]
+                    # Never below zero: a written tensor's box may hold points no operation writes (holes).
+                    out[lv, t, READS] = max(0, out[lv, t, READS] + out[lv, t, UPDATES])
     return status
 
 
