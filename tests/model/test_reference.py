@@ -15,14 +15,16 @@ real run.
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import replace
 
 import pytest
 
 from loopscape.arch import Architecture, ComputeLevel, Network, StorageLevel
 from loopscape.mapping import SPATIAL_X, SPATIAL_Y, TEMPORAL, Loop, Mapping
 from loopscape.model.counts import NetworkAccess, TensorAccess
-from loopscape.model.reference import next_delta, simulate
+from loopscape.model.reference import hops, next_delta, simulate
 from loopscape.workload import conv1d, conv2d, matmul
 
 ALL_CONV = frozenset({"Weights", "Inputs", "Outputs"})
@@ -72,6 +74,16 @@ def net(link: int = 0, red: int = 0) -> NetworkAccess:
     return NetworkAccess(link, red)
 
 
+def no_hops(x):
+    """A network count (or a dict / tuple of them) with word_hops zeroed: for the link / reduction checks (the
+    word-hops are checked in section (n))."""
+    if isinstance(x, NetworkAccess):
+        return replace(x, word_hops=0.0)
+    if isinstance(x, dict):
+        return {k: no_hops(v) for k, v in x.items()}
+    return tuple(no_hops(v) for v in x)
+
+
 # --- (a) Timeloop Fig. 5-like conv1d, temporal only -----------------------------------------------------------
 def fig5_mapping(keep_glb=ALL_CONV, keep_rf=ALL_CONV, cuts=()) -> Mapping:
     # pos0: P4 @DRAM (coordinate stride 4), pos1: P4 @RF (stride 1), pos2: R3 @RF.
@@ -100,7 +112,7 @@ def test_a_conv1d_temporal_fig5():
     # DRAM: one step, whole tensors; reads = GLB deltas (3, 18); Outputs updates 16, partition 16 -> reads 0.
     assert dram == {"Weights": acc(3, 0), "Inputs": acc(18, 0), "Outputs": acc(0, 0, 16)}
     zero = {"Weights": net(), "Inputs": net(), "Outputs": net()}
-    assert c.networks == (zero, zero, zero)
+    assert no_hops(c.networks) == (zero, zero, zero)
 
 
 def test_a_uneven_cut_weights_below_rf_loops():
@@ -138,7 +150,7 @@ def test_b_weight_multicast():
     #  Fills: whole tensors: Weights 3, Inputs W[0,18) = 18, Outputs F 16 - partition 16 = 0.
     assert glb == {"Weights": acc(3, 3), "Inputs": acc(24, 18), "Outputs": acc(0, 0, 16)}
     assert dram == {"Weights": acc(3, 0), "Inputs": acc(18, 0), "Outputs": acc(0, 0, 16)}
-    assert c.networks[1] == {"Weights": net(), "Inputs": net(), "Outputs": net()}
+    assert no_hops(c.networks[1]) == {"Weights": net(), "Inputs": net(), "Outputs": net()}
 
 
 def test_b_without_multicast_each_pe_is_read_separately():
@@ -161,7 +173,7 @@ def test_b_notes_p_over_16_pes_48_input_reads():
     c = simulate(arch3(16, mesh_x=16), conv1d(P=16, R=3), m, exact=True)
     assert c.levels[1]["Inputs"].reads == 48
     assert c.levels[1]["Weights"].reads == 3
-    assert c.networks[1]["Inputs"] == net(0, 0)
+    assert no_hops(c.networks[1]["Inputs"]) == net(0, 0)
     assert c.levels[2]["Inputs"] == acc(48, 48)  # 16 x 3 MAC reads; 16 x 3 fills
 
 
@@ -234,8 +246,8 @@ def test_d_spatial_reduction_r_spatial_notes():
     #  fills = F 16 - 16 = 0. Weights: identical by r -> 3 groups of 1 -> 3 reads. Inputs: windows start at
     #  4px + r, all 12 distinct -> 48 reads. Fills: whole tensors 3 / 18.
     assert glb == {"Weights": acc(3, 3), "Inputs": acc(48, 18), "Outputs": acc(0, 0, 16)}
-    assert c.networks[1]["Outputs"] == net(0, 32)
-    assert c.networks[1]["Weights"] == net(0, 0)
+    assert no_hops(c.networks[1]["Outputs"]) == net(0, 32)
+    assert no_hops(c.networks[1]["Weights"]) == net(0, 0)
     assert dram == {"Weights": acc(3, 0), "Inputs": acc(18, 0), "Outputs": acc(0, 0, 16)}
 
 
@@ -248,7 +260,7 @@ def test_d_without_spatial_reduction_every_write_is_an_update():
         exact=True,
     )
     assert c.levels[1]["Outputs"] == acc(32, 0, 48)
-    assert c.networks[1]["Outputs"] == net(0, 0)
+    assert no_hops(c.networks[1]["Outputs"]) == net(0, 0)
 
 
 # --- (e) bypass at the middle level -----------------------------------------------------------------------------
@@ -270,7 +282,7 @@ def test_e_bypass_weights_at_glb():
     assert "Weights" not in glb and "Weights" not in c.networks[1]
     assert rf["Weights"] == acc(24, 6)
     assert dram["Weights"] == acc(6, 0)
-    assert c.networks[0]["Weights"] == net()
+    assert no_hops(c.networks[0]["Weights"]) == net()
     # Inputs: GLB tile W[4p0, 4p0+6): 6 then +4 slab -> F = 10; DRAM reads 10.
     #  RF tile W[4p0 + r, +4): (0,0) 4; (0,1) +1 -> 1; (0,2) 1; (1,0) [4,8) vs [2,6) +2 -> 2; (1,1) 1; (1,2) 1
     #  -> F = 10 (gradient stays +). GLB reads = 10.
@@ -365,12 +377,12 @@ def test_g_systolic_1d_each_pe_takes_its_right_neighbours_previous_delta():
     assert rf == {"Weights": acc(12, 12), "Inputs": acc(18, 12), "Outputs": acc(8, 0, 12)}
     assert glb == {"Weights": acc(3, 3), "Inputs": acc(6, 6), "Outputs": acc(0, 0, 4)}
     assert dram["Inputs"] == acc(6, 0)
-    assert c.networks[1] == {"Weights": net(), "Inputs": net(6, 0), "Outputs": net()}
+    assert no_hops(c.networks[1]) == {"Weights": net(), "Inputs": net(6, 0), "Outputs": net()}
     # without forwarding: 12 GLB reads, 12 RF reads, no link transfers.
     c = simulate(arch3(4, mesh_x=4), conv1d(P=4, R=3), systolic_mapping(), exact=True)
     assert c.levels[1]["Inputs"] == acc(12, 6)
     assert c.levels[2]["Inputs"] == acc(12, 12)
-    assert c.networks[1]["Inputs"] == net()
+    assert no_hops(c.networks[1]["Inputs"]) == net()
 
 
 def test_g_systolic_slabs_first_step_whole_tile_is_only_a_partial_match():
@@ -387,7 +399,7 @@ def test_g_systolic_slabs_first_step_whole_tile_is_only_a_partial_match():
         (L("R", 3, 1), L("P", 4, 1, SPATIAL_X), L("P", 2, 2), L("R", 2, 2)), (ALL_CONV, ALL_CONV, ALL_CONV)
     )
     c = simulate(arch3(4, mesh_x=4, glb_net=Network(forwarding=True)), conv1d(P=8, R=6), m, exact=True)
-    assert c.networks[1]["Inputs"] == net(6, 0)
+    assert no_hops(c.networks[1]["Inputs"]) == net(6, 0)
     assert c.levels[1]["Inputs"] == acc(22, 13)
     assert c.levels[2]["Inputs"] == acc(54, 28)
     c = simulate(arch3(4, mesh_x=4), conv1d(P=8, R=6), m, exact=True)
@@ -411,7 +423,7 @@ def test_g_partial_overlap_gets_no_credit():
     _dram, glb, rf = c.levels
     assert rf == {"Weights": acc(24, 6), "Inputs": acc(24, 16), "Outputs": acc(16, 0, 24)}
     assert glb == {"Weights": acc(3, 3), "Inputs": acc(16, 10), "Outputs": acc(0, 0, 8)}
-    assert c.networks[1] == {"Weights": net(), "Inputs": net(0, 0), "Outputs": net()}
+    assert no_hops(c.networks[1]) == {"Weights": net(), "Inputs": net(0, 0), "Outputs": net()}
 
 
 def mesh2x2_mapping(p_along_x: bool = True) -> Mapping:
@@ -443,7 +455,7 @@ def test_g_forwarding_2x2_mesh(p_along_x, exact):
         mesh2x2_mapping(p_along_x),
         exact=exact,
     )
-    assert c.networks[1]["Inputs"] == net(4, 0)
+    assert no_hops(c.networks[1]["Inputs"]) == net(4, 0)
     assert c.levels[1]["Inputs"].reads == 12
     assert c.levels[2]["Inputs"] == acc(20, 16)
 
@@ -459,7 +471,7 @@ def test_g_forwarding_ignores_diagonal_neighbours():
         (L("P", 2, 1), L("P", 2, 1, SPATIAL_X), L("R", 2, 1, SPATIAL_Y)), (ALL_CONV, ALL_CONV, ALL_CONV)
     )
     c = simulate(arch3(4, mesh_x=2, glb_net=Network(forwarding=True)), conv1d(P=4, R=2), m, exact=True)
-    assert c.networks[1]["Inputs"] == net(0, 0)
+    assert no_hops(c.networks[1]["Inputs"]) == net(0, 0)
     assert c.levels[1]["Inputs"].reads == 6
     assert c.levels[2]["Inputs"] == acc(8, 8)
 
@@ -482,14 +494,14 @@ def test_g_link_transfer_not_kept_when_multicast_already_covers_it():
     #  not lower -> no link transfer at t1. GLB Inputs reads 2 + 2 = 4; link transfers 0; RF reads 8 MACs.
     arch = arch3(4, mesh_x=4, glb_net=Network(forwarding=True))
     c = simulate(arch, conv2d(K=2, C=1, P=1, Q=2, R=1, S=2), multicast_covers_mapping(), exact=True)
-    assert c.networks[1]["Inputs"] == net(0, 0)
+    assert no_hops(c.networks[1]["Inputs"]) == net(0, 0)
     assert c.levels[1]["Inputs"].reads == 4
     assert c.levels[2]["Inputs"] == acc(8, 8)
     # Without multicast every demand is read separately: t0 4 reads; t1 4 -> 3 once x1 is served by x2 (lower,
     # kept): 1 link transfer, GLB reads 7, RF Inputs reads 8 + 1 = 9.
     arch = arch3(4, mesh_x=4, glb_net=Network(multicast=False, forwarding=True))
     c = simulate(arch, conv2d(K=2, C=1, P=1, Q=2, R=1, S=2), multicast_covers_mapping(), exact=True)
-    assert c.networks[1]["Inputs"] == net(1, 0)
+    assert no_hops(c.networks[1]["Inputs"]) == net(1, 0)
     assert c.levels[1]["Inputs"].reads == 7
     assert c.levels[2]["Inputs"] == acc(9, 8)
 
@@ -510,7 +522,7 @@ def test_g_no_forwarding_across_parent_instances():
     )
     c = simulate(arch, conv1d(P=4, R=3), m, exact=True)
     assert c.instances_used == (1, 2, 4)
-    assert c.networks[1]["Inputs"] == net(4, 0)
+    assert no_hops(c.networks[1]["Inputs"]) == net(4, 0)
     assert c.levels[2]["Inputs"] == acc(16, 12)
     assert c.levels[1]["Inputs"] == acc(8, 8)
     assert c.levels[0]["Inputs"] == acc(8, 0)
@@ -536,7 +548,7 @@ def test_h_matmul_k_spatial_notes():
     # GLB Z: 4 identical write sets of 256 -> 256 updates, 768 reductions; partition 256 -> reads 0, fills 0.
     # A, B: 4 distinct columns/rows -> 64 reads each; fills 64 (whole tensors).
     assert glb == {"A": acc(64, 64), "B": acc(64, 64), "Z": acc(0, 0, 256)}
-    assert c.networks[1]["Z"] == net(0, 768)
+    assert no_hops(c.networks[1]["Z"]) == net(0, 768)
     assert dram == {"A": acc(64, 0), "B": acc(64, 0), "Z": acc(0, 0, 256)}
 
 
@@ -633,7 +645,7 @@ def test_x3_bounds_at_most_two_both_modes_agree():
     )
     a, b = simulate(arch, conv1d(P=4, R=2), m, exact=True), simulate(arch, conv1d(P=4, R=2), m)
     assert a == b
-    assert b.networks[1]["Inputs"] == net(0, 0) and b.levels[1]["Inputs"].reads == 6
+    assert no_hops(b.networks[1]["Inputs"]) == net(0, 0) and b.levels[1]["Inputs"].reads == 6
     assert b.levels[2]["Inputs"] == acc(8, 8)
     # 2) the multicast-covers case of (g) without multicast: 1 link transfer, GLB reads 7, RF acc(9, 8).
     arch = arch3(4, mesh_x=4, glb_net=Network(multicast=False, forwarding=True))
@@ -643,7 +655,7 @@ def test_x3_bounds_at_most_two_both_modes_agree():
         simulate(arch, w, multicast_covers_mapping()),
     )
     assert a == b
-    assert b.networks[1]["Inputs"] == net(1, 0) and b.levels[1]["Inputs"].reads == 7
+    assert no_hops(b.networks[1]["Inputs"]) == net(1, 0) and b.levels[1]["Inputs"].reads == 7
     assert b.levels[2]["Inputs"] == acc(9, 8)
     # 3) direction change with bounds 2 only: conv1d P=4, R=4, stride 2 (W = 2p + r, 10 words).
     #  pos0 R2 @DRAM (stride 2), pos1 P2 @DRAM (stride 2), pos2 P2 @RF, pos3 R2 @RF. RF cut 2, steps (r0, p0):
@@ -682,7 +694,7 @@ def test_x4_weighted_multicast_and_link_transfers():
     arch = arch3(4, mesh_x=4, glb_net=Network(forwarding=True))
     c = simulate(arch, w, systolic_mapping())
     assert c == simulate(arch, w, systolic_mapping(), exact=True)
-    assert c.networks[1]["Inputs"] == net(6, 0)
+    assert no_hops(c.networks[1]["Inputs"]) == net(6, 0)
     assert c.levels[1]["Inputs"] == acc(6, 6)
     assert c.levels[2]["Inputs"] == acc(18, 12)
 
@@ -700,7 +712,7 @@ def test_x5_forwarding_follows_the_executed_sequence():
         (L("R", 3, 1), L("P", 4, 1, SPATIAL_X), L("P", 2, 2), L("R", 2, 2)), (ALL_CONV, ALL_CONV, ALL_CONV)
     )
     c = simulate(arch3(4, mesh_x=4, glb_net=Network(forwarding=True)), conv1d(P=8, R=6), m)
-    assert c.networks[1]["Inputs"] == net(0, 0)
+    assert no_hops(c.networks[1]["Inputs"]) == net(0, 0)
     assert c.levels[1]["Inputs"] == acc(28, 13)
     assert c.levels[2]["Inputs"] == acc(48, 28)
 
@@ -722,7 +734,7 @@ def test_x6_weighted_spatial_reduction():
     dram, glb, rf = c.levels
     assert rf == {"A": acc(64, 16), "B": acc(64, 16), "Z": acc(0, 0, 64)}
     assert glb == {"A": acc(16, 16), "B": acc(16, 16), "Z": acc(0, 0, 16)}
-    assert c.networks[1]["Z"] == net(0, 48)
+    assert no_hops(c.networks[1]["Z"]) == net(0, 48)
     assert dram == {"A": acc(16, 0), "B": acc(16, 0), "Z": acc(0, 0, 16)}
 
 
@@ -742,6 +754,162 @@ def test_x_executed_steps_and_weights():
     ]
     assert nest.executed_steps([0, 1, 2], exact=True) == [(a, 1) for a in nest.assignments([0, 1, 2])]
     assert len(nest.executed_steps([0, 1, 2], exact=True)) == 12
+
+
+# --- (n) network word-hops --------------------------------------------------------------------------------------
+# docs/semantics.md "Network hops": at each executed child step (times its weight) and each parent instance, every
+# group of words the parent sends to / receives from m of the n child instances under it travels
+# hops(m, n) = sqrt(n)*sqrt(m) + (sqrt(n) - sqrt(m))/2 - sqrt(n)/sqrt(m) + 1/2 per word; groups are the identical
+# remaining demands (multicast) / identical writes (spatial reduction), otherwise every non-empty demand / write
+# alone (m = 1); each link-transferred word adds 1 hop. n counts all the children of one parent instance.
+# Handy values: hops(1, n) = sqrt(n) + (sqrt(n) - 1)/2 - sqrt(n) + 1/2 = sqrt(n)/2, so hops(1, 1) = 0.5,
+# hops(1, 2) = sqrt(2)/2, hops(1, 3) = sqrt(3)/2, hops(1, 4) = 1; hops(n, n) = n - 1 + 1/2 = n - 0.5, so
+# hops(2, 2) = 1.5, hops(3, 3) = 2.5, hops(4, 4) = 3.5.
+def hops_of(c, level: int) -> dict[str, float]:
+    return {t: a.word_hops for t, a in c.networks[level].items()}
+
+
+def assert_hops(got: dict[str, float], expected: dict[str, float]) -> None:
+    assert got.keys() == expected.keys()
+    for t, e in expected.items():
+        assert math.isclose(got[t], e, rel_tol=1e-12), (t, got[t], e)
+
+
+def test_n_hops_formula():
+    # hops(4, 4) = 2*2 + (2 - 2)/2 - 2/2 + 1/2 = 4 + 0 - 1 + 0.5 = 3.5; hops(1, 4) = 2 + 0.5 - 2 + 0.5 = 1.0;
+    # hops(1, 1) = 1 + 0 - 1 + 0.5 = 0.5; hops(3, 3) = 3 + 0 - 1 + 0.5 = 2.5; hops(1, 3) = sqrt(3)/2.
+    assert hops(4, 4) == 3.5 and hops(1, 4) == 1.0 and hops(1, 1) == 0.5
+    assert math.isclose(hops(3, 3), 2.5) and math.isclose(hops(2, 2), 1.5)
+    assert math.isclose(hops(1, 3), math.sqrt(3) / 2)
+    # hops(2, 4) = 2*sqrt(2) + (2 - sqrt(2))/2 - 2/sqrt(2) + 1/2 = 2 sqrt2 + 1 - sqrt2/2 - sqrt2 + 1/2
+    #            = 1.5 + sqrt(2)/2
+    assert math.isclose(hops(2, 4), 1.5 + math.sqrt(2) / 2)
+
+
+def test_n1_weight_multicast_to_4_pes():
+    # multicast_mapping (test (b)): GLB -> 4 RFs (n = 4, 1-D mesh), one RF step.
+    #  Weights: 4 identical demands R[0,3) -> one group m = 4: 3 words x hops(4, 4) = 3 x 3.5 = 10.5.
+    #  Inputs: 4 distinct windows W[4i, 4i+6), m = 1 each: 24 words x hops(1, 4) = 24 x 1.0 = 24.
+    #  Outputs: 4 distinct write sets P[4i, 4i+4) (reduction on, nothing identical): 16 words x 1.0 = 16.
+    # DRAM -> GLB (n = 1, hops(1, 1) = 0.5): the GLB's deltas 3, 18 words; its writes 16 -> 1.5, 9, 8.
+    # RF -> MAC (one compute instance under each RF, n = 1): per RF 12 MAC demands / 12 updates, 4 RFs:
+    #  48 x 0.5 = 24 for every tensor.
+    c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), multicast_mapping(), exact=True)
+    assert_hops(hops_of(c, 1), {"Weights": 10.5, "Inputs": 24.0, "Outputs": 16.0})
+    assert_hops(hops_of(c, 0), {"Weights": 1.5, "Inputs": 9.0, "Outputs": 8.0})
+    assert_hops(hops_of(c, 2), {"Weights": 24.0, "Inputs": 24.0, "Outputs": 24.0})
+
+
+def test_n1_compute_units_as_children():
+    # Same nest, the RF bypasses Weights: the GLB serves the 4 MACs directly (n = 4 compute instances under the
+    # one GLB). Compute steps (p1, r): 12 in exact mode; extrapolated p1 in {0 (w1), 1 (w3)}, r in {0 (w1),
+    # 1 (w2)}: weights 1 + 2 + 3 + 6 = 12. At each step the 4 MACs all need weight {r}: one group m = 4, one
+    # point -> 12 x hops(4, 4) = 12 x 3.5 = 42 in both modes.
+    m = Mapping(multicast_mapping().loops, (ALL_CONV, ALL_CONV, frozenset({"Inputs", "Outputs"})))
+    for exact in (True, False):
+        c = simulate(arch3(4, mesh_x=4), conv1d(P=16, R=3), m, exact=exact)
+        assert math.isclose(c.networks[1]["Weights"].word_hops, 42.0)
+
+
+def test_n2_without_multicast_each_demand_is_its_own_group():
+    # Same as n1 without multicast: Weights 4 demands of 3 words, m = 1 each: 12 words x hops(1, 4) = 12 x 1.0.
+    # Inputs, Outputs as in n1 (already groups of 1): 24, 16.
+    c = simulate(
+        arch3(4, mesh_x=4, glb_net=Network(multicast=False)),
+        conv1d(P=16, R=3),
+        multicast_mapping(),
+        exact=True,
+    )
+    assert_hops(hops_of(c, 1), {"Weights": 12.0, "Inputs": 24.0, "Outputs": 16.0})
+
+
+def test_n3_spatial_reduction_of_3_children():
+    # conv1d P=4, R=3: pos0 R3 spatial X @GLB, pos1 P4 @RF. GLB cut 0; RF cut 1: 3 RFs (n = 3), one step.
+    # RF r: Outputs P[0,4) (identical for all r), Weights {r}, Inputs W[r, r+4).
+    # Outputs with reduction: one group of 3 identical 4-word writes: 4 x hops(3, 3) = 4 x 2.5 = 10.
+    #  Without reduction: 12 writes alone: 12 x hops(1, 3) = 12 x sqrt(3)/2 = 6 sqrt(3).
+    # Weights: 3 distinct single words: 3 x sqrt(3)/2. Inputs: 3 distinct 4-word windows: 12 x sqrt(3)/2.
+    m = Mapping((L("R", 3, 1, SPATIAL_X), L("P", 4, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    r3 = math.sqrt(3)
+    c = simulate(arch3(3, mesh_x=3), conv1d(P=4, R=3), m, exact=True)
+    assert no_hops(c.networks[1]["Outputs"]) == net(0, 8)  # 12 writes sent - 4 updates
+    assert_hops(hops_of(c, 1), {"Weights": 3 * r3 / 2, "Inputs": 6 * r3, "Outputs": 10.0})
+    c = simulate(
+        arch3(3, mesh_x=3, glb_net=Network(spatial_reduction=False)), conv1d(P=4, R=3), m, exact=True
+    )
+    assert_hops(hops_of(c, 1), {"Weights": 3 * r3 / 2, "Inputs": 6 * r3, "Outputs": 6 * r3})
+
+
+def test_n4_link_transfers_add_one_hop_per_word():
+    # test_g_no_forwarding_across_parent_instances: 2 GLBs x 2 RFs (n = 2 per GLB, hops(1, 2) = sqrt(2)/2).
+    # Inputs, per GLB a, steps t = 0, 1, 2: t0: {2a}, {2a+1} distinct -> 2 x sqrt2/2 = sqrt2.
+    #  t1, t2: (a,0) link-transferred (1 word -> 1 hop), (a,1) from the GLB, 1 word alone: 1 + sqrt2/2 each.
+    #  Per GLB sqrt2 + 2 + sqrt2 = 2 + 2 sqrt2; two GLBs: 4 + 4 sqrt2.
+    #  Without forwarding: 3 steps x 2 words x sqrt2/2 = 3 sqrt2 per GLB -> 6 sqrt2.
+    # DRAM -> 2 GLBs (n = 2): Inputs W[0,4), W[2,6) distinct: 8 x sqrt2/2 = 4 sqrt2 (both cases).
+    #  Weights: both GLBs hold R[0,3): one group m = 2: 3 x hops(2, 2) = 3 x 1.5 = 4.5.
+    arch = arch3(4, mesh_x=4, glb_net=Network(forwarding=True), glb_n=2, glb_mesh_x=2)
+    m = Mapping(
+        (L("P", 2, 0, SPATIAL_X), L("R", 3, 1), L("P", 2, 1, SPATIAL_X)), (ALL_CONV, ALL_CONV, ALL_CONV)
+    )
+    r2 = math.sqrt(2)
+    c = simulate(arch, conv1d(P=4, R=3), m, exact=True)
+    assert no_hops(c.networks[1]["Inputs"]) == net(4, 0)
+    assert math.isclose(c.networks[1]["Inputs"].word_hops, 4 + 4 * r2)
+    assert math.isclose(c.networks[0]["Inputs"].word_hops, 4 * r2)
+    assert math.isclose(c.networks[0]["Weights"].word_hops, 4.5)
+    arch = arch3(4, mesh_x=4, glb_n=2, glb_mesh_x=2)
+    c = simulate(arch, conv1d(P=4, R=3), m, exact=True)
+    assert math.isclose(c.networks[1]["Inputs"].word_hops, 6 * r2)
+
+
+def test_n4_systolic_links_weighted():
+    # systolic_mapping with forwarding (tests (g) and (x4)), n = 4, hops(1, 4) = 1. Extrapolated RF steps
+    # r in {0 (w1), 1 (w2)}. Inputs: r0 4 distinct words: 4 x 1.0 = 4; r1: 3 link transfers (3 hops) + x3's word
+    #  alone (1.0) = 4, x 2 = 8 -> 12 (exact: 4 + 4 + 4 = 12).
+    # Weights: each step one multicast word to all 4: 3.5 x (1 + 2) = 10.5 (exact 3 x 3.5).
+    # Outputs: RF tile {x} constant: 4 distinct writes at r0 only: 4 x 1.0 = 4.
+    arch = arch3(4, mesh_x=4, glb_net=Network(forwarding=True))
+    for exact in (True, False):
+        c = simulate(arch, conv1d(P=4, R=3), systolic_mapping(), exact=exact)
+        assert no_hops(c.networks[1]["Inputs"]) == net(6, 0)
+        assert_hops(hops_of(c, 1), {"Weights": 10.5, "Inputs": 12.0, "Outputs": 4.0})
+
+
+def test_n5_both_modes_weighted_by_the_executed_steps():
+    # conv1d P=8, R=3: pos0 P2 spatial X @GLB (stride 4), pos1 P4 @GLB (stride 1), pos2 R3 @GLB; no RF loops.
+    # GLB cut 0; RF cut 3: 2 RFs x (n = 2), steps (p1, r); RF x tile = one op: Inputs {4x + p1 + r},
+    # Weights {r}, Outputs {4x + p1}. As in test_x1 per RF: Inputs F = 12 exact / 9 extrapolated, Weights 12
+    # (weighted) in both, Outputs 4 in both.
+    # Inputs: at every step RF 0 needs {p1 + r} and RF 1 {4 + p1 + r}: never identical -> m = 1,
+    #  hops(1, 2) = sqrt2/2: exact 24 x sqrt2/2 = 12 sqrt2; extrapolated 18 x sqrt2/2 = 9 sqrt2.
+    # Weights: both RFs change to the same {r} at the same step -> one group m = 2, 1 word: exact 12 steps,
+    #  extrapolated weights 1 + 2 + 3 + 6 = 12: 12 x hops(2, 2) = 12 x 1.5 = 18 in both.
+    # Outputs: distinct {p1}, {4 + p1}: 8 words x sqrt2/2 = 4 sqrt2 in both.
+    # DRAM -> GLB (n = 1): GLB deltas Weights 3, Inputs W[0,10) 10, Outputs 8 -> 1.5, 5, 4.
+    m = Mapping((L("P", 2, 1, SPATIAL_X), L("P", 4, 1), L("R", 3, 1)), (ALL_CONV, ALL_CONV, ALL_CONV))
+    r2 = math.sqrt(2)
+    for exact, inputs in ((True, 12 * r2), (False, 9 * r2)):
+        c = simulate(arch3(2, mesh_x=2), conv1d(P=8, R=3), m, exact=exact)
+        assert c.levels[1]["Inputs"].reads == (24 if exact else 18)
+        assert_hops(hops_of(c, 1), {"Weights": 18.0, "Inputs": inputs, "Outputs": 4 * r2})
+        assert_hops(hops_of(c, 0), {"Weights": 1.5, "Inputs": 5.0, "Outputs": 4.0})
+    # Single child (test_x1, n = 1, 0.5 hop per word): GLB Inputs word-hops = 0.5 x the RF's weighted fills:
+    #  exact 0.5 x 12 = 6, extrapolated 0.5 x 9 = 4.5.
+    for exact, expected in ((True, 6.0), (False, 4.5)):
+        c = simulate(arch3(), conv1d(P=4, R=3), window_mapping(), exact=exact)
+        assert math.isclose(c.networks[1]["Inputs"].word_hops, expected)
+
+
+def test_n5_weighted_spatial_reduction_hops():
+    # test_x6 (matmul 4x4x4, K4 spatial X over 4 RFs, n = 4; RF steps m in {0 (w1), 1 (w3)}):
+    # Z: 4 identical 4-word writes per step -> one group m = 4: 4 x 3.5 = 14 per step; 14 + 14 x 3 = 56
+    #  (exact 4 x 14 = 56). A: 4 distinct single words per step: 4 x 1.0 x (1 + 3) = 16. B: m0 4 distinct rows
+    #  of 4 = 16 words x 1.0, m1 nothing -> 16.
+    arch, w = arch3(4, mesh_x=4), matmul(M=4, N=4, K=4)
+    m = Mapping((L("M", 4, 1), L("K", 4, 1, SPATIAL_X), L("N", 4, 2)), (ALL_MM, ALL_MM, ALL_MM))
+    for exact in (True, False):
+        assert_hops(hops_of(simulate(arch, w, m, exact=exact), 1), {"A": 16.0, "B": 16.0, "Z": 56.0})
 
 
 # --- speed ------------------------------------------------------------------------------------------------------

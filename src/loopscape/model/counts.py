@@ -20,6 +20,7 @@ class NetworkAccess:
 
     link_transfers: int = 0  # words delivered by a mesh neighbour instead of the parent
     spatial_reductions: int = 0  # writes sent up minus updates received (reduced in the network)
+    word_hops: float = 0.0  # sum over grouped words of hops(m, n), plus 1 per link-transferred word
 
 
 @dataclass(frozen=True)

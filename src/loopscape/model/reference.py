@@ -16,6 +16,11 @@
   parent instance's step only when they strictly lower that parent instance's reads at that step;
 * partitions are explicit unions of the points of all the tiles an instance held over the real run (every
   iteration, in both modes).
+* word-hops: at each executed child step and parent instance, every group (of identical remaining demands
+  with multicast, of identical writes with spatial reduction, otherwise every non-empty demand / write alone)
+  adds ``|group's point set| x hops(m, n)`` (m = group size, n = child instances under one parent instance);
+  each link-transferred word adds 1. The weighted words are tallied per (m, n) as integers and turned into a
+  float once at the end (sorted keys), so that equal tallies give bit-identical floats in both modes.
 
 It is meant for small problems (a few thousand operations, tens of instances) and favours clarity over speed.
 Capacities are not checked (call `validate_mapping` for that).
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 from loopscape.arch import Architecture
@@ -224,6 +230,16 @@ def _mesh_positions(nest: _Nest, parent: _Node, child: _Node) -> dict[Key, tuple
     return pos
 
 
+def hops(m: int, n: int) -> float:
+    """Hops per word sent to / received from a group of m of the n child instances under one parent instance.
+
+    Timeloop's probabilistic multicast model (NumHops of its legacy network, entry at the side of the array):
+    sqrt(n)*sqrt(m) + (sqrt(n) - sqrt(m))/2 - sqrt(n)/sqrt(m) + 1/2.
+    """
+    rn, rm = math.sqrt(n), math.sqrt(m)
+    return rn * rm + (rn - rm) / 2 - rn / rm + 0.5
+
+
 @dataclass
 class _Traffic:
     parent_reads: int = 0
@@ -231,6 +247,24 @@ class _Traffic:
     child_forward_reads: int = 0
     link_transfers: int = 0
     spatial_reductions: int = 0
+    # (group size m, children per parent instance n) -> weighted words sent in groups of that shape
+    hop_words: Counter = field(default_factory=Counter)
+
+    def add_groups(self, sets: list[frozenset[Point]], grouped: bool, n: int, weight: int) -> None:
+        """Tally the words of the groups of the given point sets (identical non-empty sets form one group when
+        `grouped`; otherwise every non-empty set is its own group of size 1)."""
+        if grouped:
+            for pts, m in Counter(d for d in sets if d).items():
+                self.hop_words[(m, n)] += weight * len(pts)
+        else:
+            self.hop_words[(1, n)] += weight * sum(len(d) for d in sets)
+
+    def word_hops(self) -> float:
+        """Sum over every grouped word of hops(m, n), plus one hop per link-transferred word."""
+        total = float(self.link_transfers)
+        for (m, n), words in sorted(self.hop_words.items()):
+            total += words * hops(m, n)
+        return total
 
 
 def _read_only_traffic(nest: _Nest, arch: Architecture, parent: _Node, child: _Node) -> _Traffic:
@@ -258,6 +292,7 @@ def _read_only_traffic(nest: _Nest, arch: Architecture, parent: _Node, child: _N
         for kids in groups.values():
             demands = {c: child.deltas[c][s] for c in kids}
             reads = parent_reads(list(demands.values()))
+            remaining = list(demands.values())  # the demands the parent serves (after link transfers)
             if forwarding and s > 0:
                 # link transfer: the delta is non-empty and EXACTLY the delta a neighbour received at the
                 # previous executed step s - 1
@@ -273,7 +308,9 @@ def _read_only_traffic(nest: _Nest, arch: Architecture, parent: _Node, child: _N
                         out.link_transfers += weight * words
                         out.child_forward_reads += weight * words
                         reads = reads_linked
+                        remaining = [d for c, d in demands.items() if c not in linked]
             out.parent_reads += weight * reads
+            out.add_groups(remaining, net.multicast, len(kids), weight)
     return out
 
 
@@ -288,6 +325,7 @@ def _read_write_traffic(nest: _Nest, arch: Architecture, parent: _Node, child: _
             received = sum(len(w) for w in set(writes) if w) if net.spatial_reduction else sent
             out.parent_updates += weight * received
             out.spatial_reductions += weight * (sent - received)
+            out.add_groups(writes, net.spatial_reduction, len(kids), weight)
     return out
 
 
@@ -323,7 +361,9 @@ def simulate(arch: Architecture, workload: Workload, mapping: Mapping, exact: bo
                     reads[child.level] += tr.child_forward_reads
             reads[parent.level] += tr.parent_reads
             updates[parent.level] += tr.parent_updates
-            networks[parent.level][t] = NetworkAccess(tr.link_transfers, tr.spatial_reductions)
+            networks[parent.level][t] = NetworkAccess(
+                tr.link_transfers, tr.spatial_reductions, tr.word_hops()
+            )
         for j, node in enumerate(nodes[:-1]):
             lv = node.level
             has_parent = j > 0
@@ -348,4 +388,4 @@ def simulate(arch: Architecture, workload: Workload, mapping: Mapping, exact: bo
     )
 
 
-__all__ = ["bounding_box", "box_points", "next_delta", "simulate"]
+__all__ = ["bounding_box", "box_points", "hops", "next_delta", "simulate"]
