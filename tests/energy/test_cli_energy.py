@@ -72,11 +72,15 @@ def test_energy_json_keys_and_provenance(tmp_path):
     table = build_ert(eyeriss())
     for name in ("DRAM", "GBuf", "RFile"):
         entry = doc["ert"][name]
-        assert set(entry["actions"]) == {"read", "fill", "update"}
-        for action, e in entry["actions"].items():
+        assert set(entry["actions"]) == {"read", "fill", "update", "network_hop"}
+        for action in ("read", "fill", "update"):
+            e = entry["actions"][action]
             assert e["pj_per_access"] == pytest.approx(getattr(table.level(name), action))
             assert e["pj_per_word"] == pytest.approx(e["pj_per_access"] / entry["block_size"])
             assert e["estimator"]
+        hop = entry["actions"]["network_hop"]  # one word over one hop of the network below the level
+        assert hop["pj_per_word"] == pytest.approx(table.network[name]) and table.network[name] > 0
+        assert hop["estimator"]
     assert doc["ert"]["MAC"]["actions"]["mac"]["pj_per_access"] == pytest.approx(table.compute)
     rf = doc["art"]["RFile"]
     assert rf["instances"] == 256 and rf["um2_total"] == pytest.approx(256 * rf["um2_per_instance"])

@@ -53,6 +53,7 @@ def test_every_entry_has_provenance_and_the_table_its_technology():
     t = build_ert(arch())
     expected = {f"{n}.{a}" for n in ("DRAM", "GlobalBuffer", "RegFile") for a in ("read", "fill", "update")}
     expected |= {f"{n}.area" for n in ("DRAM", "GlobalBuffer", "RegFile", "MAC")} | {"MAC.compute"}
+    expected |= {f"{n}.network" for n in ("DRAM", "GlobalBuffer", "RegFile")}  # the wire of one hop below
     assert set(t.provenance) == expected
     assert all(isinstance(v, str) and v for v in t.provenance.values())
     assert t.provenance["GlobalBuffer.read"] == "table (SRAM + address_generator)"
@@ -181,3 +182,17 @@ def test_missing_capacity_and_unknown_technology():
     with pytest.raises(SpecError) as err:
         build_ert(arch("3nm"))
     assert err.value.path == "architecture.technology"
+
+
+def test_network_hop_is_a_wire_one_child_subtree_long():
+    """pJ per word-hop below a level: a word-wide wire as long as the side of one child with all under it."""
+    a = arch()
+    t = build_ert(a)
+    for i, lv in enumerate(a.levels):
+        below = (
+            sum(t.area[x.name] * x.instances for x in a.levels[i + 1 :]) + t.area["MAC"] * a.compute.instances
+        )
+        children = a.levels[i + 1].instances if i + 1 < len(a.levels) else a.compute.instances
+        wire = est("wire", bits=lv.word_bits, length_um=(below / children) ** 0.5)
+        assert t.network[lv.name] == pytest.approx(wire.energy_pj["transfer"])
+    assert t.network["DRAM"] > t.network["GlobalBuffer"] > t.network["RegFile"] > 0

@@ -1,4 +1,5 @@
-"""The model's energy is the sum of counts x ERT entries, and its breakdown adds up to the total (issue 4)."""
+"""The model's energy is the sum of counts x ERT entries (storage actions, network word-hops, operations), and
+its breakdown adds up to the total (issue 4)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,12 @@ def tables(draw, arch):
         lv.name: ActionEnergy(*(draw(st.floats(0.0, 50.0, allow_nan=False)) for _ in range(3)))
         for lv in arch.levels
     }
-    return EnergyTable(levels, compute=draw(st.floats(0.0, 5.0)), area={lv.name: 10.0 for lv in arch.levels})
+    network = {
+        lv.name: draw(st.floats(0.0, 2.0)) for lv in arch.levels
+    }  # pJ per word per hop below the level
+    return EnergyTable(
+        levels, compute=draw(st.floats(0.0, 5.0)), area={lv.name: 10.0 for lv in arch.levels}, network=network
+    )
 
 
 @settings(max_examples=200)
@@ -37,6 +43,9 @@ def test_energy_is_counts_times_ert(data):
                 vectors = math.ceil(math.ceil(scalar / used) / level.block_size) * used
                 expected += vectors * getattr(ert, action)
                 assert r.levels[lv].energy_pj[tensor][action] == vectors * getattr(ert, action)
+            hops = r.counts.networks[lv][tensor].word_hops  # the network below the level, hop by hop
+            expected += hops * table.network[level.name]
+            assert r.levels[lv].energy_pj[tensor]["network"] == hops * table.network[level.name]
     assert math.isclose(r.energy_pj, expected, rel_tol=1e-12, abs_tol=1e-9)
     breakdown = r.compute_energy_pj + sum(
         e for lv in r.levels for per_tensor in lv.energy_pj.values() for e in per_tensor.values()

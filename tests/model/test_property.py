@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,7 +27,14 @@ def check_case(arch, workload, mapping, exact: bool) -> None:
     for lv, (g, e) in enumerate(zip(got.levels, expected.levels)):
         assert g == e, f"level {lv}: analytic {g} != oracle {e}{context}"
     for lv, (g, e) in enumerate(zip(got.networks, expected.networks)):
-        assert g == e, f"network {lv}: analytic {g} != oracle {e}{context}"
+        assert g.keys() == e.keys(), f"network {lv}: analytic {g} != oracle {e}{context}"
+        for t in g:
+            a, b = g[t], e[t]
+            same = (a.link_transfers, a.spatial_reductions) == (b.link_transfers, b.spatial_reductions)
+            # word-hops are float sums, added in a different order by the two implementations
+            assert same and math.isclose(a.word_hops, b.word_hops, rel_tol=1e-9, abs_tol=1e-9), (
+                f"network {lv} {t}: analytic {a} != oracle {b}{context}"
+            )
 
 
 @settings(max_examples=1000)

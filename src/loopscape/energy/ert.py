@@ -138,7 +138,9 @@ def _default_ert(arch: Architecture, technology: str | None) -> EnergyTable:
 
 def _copy(t: EnergyTable) -> EnergyTable:
     """A cached table with its own dicts (callers may change them)."""
-    return dataclasses.replace(t, levels=dict(t.levels), area=dict(t.area), provenance=dict(t.provenance))
+    return dataclasses.replace(
+        t, levels=dict(t.levels), area=dict(t.area), provenance=dict(t.provenance), network=dict(t.network)
+    )
 
 
 def _build(arch: Architecture, technology: str | None, registry: EstimatorRegistry) -> EnergyTable:
@@ -163,6 +165,7 @@ def _build(arch: Architecture, technology: str | None, registry: EstimatorRegist
     provenance[f"{name}.{COMPUTE_KEY}"] = est.source_of(op)
     area[name] = est.area_um2  # type: ignore[assignment]
     provenance[f"{name}.{AREA}"] = est.source_of(AREA)
+    network = _network_hop_energy(arch, area, node, registry, provenance)
     estimators = sorted({p.split(":")[0].split(" (")[0] for p in provenance.values()})
     return EnergyTable(
         levels=levels,
@@ -171,7 +174,36 @@ def _build(arch: Architecture, technology: str | None, registry: EstimatorRegist
         source=f"loopscape estimators at {node} ({', '.join(estimators)})",
         provenance=provenance,
         technology=node,
+        network=network,
     )
+
+
+def _network_hop_energy(
+    arch: Architecture,
+    area: dict[str, float],
+    node: str,
+    registry: EstimatorRegistry,
+    provenance: dict[str, str],
+) -> dict[str, float]:
+    """pJ per word per hop below each level: a wire of the level's word width, one child subtree long.
+
+    A hop spans one child instance with everything under it (Timeloop paper VI-C: the wire distance of a hop
+    comes from area estimates), i.e. sqrt(area under the level / its child instances).
+    """
+    n = len(arch.levels)
+    out: dict[str, float] = {}
+    for i, lv in enumerate(arch.levels):
+        below = sum(area.get(x.name, 0.0) * x.instances for x in arch.levels[i + 1 :])
+        below += area.get(arch.compute.name, 0.0) * arch.compute.instances
+        children = arch.levels[i + 1].instances if i + 1 < n else arch.compute.instances
+        length = math.sqrt(below / children) if below > 0 else 0.0
+        wire = Component(
+            "wire", {"bits": lv.word_bits, "length_um": length, "technology": node}, f"{lv.name}.network"
+        )
+        est = registry.estimate(registry.library.complete(wire, f"architecture.levels[{i}].network"))
+        out[lv.name] = est.energy_pj["transfer"]
+        provenance[f"{lv.name}.network"] = est.source_of("transfer")
+    return out
 
 
 __all__ = [

@@ -25,6 +25,8 @@ class EnergyTable:
     # '<level>.read|fill|update', '<compute>.compute', '<name>.area' -> the estimator that produced it
     provenance: dict[str, str] = field(default_factory=dict)
     technology: str = ""  # the node the numbers are for, e.g. '45nm' ('' = not recorded)
+    # level name -> pJ per word per hop on the network below that level (0 when absent)
+    network: dict[str, float] = field(default_factory=dict)
 
     def level(self, name: str) -> ActionEnergy:
         return self.levels.get(name, ActionEnergy())

@@ -138,6 +138,13 @@ def table_json(arch: Architecture, table: EnergyTable) -> dict[str, Any]:
                 for a in STORAGE_ACTIONS
             },
         }
+        hop = float(getattr(table, "network", {}).get(lv.name, 0.0))
+        # One word crossing one hop of the network below the level (per word, whatever the block size).
+        ert[lv.name]["actions"]["network_hop"] = {
+            "pj_per_access": hop,
+            "pj_per_word": hop,
+            "estimator": provenance(table, lv.name, ("network",)),
+        }
     ert[arch.compute.name] = {
         "class": "compute",
         "word_bits": arch.compute.word_bits,

@@ -137,6 +137,7 @@ def evaluate_batch(
         lp.read_bw,
         lp.write_bw,
         lp.shared_bw,
+        lp.hop_pj,
         keep_counts,
     )
     if status.any():

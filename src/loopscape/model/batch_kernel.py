@@ -39,6 +39,7 @@ def evaluate_template_batch(
     read_bw,
     write_bw,
     shared_bw,
+    hop_pj,
     keep_counts,
 ):
     """The mapper's inner loop: even mappings given as per-level factors and orders, evaluated end to end.
@@ -63,6 +64,7 @@ def evaluate_template_batch(
         cl = np.empty(n_max, dtype=np.int64)
         cc = np.empty((n_levels, n_tensors), dtype=np.int64)
         out = np.empty((n_levels, n_tensors, N_OUT), dtype=np.int64)
+        hops = np.empty((n_levels, n_tensors), dtype=np.float64)
         used = np.empty(n_levels, dtype=np.int64)
         terms = np.empty((n_levels, n_tensors, 3), dtype=np.float64)
         lcyc = np.empty(n_levels, dtype=np.int64)
@@ -124,6 +126,7 @@ def evaluate_template_batch(
                 forwarding,
                 extrapolate,
                 out,
+                hops,
                 used,
                 suffix,
                 stride,
@@ -154,6 +157,9 @@ def evaluate_template_batch(
                 for t in range(n_tensors):
                     for a in range(3):
                         e += terms[lv, t, a]
+            for lv in range(n_levels):
+                for t in range(n_tensors):
+                    e += hops[lv, t] * hop_pj[lv]
             cycles[b] = total
             energy[b] = e + macs * compute_pj
             valid[b] = ok

@@ -24,6 +24,7 @@ class LevelParams:
     read_bw: np.ndarray  # (levels,) float64 words/cycle/instance, 0 = unlimited
     write_bw: np.ndarray
     shared_bw: np.ndarray
+    hop_pj: np.ndarray  # (levels,) float64 pJ per word per hop on the network below each level
     compute_pj: float
     compute_instances: int
     area_um2: float
@@ -45,6 +46,7 @@ def level_params(arch: Architecture, table: EnergyTable) -> LevelParams:
         read_bw=np.array([lv.read_bandwidth or 0.0 for lv in levels], dtype=np.float64),
         write_bw=np.array([lv.write_bandwidth or 0.0 for lv in levels], dtype=np.float64),
         shared_bw=np.array([lv.shared_bandwidth or 0.0 for lv in levels], dtype=np.float64),
+        hop_pj=np.array([table.network.get(lv.name, 0.0) for lv in levels], dtype=np.float64),
         compute_pj=float(table.compute),
         compute_instances=arch.compute.instances,
         area_um2=float(area),

@@ -28,8 +28,9 @@ def analyze(
     nests: NestArrays,
     problem: ProblemArrays | None = None,
     exact: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Counts for a batch of flat nests: out (B, levels, tensors, N_OUT), used (B, levels), status (B,).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Counts for a batch of flat nests: out (B, levels, tensors, N_OUT), network word-hops (B, levels,
+    tensors), used (B, levels), status (B,).
 
     exact=False follows Timeloop's temporal extrapolation (docs/semantics.md); exact=True executes every step.
     """
@@ -104,10 +105,10 @@ def evaluate(
 
         energy = default_table(arch)
     nests = nest_arrays(arch, workload, [mapping])
-    out, used, status = analyze(arch, workload, nests, exact=exact)
+    out, hops, used, status = analyze(arch, workload, nests, exact=exact)
     if status[0]:
         _fix_partitions(workload, mapping, out[0], used[0], len(arch.levels))
-    result = assemble(arch, workload, mapping, energy, out[0], used[0], report.padded_bounds)
+    result = assemble(arch, workload, mapping, energy, out[0], hops[0], used[0], report.padded_bounds)
     return dataclasses.replace(result, padding=dict(report.padding))
 
 
@@ -135,6 +136,7 @@ def assemble(
     mapping: Mapping,
     energy: EnergyTable,
     out: np.ndarray,
+    hops: np.ndarray,
     used: np.ndarray,
     padded_bounds: tuple[int, ...],
 ) -> Result:
@@ -154,7 +156,7 @@ def assemble(
         )
         networks.append(
             {
-                t: NetworkAccess(int(out[lv, j, LINKS]), int(out[lv, j, REDUCTIONS]))
+                t: NetworkAccess(int(out[lv, j, LINKS]), int(out[lv, j, REDUCTIONS]), float(hops[lv, j]))
                 for j, t in enumerate(names)
                 if mapping.keeps(lv, t)
             }
@@ -176,6 +178,9 @@ def assemble(
     storage_total = 0.0
     for v in e.ravel():  # the order the batch kernel sums in, so totals agree to the last bit
         storage_total += float(v)
+    network = hops * params.hop_pj[:, None]  # pJ per level and tensor on the network below the level
+    for v in network.ravel():
+        storage_total += float(v)
     compute_energy = macs * params.compute_pj
     level_results = []
     for lv, level in enumerate(arch.levels):
@@ -185,7 +190,10 @@ def assemble(
                 instances=int(used[lv]),
                 cycles=int(lcycles[lv]),
                 energy_pj={
-                    t: {name: float(e[lv, j, a]) for a, name in enumerate(ACTIONS)}
+                    t: {
+                        **{name: float(e[lv, j, a]) for a, name in enumerate(ACTIONS)},
+                        "network": float(network[lv, j]),
+                    }
                     for j, t in enumerate(names)
                     if mapping.keeps(lv, t)
                 },

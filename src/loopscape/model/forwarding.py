@@ -6,6 +6,7 @@ import numba as nb
 import numpy as np
 
 from loopscape.model.codes import SPATIAL_X, TEMPORAL
+from loopscape.model.hops import num_hops
 
 
 @nb.njit(cache=True)
@@ -27,7 +28,7 @@ def _shape_rel(k, classes, trans, ext, rel, shp):
 def forwarding_savings(
     coef, dim, bound, kind, stride, lo, hi, ext, words, classes, trans, l0, multicast, extrapolate
 ):
-    """Per parent instance over the run: (parent reads saved, words link-transferred) by neighbour forwarding.
+    """Per parent instance over the run: (parent reads saved, words link-transferred, change in word-hops).
 
     A child's delta is taken from a mesh neighbour when it equals the neighbour's delta of the previous step
     (docs/semantics.md). Steps come in (previous type, type) pairs with known multiplicities: the first step
@@ -36,7 +37,7 @@ def forwarding_savings(
     """
     n_ranks = coef.shape[0]
     if l0 < 0:
-        return 0, 0
+        return 0, 0, 0.0
     # Enumerate the child instances under one parent: offsets, mesh position.
     n_sp = 0
     for k in range(lo, hi):
@@ -57,7 +58,7 @@ def forwarding_savings(
             else:
                 ys_total *= bound[k]
     if n_inst == 1:
-        return 0, 0
+        return 0, 0, 0.0
     offs = np.zeros((n_inst, n_ranks), dtype=np.int64)
     at = np.full((xs_total, ys_total), -1, dtype=np.int64)
     xpos = np.zeros(n_inst, dtype=np.int64)
@@ -135,6 +136,7 @@ def forwarding_savings(
     lt_flag = np.zeros(n_inst, dtype=np.bool_)
     saved = 0
     moved = 0
+    hop_change = 0.0
     for p in range(n_pairs):
         if mult[p] <= 0:
             continue
@@ -176,20 +178,23 @@ def forwarding_savings(
         if n_lt == 0:
             continue
         if multicast:
-            a0 = _count_distinct(keys, lt_flag, False)
-            a1 = _count_distinct(keys, lt_flag, True)
+            a0, h0 = _groups(keys, lt_flag, False, n_inst)
+            a1, h1 = _groups(keys, lt_flag, True, n_inst)
         else:
             a0 = n_inst
             a1 = n_inst - n_lt
+            h0 = a0 * num_hops(1, n_inst)
+            h1 = a1 * num_hops(1, n_inst)
         if a1 < a0:
             saved += mult[p] * (a0 - a1) * size
             moved += mult[p] * n_lt * size
-    return saved, moved
+            hop_change += mult[p] * size * (h1 - h0 + n_lt)  # one hop per link-transferred word
+    return saved, moved, hop_change
 
 
 @nb.njit(cache=True)
-def _count_distinct(keys, flag, skip_flagged):
-    """Distinct keys among all entries, or among the unflagged ones."""
+def _groups(keys, flag, skip_flagged, n):
+    """(distinct keys, sum over them of num_hops(entries with that key, n)), among all or the unflagged entries."""
     sel = np.empty(keys.shape[0], dtype=np.int64)
     m = 0
     for i in range(keys.shape[0]):
@@ -197,10 +202,15 @@ def _count_distinct(keys, flag, skip_flagged):
             sel[m] = keys[i]
             m += 1
     if m == 0:
-        return 0
+        return 0, 0.0
     v = np.sort(sel[:m])
-    d = 1
-    for i in range(1, m):
-        if v[i] != v[i - 1]:
+    d = 0
+    hop_sum = 0.0
+    run = 0
+    for i in range(m):
+        run += 1
+        if i == m - 1 or v[i + 1] != v[i]:
             d += 1
-    return d
+            hop_sum += num_hops(run, n)
+            run = 0
+    return d, hop_sum

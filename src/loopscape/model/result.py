@@ -61,7 +61,11 @@ class Result:
                     "tile_words": lv.tile_words,
                     "tensors": tensors,
                     "network": {
-                        t: {"link_transfers": n.link_transfers, "spatial_reductions": n.spatial_reductions}
+                        t: {
+                            "link_transfers": n.link_transfers,
+                            "spatial_reductions": n.spatial_reductions,
+                            "word_hops": n.word_hops,
+                        }
                         for t, n in net.items()
                     },
                     "energy_pj": lv.energy_pj,

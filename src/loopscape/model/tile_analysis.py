@@ -16,6 +16,7 @@ import numpy as np
 
 from loopscape.model.codes import FILLS, LINKS, N_OUT, READS, REDUCTIONS, TEMPORAL, UPDATES, WORDS
 from loopscape.model.forwarding import forwarding_savings
+from loopscape.model.hops import num_hops
 
 
 @nb.njit(cache=True, inline="always")
@@ -179,12 +180,12 @@ def _arrivals(
 
 
 @nb.njit(cache=True, inline="always")
-def _distinct_offsets(coef, rank_mask, dim, bound, kind, stride, lo, hi):
-    """Distinct tensor offsets among the instances selected by the spatial loops at positions [lo, hi).
+def _distinct_offsets(coef, rank_mask, dim, bound, kind, stride, lo, hi, n):
+    """(groups, hop sum) of the n instances selected by the spatial loops at positions [lo, hi).
 
-    Instances whose offsets coincide hold identical tiles (multicast or reduction groups). Loops over
-    dimensions that share no rank (rank_mask: bit r set when the dimension appears in rank r) multiply;
-    otherwise the offsets are enumerated.
+    Instances whose offsets coincide hold identical tiles (multicast or reduction groups); the hop sum is
+    the sum over groups of num_hops(group size, n). Loops over dimensions that share no rank (rank_mask: bit r
+    set when the dimension appears in rank r) multiply into equal groups; otherwise the offsets are enumerated.
     """
     count = 1
     n_gen = 0
@@ -202,13 +203,16 @@ def _distinct_offsets(coef, rank_mask, dim, bound, kind, stride, lo, hi):
         count *= bound[k]
         n_gen += 1
     if not conflict:
-        return count
-    return _enumerate_offsets(coef, dim, bound, kind, stride, lo, hi, count, n_gen)
+        return count, count * num_hops(n // count, n)
+    return _enumerate_offsets(coef, dim, bound, kind, stride, lo, hi, count, n_gen, n)
 
 
 @nb.njit(cache=True)
-def _enumerate_offsets(coef, dim, bound, kind, stride, lo, hi, count, n_gen):
-    """Distinct offsets by enumeration, for spatial loops whose dimensions share a rank (e.g. P and R)."""
+def _enumerate_offsets(coef, dim, bound, kind, stride, lo, hi, count, n_gen, n):
+    """(groups, hop sum) by enumeration, for spatial loops whose dimensions share a rank (e.g. P and R).
+
+    The `count` combinations of the relevant loops are enumerated; each stands for n // count instances.
+    """
     n_ranks = coef.shape[0]
     # Enumerate the offsets of all `count` combinations, as rows, and count distinct rows.
     gens = np.zeros((n_gen, n_ranks), dtype=np.int64)
@@ -251,11 +255,17 @@ def _enumerate_offsets(coef, dim, bound, kind, stride, lo, hi, count, n_gen):
         for i in range(count):
             keys[i] = keys[i] * (m + 1) + offs[i, r]
     keys.sort()
-    distinct = 1
-    for i in range(1, count):
-        if keys[i] != keys[i - 1]:
+    rep = n // count
+    distinct = 0
+    hop_sum = 0.0
+    run = 0
+    for i in range(count):
+        run += 1
+        if i == count - 1 or keys[i + 1] != keys[i]:
             distinct += 1
-    return distinct
+            hop_sum += num_hops(run * rep, n)
+            run = 0
+    return distinct, hop_sum
 
 
 @nb.njit(cache=True)
@@ -336,6 +346,7 @@ def _analyze_compact_py(
     forwarding,
     extrapolate,
     out,
+    hops,
     used,
     suffix,
     stride,
@@ -346,7 +357,8 @@ def _analyze_compact_py(
 ):
     """Counts of one mapping whose nest (first n slots of dim/bound/kind/level) has no bound-1 loops.
 
-    Fills out[L, t, :] (READS..WORDS, totals over used instances) and used[L]. Returns 0, or 1 when a
+    Fills out[L, t, :] (READS..WORDS, totals over used instances), hops[L, t] (the network word-hops below L)
+    and used[L]. Returns 0, or 1 when a
     read-write tensor needs the enumerated partition (the caller falls back).
     """
     n_levels, n_tensors = cut.shape
@@ -373,6 +385,7 @@ def _analyze_compact_py(
                 u *= bound[k]
         used[lv] = u
         for t in range(n_tensors):
+            hops[lv, t] = 0.0
             for o in range(N_OUT):
                 out[lv, t, o] = 0
     ext = ranks[0]
@@ -442,17 +455,26 @@ def _analyze_compact_py(
                 n_parent = used[prev]
                 n_child = inst // n_parent
                 per_parent = f * n_child
+                hop_sum = n_child * num_hops(1, n_child)
                 if rw:
                     if reduction[prev]:
-                        per_parent = f * _distinct_offsets(coef, rank_mask[t], dm, bd, kd, sd, pc, c)
+                        groups, hop_sum = _distinct_offsets(
+                            coef, rank_mask[t], dm, bd, kd, sd, pc, c, n_child
+                        )
+                        per_parent = f * groups
                         out[prev, t, REDUCTIONS] += (f * n_child - per_parent) * n_parent
                     out[prev, t, UPDATES] += per_parent * n_parent
+                    hops[prev, t] += f * hop_sum * n_parent
                 else:
                     if multicast[prev]:
-                        per_parent = f * _distinct_offsets(coef, rank_mask[t], dm, bd, kd, sd, pc, c)
+                        groups, hop_sum = _distinct_offsets(
+                            coef, rank_mask[t], dm, bd, kd, sd, pc, c, n_child
+                        )
+                        per_parent = f * groups
                     out[prev, t, READS] += per_parent * n_parent
+                    hops[prev, t] += f * hop_sum * n_parent
                     if forwarding[prev] and not is_compute:
-                        saved, moved = forwarding_savings(
+                        saved, moved, hop_change = forwarding_savings(
                             coef,
                             dm,
                             bd,
@@ -471,6 +493,7 @@ def _analyze_compact_py(
                         out[prev, t, READS] -= saved * n_parent
                         out[prev, t, LINKS] += moved * n_parent
                         out[lv, t, READS] += moved * n_parent
+                        hops[prev, t] += hop_change * n_parent
                 if not is_compute:
                     out[lv, t, FILLS] = max(0, f - part) * inst
             if not is_compute and rw:
@@ -542,11 +565,12 @@ def analyze_batch(
 ):
     """Counts of a batch of flat nests: dim/bound/kind/level (B, n), cut/keep (B, levels, tensors).
 
-    Returns out (B, levels, tensors, N_OUT), used (B, levels), status (B,).
+    Returns out (B, levels, tensors, N_OUT), word-hops (B, levels, tensors), used (B, levels), status (B,).
     """
     b_count, n_all = dim.shape
     n_levels, n_tensors = cut.shape[1], cut.shape[2]
     out = np.zeros((b_count, n_levels, n_tensors, N_OUT), dtype=np.int64)
+    hops = np.zeros((b_count, n_levels, n_tensors), dtype=np.float64)
     used = np.zeros((b_count, n_levels), dtype=np.int64)
     status = np.zeros(b_count, dtype=np.int64)
     n_chunks = min(b_count, 64)
@@ -578,6 +602,7 @@ def analyze_batch(
                 forwarding,
                 extrapolate,
                 out[b],
+                hops[b],
                 used[b],
                 suffix,
                 stride,
@@ -586,4 +611,4 @@ def analyze_batch(
                 ranks,
                 dims,
             )
-    return out, used, status
+    return out, hops, used, status
