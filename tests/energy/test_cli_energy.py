@@ -72,7 +72,8 @@ def test_energy_json_keys_and_provenance(tmp_path):
     table = build_ert(eyeriss())
     for name in ("DRAM", "GBuf", "RFile"):
         entry = doc["ert"][name]
-        assert set(entry["actions"]) == {"read", "fill", "update", "network_hop"}
+        assert set(entry["actions"]) == {"read", "fill", "update", "gated", "network_hop"}
+        assert entry["actions"]["gated"]["pj_per_access"] == pytest.approx(table.level(name).gated_read)
         for action in ("read", "fill", "update"):
             e = entry["actions"][action]
             assert e["pj_per_access"] == pytest.approx(getattr(table.level(name), action))

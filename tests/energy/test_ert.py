@@ -54,6 +54,7 @@ def test_every_entry_has_provenance_and_the_table_its_technology():
     expected = {f"{n}.{a}" for n in ("DRAM", "GlobalBuffer", "RegFile") for a in ("read", "fill", "update")}
     expected |= {f"{n}.area" for n in ("DRAM", "GlobalBuffer", "RegFile", "MAC")} | {"MAC.compute"}
     expected |= {f"{n}.network" for n in ("DRAM", "GlobalBuffer", "RegFile")}  # the wire of one hop below
+    expected |= {f"{n}.gated" for n in ("DRAM", "GlobalBuffer", "RegFile", "MAC")}  # an idle cycle
     assert set(t.provenance) == expected
     assert all(isinstance(v, str) and v for v in t.provenance.values())
     assert t.provenance["GlobalBuffer.read"] == "table (SRAM + address_generator)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,10 +40,14 @@ def batches(draw):
             shared_bandwidth=draw(st.sampled_from([None, None, 3])),
             keeps=lv.keeps,
             network=lv.network,
+            gating=draw(st.booleans()),
         )
         for i, lv in enumerate(a.levels)
     )
-    a = Architecture(a.name, levels, a.compute)
+    a = Architecture(a.name, levels, dataclasses.replace(a.compute, gating=draw(st.booleans())))
+    w = dataclasses.replace(
+        w, tensors=tuple(dataclasses.replace(t, density=draw(st.sampled_from([1.0, 0.5]))) for t in w.tensors)
+    )
     n_levels, n_dims, n_tensors = len(a.levels), len(w.dims), len(w.tensors)
     size = draw(st.integers(1, 12))
     temporal = np.ones((size, n_levels, n_dims), dtype=np.int64)
@@ -75,8 +81,10 @@ def batches(draw):
             for j, t in enumerate(w.tensor_names):
                 keep[i, lv, j] = a.may_keep(lv, t) and draw(st.integers(0, 3)) > 0
     energy = EnergyTable(
-        {lv.name: ActionEnergy(*[draw(st.floats(0.1, 100.0)) for _ in range(3)]) for lv in a.levels},
+        {lv.name: ActionEnergy(*[draw(st.floats(0.1, 100.0)) for _ in range(6)]) for lv in a.levels},
         compute=draw(st.floats(0.1, 5.0)),
+        network={lv.name: draw(st.floats(0.0, 2.0)) for lv in a.levels},
+        compute_gated=draw(st.floats(0.0, 1.0)),
     )
     return a, w, MappingBatch(temporal, order, sx, sy, keep), energy
 

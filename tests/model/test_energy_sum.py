@@ -3,6 +3,7 @@ its breakdown adds up to the total (issue 4)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from hypothesis import given, settings
@@ -52,3 +53,42 @@ def test_energy_is_counts_times_ert(data):
     )
     assert math.isclose(breakdown, r.energy_pj, rel_tol=1e-12, abs_tol=1e-9)
     assert r.area_um2 == sum(10.0 * lv.instances for lv in arch.levels)
+
+
+@settings(max_examples=150)
+@given(st.data())
+def test_gated_actions_follow_density(data):
+    """At a gating level a fraction 1 - density of a tensor's accesses costs the gated energy; gated compute
+    units charge the gated energy for the operations with a zero operand (1 - product of operand densities)."""
+    arch, workload, mapping = data.draw(cases())
+    dens = {t.name: data.draw(st.sampled_from([1.0, 0.5, 0.25, 0.8])) for t in workload.tensors}
+    workload = dataclasses.replace(
+        workload, tensors=tuple(dataclasses.replace(t, density=dens[t.name]) for t in workload.tensors)
+    )
+    levels = tuple(dataclasses.replace(lv, gating=data.draw(st.booleans())) for lv in arch.levels)
+    compute = dataclasses.replace(arch.compute, gating=data.draw(st.booleans()))
+    arch = dataclasses.replace(arch, levels=levels, compute=compute)
+    base = data.draw(tables(arch))
+    gated = {
+        name: dataclasses.replace(
+            e, gated_read=e.read / 10, gated_fill=e.fill / 10, gated_update=e.update / 10
+        )
+        for name, e in base.levels.items()
+    }
+    table = dataclasses.replace(base, levels=gated, compute_gated=base.compute / 10)
+    r = evaluate(arch, workload, mapping, table, check_capacity=False)
+    p = math.prod(dens[t.name] for t in workload.tensors if not t.read_write)
+    expected = r.macs * (
+        p * table.compute + (1 - p) * table.compute_gated if arch.compute.gating else table.compute
+    )
+    for lv, level in enumerate(arch.levels):
+        used = r.counts.instances_used[lv]
+        ert = table.level(level.name)
+        for tensor, acc in r.counts.levels[lv].items():
+            d = dens[tensor] if level.gating else 1.0
+            for action, scalar in (("read", acc.reads), ("fill", acc.fills), ("update", acc.updates)):
+                vectors = math.ceil(math.ceil(scalar / used) / level.block_size) * used
+                pj = d * getattr(ert, action) + (1 - d) * getattr(ert, f"gated_{action}")
+                expected += vectors * pj
+            expected += r.counts.networks[lv][tensor].word_hops * table.network[level.name]
+    assert math.isclose(r.energy_pj, expected, rel_tol=1e-9, abs_tol=1e-9)

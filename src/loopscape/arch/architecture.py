@@ -34,6 +34,7 @@ class StorageLevel:
     shared_bandwidth: float | None = None
     keeps: frozenset[str] | None = None  # tensors it may hold; None = any
     network: Network = field(default_factory=Network)
+    gating: bool = False  # accesses to zero values cost the gated-action energy (Timeloop's gating SAF)
     component: str | None = None  # energy/area component class; None = the default for `cls`
     attributes: tuple[tuple[str, object], ...] = ()  # (name, value) pairs given to that component
 
@@ -56,6 +57,7 @@ class ComputeLevel:
     instances: int = 1
     mesh_x: int | None = None
     word_bits: int = 16
+    gating: bool = False  # an operation with a zero operand costs the gated energy
     component: str | None = None  # energy/area component class; None = `mac`
     attributes: tuple[tuple[str, object], ...] = ()  # (name, value) pairs given to that component
 

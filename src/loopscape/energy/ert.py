@@ -112,6 +112,11 @@ def storage_energy(est: Estimate, component: Component, path: str) -> tuple[Acti
             )
         values[ours] = est.energy_pj[action]
         sources[ours] = est.source_of(action)
+    # A gated access (its data is zero and the level gates it) costs what an idle cycle costs.
+    if "idle" in est.energy_pj:
+        for ours in STORAGE_ACTIONS:
+            values[f"gated_{ours}"] = est.energy_pj["idle"]
+        sources["gated"] = est.source_of("idle")
     return ActionEnergy(**values), sources
 
 
@@ -165,6 +170,9 @@ def _build(arch: Architecture, technology: str | None, registry: EstimatorRegist
     provenance[f"{name}.{COMPUTE_KEY}"] = est.source_of(op)
     area[name] = est.area_um2  # type: ignore[assignment]
     provenance[f"{name}.{AREA}"] = est.source_of(AREA)
+    compute_gated = est.energy_pj.get("idle", 0.0)  # a gated operation costs an idle cycle
+    if "idle" in est.energy_pj:
+        provenance[f"{name}.gated"] = est.source_of("idle")
     network = _network_hop_energy(arch, area, node, registry, provenance)
     estimators = sorted({p.split(":")[0].split(" (")[0] for p in provenance.values()})
     return EnergyTable(
@@ -175,6 +183,7 @@ def _build(arch: Architecture, technology: str | None, registry: EstimatorRegist
         provenance=provenance,
         technology=node,
         network=network,
+        compute_gated=compute_gated,
     )
 
 

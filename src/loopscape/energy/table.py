@@ -12,6 +12,10 @@ class ActionEnergy:
     read: float = 0.0
     fill: float = 0.0
     update: float = 0.0
+    # the same actions when gated (their data is zero and the level gates them): typically the idle energy
+    gated_read: float = 0.0
+    gated_fill: float = 0.0
+    gated_update: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class EnergyTable:
     technology: str = ""  # the node the numbers are for, e.g. '45nm' ('' = not recorded)
     # level name -> pJ per word per hop on the network below that level (0 when absent)
     network: dict[str, float] = field(default_factory=dict)
+    compute_gated: float = 0.0  # pJ per gated operation (an operand is zero and the compute units gate it)
 
     def level(self, name: str) -> ActionEnergy:
         return self.levels.get(name, ActionEnergy())

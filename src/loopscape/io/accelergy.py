@@ -138,6 +138,12 @@ def table_json(arch: Architecture, table: EnergyTable) -> dict[str, Any]:
                 for a in STORAGE_ACTIONS
             },
         }
+        # A gated access (zero data at a level that gates) costs this per vector access.
+        ert[lv.name]["actions"]["gated"] = {
+            "pj_per_access": float(energy.gated_read),
+            "pj_per_word": float(energy.gated_read) / lv.block_size,
+            "estimator": provenance(table, lv.name, ("gated",)),
+        }
         hop = float(getattr(table, "network", {}).get(lv.name, 0.0))
         # One word crossing one hop of the network below the level (per word, whatever the block size).
         ert[lv.name]["actions"]["network_hop"] = {
@@ -152,7 +158,11 @@ def table_json(arch: Architecture, table: EnergyTable) -> dict[str, Any]:
             "mac": {
                 "pj_per_access": float(table.compute),
                 "estimator": provenance(table, arch.compute.name, COMPUTE_PROVENANCE_ACTIONS),
-            }
+            },
+            "gated": {
+                "pj_per_access": float(table.compute_gated),
+                "estimator": provenance(table, arch.compute.name, ("gated",)),
+            },
         },
     }
     art: dict[str, Any] = {}

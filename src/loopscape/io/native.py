@@ -168,8 +168,8 @@ def format_rank_expression(rank: tuple[tuple[str, int], ...]) -> str:
 
 
 def _read_tensor(node: object, path: str, dims: list[str]) -> Tensor:
-    node = expect_map(node, path, "a tensor: {name, ranks, read_write}")
-    check_keys(node, path, ("name", "ranks", "read_write"), required=("name", "ranks"))
+    node = expect_map(node, path, "a tensor: {name, ranks, read_write, density}")
+    check_keys(node, path, ("name", "ranks", "read_write", "density"), required=("name", "ranks"))
     name = as_str(node["name"], join(path, "name"))
     rpath = join(path, "ranks")
     ranks_node = node["ranks"]
@@ -187,7 +187,10 @@ def _read_tensor(node: object, path: str, dims: list[str]) -> Tensor:
             raise SpecError(rpath, "an empty list", "at least one rank")
         ranks = tuple(parse_rank_expression(v, join(rpath, i), dims) for i, v in enumerate(items))
     read_write = get(node, "read_write", path, as_bool, default=False)
-    return Tensor(name, ranks, rank_names, read_write)
+    density = get(node, "density", path, as_number, default=1.0)
+    if density > 1.0:
+        raise SpecError(join(path, "density"), density, "a fraction of non-zero values in (0, 1]")
+    return Tensor(name, ranks, rank_names, read_write, float(density))
 
 
 def workload_to_native(workload: Workload) -> dict:
@@ -202,6 +205,8 @@ def workload_to_native(workload: Workload) -> dict:
             entry["ranks"] = exprs
         if t.read_write:
             entry["read_write"] = True
+        if t.density != 1.0:
+            entry["density"] = t.density
         tensors.append(entry)
     out: dict[str, Any] = {"name": workload.name, "dimensions": dict(zip(workload.dims, workload.bounds))}
     if workload.op != "mac":
@@ -216,7 +221,7 @@ def workload_to_native(workload: Workload) -> dict:
 
 _LEVEL_KEYS = (
     "name", "class", "instances", "mesh_x", "entries", "size_bytes", "word_bits", "block_size",
-    "read_bandwidth", "write_bandwidth", "shared_bandwidth", "keeps", "network", "component", "attributes",
+    "read_bandwidth", "write_bandwidth", "shared_bandwidth", "keeps", "network", "gating", "component", "attributes",
 )  # fmt: skip
 _CLASS_NAMES = {c.lower(): c for c in STORAGE_CLASSES}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB|kB)?\s*$")
@@ -283,6 +288,7 @@ def _read_level(node: object, path: str) -> StorageLevel:
         if keeps is None
         else frozenset(as_str_list(keeps, join(path, "keeps"), "a list of tensor names")),
         network=_read_network(node.get("network"), join(path, "network")),
+        gating=get(node, "gating", path, as_bool, default=False),
         component=get(node, "component", path, as_str, default=None),
         attributes=_read_attributes(node.get("attributes"), join(path, "attributes")),
     )
@@ -343,8 +349,10 @@ def _read_compute(node: object, path: str, innermost: StorageLevel) -> ComputeLe
     """The compute units; by default as many as (and laid out like) the innermost storage level."""
     if node is None:
         return ComputeLevel(instances=innermost.instances, mesh_x=innermost.mesh_x)
-    node = expect_map(node, path, "a mapping {name, instances, mesh_x, word_bits, component, attributes}")
-    check_keys(node, path, ("name", "instances", "mesh_x", "word_bits", "component", "attributes"))
+    node = expect_map(
+        node, path, "a mapping {name, instances, mesh_x, word_bits, gating, component, attributes}"
+    )
+    check_keys(node, path, ("name", "instances", "mesh_x", "word_bits", "gating", "component", "attributes"))
     return ComputeLevel(
         name=get(node, "name", path, as_str, default="MAC"),
         instances=get(node, "instances", path, as_int, default=innermost.instances),
@@ -352,6 +360,7 @@ def _read_compute(node: object, path: str, innermost: StorageLevel) -> ComputeLe
             node, "mesh_x", path, as_int, default=innermost.mesh_x if "instances" not in node else None
         ),
         word_bits=get(node, "word_bits", path, as_int, default=16),
+        gating=get(node, "gating", path, as_bool, default=False),
         component=get(node, "component", path, as_str, default=None),
         attributes=_read_attributes(node.get("attributes"), join(path, "attributes")),
     )
@@ -370,7 +379,7 @@ def architecture_to_native(arch: Architecture) -> dict:
     for lv in arch.levels:
         entry: dict[str, Any] = {"name": lv.name, "class": lv.cls}
         for key in ("instances", "mesh_x", "entries", "word_bits", "block_size",
-                    "read_bandwidth", "write_bandwidth", "shared_bandwidth"):  # fmt: skip
+                    "read_bandwidth", "write_bandwidth", "shared_bandwidth", "gating"):  # fmt: skip
             value = getattr(lv, key)
             if value != getattr(default_level, key):
                 entry[key] = value
@@ -390,6 +399,8 @@ def architecture_to_native(arch: Architecture) -> dict:
         compute["mesh_x"] = c.mesh_x
     if c.word_bits != 16:
         compute["word_bits"] = c.word_bits
+    if c.gating:
+        compute["gating"] = True
     _component_to_native(c, compute)
     return {"name": arch.name, "technology": arch.technology, "levels": levels, "compute": compute}
 

@@ -138,6 +138,12 @@ def evaluate_batch(
         lp.write_bw,
         lp.shared_bw,
         lp.hop_pj,
+        lp.ert_gated,
+        lp.gating,
+        p.density,
+        lp.compute_gated_pj,
+        lp.compute_gating,
+        p.operand_density,
         keep_counts,
     )
     if status.any():

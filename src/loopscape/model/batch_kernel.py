@@ -7,7 +7,7 @@ import numba as nb
 import numpy as np
 
 from loopscape.model.codes import N_OUT, SPATIAL_X, TEMPORAL, WORDS
-from loopscape.model.cost_kernels import energy_terms, level_cycles
+from loopscape.model.cost_kernels import compute_energy, energy_terms, level_cycles
 from loopscape.model.tile_analysis import _analyze_compact_inline, _scratch
 
 
@@ -40,6 +40,12 @@ def evaluate_template_batch(
     write_bw,
     shared_bw,
     hop_pj,
+    ert_gated,
+    gating,
+    density,
+    compute_gated_pj,
+    compute_gating,
+    operand_density,
     keep_counts,
 ):
     """The mapper's inner loop: even mappings given as per-level factors and orders, evaluated end to end.
@@ -151,7 +157,7 @@ def evaluate_template_batch(
             total = compute_cycles
             for lv in range(n_levels):
                 total = max(total, lcyc[lv])
-            energy_terms(out, used, block, ert, terms)
+            energy_terms(out, used, block, ert, ert_gated, gating, density, terms)
             e = 0.0
             for lv in range(n_levels):
                 for t in range(n_tensors):
@@ -161,7 +167,9 @@ def evaluate_template_batch(
                 for t in range(n_tensors):
                     e += hops[lv, t] * hop_pj[lv]
             cycles[b] = total
-            energy[b] = e + macs * compute_pj
+            energy[b] = e + compute_energy(
+                macs, compute_pj, compute_gated_pj, compute_gating, operand_density
+            )
             valid[b] = ok
             if keep_counts:
                 counts[b] = out

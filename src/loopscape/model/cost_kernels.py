@@ -9,11 +9,12 @@ from loopscape.model.codes import FILLS, READS, UPDATES
 
 
 @nb.njit(cache=True)
-def energy_terms(out, used, block, ert, terms):
+def energy_terms(out, used, block, ert, ert_gated, gating, density, terms):
     """terms[L, t, a] = pJ of action a (read, fill, update) of tensor t at level L.
 
     Vector accesses per instance = ceil(ceil(scalar total / used) / block size), in integers; times the used
-    instances and the ERT energy of one vector access.
+    instances and the ERT energy of one vector access. At a gating level the fraction 1 - density of them
+    touches zeros and costs the gated energy instead.
     """
     n_levels, n_tensors = out.shape[0], out.shape[1]
     for lv in range(n_levels):
@@ -22,12 +23,24 @@ def energy_terms(out, used, block, ert, terms):
         for t in range(n_tensors):
             for a in range(3):
                 scalar = out[lv, t, a]
-                if scalar <= 0 or ert[lv, a] == 0.0:
+                if scalar <= 0:
                     terms[lv, t, a] = 0.0
                     continue
                 per_instance = scalar if u == 1 else (scalar + u - 1) // u
                 vectors = per_instance if blk == 1 else (per_instance + blk - 1) // blk
-                terms[lv, t, a] = float(vectors * u) * ert[lv, a]
+                pj = ert[lv, a]
+                if gating[lv] and density[t] < 1.0:
+                    pj = density[t] * ert[lv, a] + (1.0 - density[t]) * ert_gated[lv, a]
+                terms[lv, t, a] = float(vectors * u) * pj
+
+
+@nb.njit(cache=True)
+def compute_energy(macs, pj, gated_pj, gating, operand_density):
+    """pJ of the operations: with gating, those with a zero operand (1 - product of operand densities) cost
+    the gated energy."""
+    if gating and operand_density < 1.0:
+        return macs * (operand_density * pj + (1.0 - operand_density) * gated_pj)
+    return macs * pj
 
 
 @nb.njit(cache=True)

@@ -26,6 +26,10 @@ class LevelParams:
     shared_bw: np.ndarray
     hop_pj: np.ndarray  # (levels,) float64 pJ per word per hop on the network below each level
     compute_pj: float
+    ert_gated: np.ndarray  # (levels, 3) float64 pJ per gated vector access: read, fill, update
+    gating: np.ndarray  # (levels,) bool: the level gates accesses to zero values
+    compute_gated_pj: float
+    compute_gating: bool
     compute_instances: int
     area_um2: float
 
@@ -48,6 +52,13 @@ def level_params(arch: Architecture, table: EnergyTable) -> LevelParams:
         shared_bw=np.array([lv.shared_bandwidth or 0.0 for lv in levels], dtype=np.float64),
         hop_pj=np.array([table.network.get(lv.name, 0.0) for lv in levels], dtype=np.float64),
         compute_pj=float(table.compute),
+        ert_gated=np.array(
+            [[getattr(table.level(lv.name), f"gated_{a}") for a in ACTIONS] for lv in levels],
+            dtype=np.float64,
+        ),
+        gating=np.array([lv.gating for lv in levels], dtype=np.bool_),
+        compute_gated_pj=float(table.compute_gated),
+        compute_gating=bool(arch.compute.gating),
         compute_instances=arch.compute.instances,
         area_um2=float(area),
     )

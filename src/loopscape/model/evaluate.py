@@ -13,6 +13,7 @@ from loopscape.energy import EnergyTable
 from loopscape.errors import LoopscapeError
 from loopscape.mapping import Mapping, validate_mapping
 from loopscape.model.codes import FILLS, LINKS, N_OUT, READS, REDUCTIONS, UPDATES, WORDS
+from loopscape.model.cost_kernels import compute_energy as compute_energy_pj
 from loopscape.model.cost_kernels import energy_terms, level_cycles
 from loopscape.model.costs import ACTIONS, level_params
 from loopscape.model.counts import AccessCounts, NetworkAccess, TensorAccess
@@ -174,14 +175,17 @@ def assemble(
     level_cycles(out, used, compute_cycles, params.read_bw, params.write_bw, params.shared_bw, lcycles)
     cycles = int(max(compute_cycles, lcycles.max(initial=0)))
     e = np.zeros((len(arch.levels), len(names), 3), dtype=np.float64)
-    energy_terms(out, used, params.block, params.ert, e)
+    problem = problem_arrays(arch, workload)
+    energy_terms(out, used, params.block, params.ert, params.ert_gated, params.gating, problem.density, e)
     storage_total = 0.0
     for v in e.ravel():  # the order the batch kernel sums in, so totals agree to the last bit
         storage_total += float(v)
     network = hops * params.hop_pj[:, None]  # pJ per level and tensor on the network below the level
     for v in network.ravel():
         storage_total += float(v)
-    compute_energy = macs * params.compute_pj
+    compute_energy = compute_energy_pj(
+        macs, params.compute_pj, params.compute_gated_pj, params.compute_gating, problem.operand_density
+    )
     level_results = []
     for lv, level in enumerate(arch.levels):
         level_results.append(

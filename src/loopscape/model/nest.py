@@ -28,6 +28,8 @@ class ProblemArrays:
     multicast: np.ndarray  # (levels,) bool: network of each level
     reduction: np.ndarray  # (levels,) bool
     forwarding: np.ndarray  # (levels,) bool
+    density: np.ndarray  # (tensors,) float64 fraction of non-zero values
+    operand_density: float  # probability that every read-only operand of an operation is non-zero
 
 
 def problem_arrays(arch: Architecture, workload: Workload) -> ProblemArrays:
@@ -52,6 +54,8 @@ def problem_arrays(arch: Architecture, workload: Workload) -> ProblemArrays:
         multicast=np.array([lv.network.multicast for lv in arch.levels], dtype=np.bool_),
         reduction=np.array([lv.network.spatial_reduction for lv in arch.levels], dtype=np.bool_),
         forwarding=np.array([lv.network.forwarding for lv in arch.levels], dtype=np.bool_),
+        density=np.array([t.density for t in workload.tensors], dtype=np.float64),
+        operand_density=float(np.prod([t.density for t in workload.tensors if not t.read_write])),
     )
 
 

@@ -18,6 +18,7 @@ class Tensor:
     ranks: tuple[tuple[tuple[str, int], ...], ...]
     rank_names: tuple[str, ...] = ()
     read_write: bool = False
+    density: float = 1.0  # fraction of non-zero values (sparsity); gated actions on the zeros cost less
 
     def dims(self) -> frozenset[str]:
         """The dimensions this tensor's index depends on (its relevant dimensions)."""
@@ -55,6 +56,8 @@ class Workload:
         if len(set(names)) != len(names):
             raise SpecError("problem.data_spaces", names, "distinct tensor names")
         for ti, t in enumerate(self.tensors):
+            if not (isinstance(t.density, (int, float)) and 0.0 <= t.density <= 1.0):
+                raise SpecError(f"problem.data_spaces[{ti}].density", t.density, "a number in [0, 1]")
             if not t.ranks:
                 raise SpecError(f"problem.data_spaces[{ti}].projection", [], "at least one rank")
             for ri, rank in enumerate(t.ranks):
