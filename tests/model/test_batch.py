@@ -40,7 +40,7 @@ def batches(draw):
             shared_bandwidth=draw(st.sampled_from([None, None, 3])),
             keeps=lv.keeps,
             network=lv.network,
-            gating=draw(st.booleans()),
+            gating=tuple((t, (t,)) for t in w.tensor_names if draw(st.booleans())),
         )
         for i, lv in enumerate(a.levels)
     )

@@ -58,14 +58,26 @@ def test_energy_is_counts_times_ert(data):
 @settings(max_examples=150)
 @given(st.data())
 def test_gated_actions_follow_density(data):
-    """At a gating level a fraction 1 - density of a tensor's accesses costs the gated energy; gated compute
+    """Where a level gates a tensor on condition tensors, the fraction 1 - (product of their densities) of its
+    accesses costs the gated energy; gated compute
     units charge the gated energy for the operations with a zero operand (1 - product of operand densities)."""
     arch, workload, mapping = data.draw(cases())
     dens = {t.name: data.draw(st.sampled_from([1.0, 0.5, 0.25, 0.8])) for t in workload.tensors}
     workload = dataclasses.replace(
         workload, tensors=tuple(dataclasses.replace(t, density=dens[t.name]) for t in workload.tensors)
     )
-    levels = tuple(dataclasses.replace(lv, gating=data.draw(st.booleans())) for lv in arch.levels)
+    names = workload.tensor_names
+    levels = tuple(
+        dataclasses.replace(
+            lv,
+            gating=tuple(
+                (t, tuple(data.draw(st.sets(st.sampled_from(names), min_size=1))))
+                for t in names
+                if data.draw(st.booleans())
+            ),
+        )
+        for lv in arch.levels
+    )
     compute = dataclasses.replace(arch.compute, gating=data.draw(st.booleans()))
     arch = dataclasses.replace(arch, levels=levels, compute=compute)
     base = data.draw(tables(arch))
@@ -84,8 +96,9 @@ def test_gated_actions_follow_density(data):
     for lv, level in enumerate(arch.levels):
         used = r.counts.instances_used[lv]
         ert = table.level(level.name)
+        gates = dict(level.gating)
         for tensor, acc in r.counts.levels[lv].items():
-            d = dens[tensor] if level.gating else 1.0
+            d = math.prod(dens[c] for c in gates[tensor]) if tensor in gates else 1.0
             for action, scalar in (("read", acc.reads), ("fill", acc.fills), ("update", acc.updates)):
                 vectors = math.ceil(math.ceil(scalar / used) / level.block_size) * used
                 pj = d * getattr(ert, action) + (1 - d) * getattr(ert, f"gated_{action}")

@@ -34,7 +34,9 @@ class StorageLevel:
     shared_bandwidth: float | None = None
     keeps: frozenset[str] | None = None  # tensors it may hold; None = any
     network: Network = field(default_factory=Network)
-    gating: bool = False  # accesses to zero values cost the gated-action energy (Timeloop's gating SAF)
+    # Gating (Timeloop's gating SAF): (target tensor, condition tensors) pairs; an access to the target costs the
+    # gated energy when any condition tensor's value is zero.
+    gating: tuple[tuple[str, tuple[str, ...]], ...] = ()
     component: str | None = None  # energy/area component class; None = the default for `cls`
     attributes: tuple[tuple[str, object], ...] = ()  # (name, value) pairs given to that component
 
@@ -57,7 +59,7 @@ class ComputeLevel:
     instances: int = 1
     mesh_x: int | None = None
     word_bits: int = 16
-    gating: bool = False  # an operation with a zero operand costs the gated energy
+    gating: bool = False  # an operation with a zero operand costs the gated energy (compute gating SAF)
     component: str | None = None  # energy/area component class; None = `mac`
     attributes: tuple[tuple[str, object], ...] = ()  # (name, value) pairs given to that component
 

@@ -288,9 +288,20 @@ def _read_level(node: object, path: str) -> StorageLevel:
         if keeps is None
         else frozenset(as_str_list(keeps, join(path, "keeps"), "a list of tensor names")),
         network=_read_network(node.get("network"), join(path, "network")),
-        gating=get(node, "gating", path, as_bool, default=False),
+        gating=_read_gating(node.get("gating"), join(path, "gating")),
         component=get(node, "component", path, as_str, default=None),
         attributes=_read_attributes(node.get("attributes"), join(path, "attributes")),
+    )
+
+
+def _read_gating(node: object, path: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`{TARGET: [CONDITION, ...]}`: an access to TARGET is gated when a CONDITION tensor's value is zero."""
+    if node is None:
+        return ()
+    node = expect_map(node, path, "a mapping target tensor -> condition tensors, e.g. {Inputs: [Weights]}")
+    return tuple(
+        (str(target), tuple(as_str_list(conds, join(path, str(target)), "a list of tensor names")))
+        for target, conds in node.items()
     )
 
 
@@ -379,12 +390,14 @@ def architecture_to_native(arch: Architecture) -> dict:
     for lv in arch.levels:
         entry: dict[str, Any] = {"name": lv.name, "class": lv.cls}
         for key in ("instances", "mesh_x", "entries", "word_bits", "block_size",
-                    "read_bandwidth", "write_bandwidth", "shared_bandwidth", "gating"):  # fmt: skip
+                    "read_bandwidth", "write_bandwidth", "shared_bandwidth"):  # fmt: skip
             value = getattr(lv, key)
             if value != getattr(default_level, key):
                 entry[key] = value
         if lv.keeps is not None:
             entry["keeps"] = sorted(lv.keeps)
+        if lv.gating:
+            entry["gating"] = {target: list(conds) for target, conds in lv.gating}
         if lv.network != Network():
             entry["network"] = {
                 "multicast": lv.network.multicast,

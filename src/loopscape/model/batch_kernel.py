@@ -41,8 +41,7 @@ def evaluate_template_batch(
     shared_bw,
     hop_pj,
     ert_gated,
-    gating,
-    density,
+    nonzero,
     compute_gated_pj,
     compute_gating,
     operand_density,
@@ -157,7 +156,7 @@ def evaluate_template_batch(
             total = compute_cycles
             for lv in range(n_levels):
                 total = max(total, lcyc[lv])
-            energy_terms(out, used, block, ert, ert_gated, gating, density, terms)
+            energy_terms(out, used, block, ert, ert_gated, nonzero, terms)
             e = 0.0
             for lv in range(n_levels):
                 for t in range(n_tensors):

@@ -9,12 +9,12 @@ from loopscape.model.codes import FILLS, READS, UPDATES
 
 
 @nb.njit(cache=True)
-def energy_terms(out, used, block, ert, ert_gated, gating, density, terms):
+def energy_terms(out, used, block, ert, ert_gated, nonzero, terms):
     """terms[L, t, a] = pJ of action a (read, fill, update) of tensor t at level L.
 
     Vector accesses per instance = ceil(ceil(scalar total / used) / block size), in integers; times the used
-    instances and the ERT energy of one vector access. At a gating level the fraction 1 - density of them
-    touches zeros and costs the gated energy instead.
+    instances and the ERT energy of one vector access. Where the level gates the tensor, the fraction
+    1 - nonzero[L, t] of them is gated and costs the gated energy instead.
     """
     n_levels, n_tensors = out.shape[0], out.shape[1]
     for lv in range(n_levels):
@@ -29,8 +29,9 @@ def energy_terms(out, used, block, ert, ert_gated, gating, density, terms):
                 per_instance = scalar if u == 1 else (scalar + u - 1) // u
                 vectors = per_instance if blk == 1 else (per_instance + blk - 1) // blk
                 pj = ert[lv, a]
-                if gating[lv] and density[t] < 1.0:
-                    pj = density[t] * ert[lv, a] + (1.0 - density[t]) * ert_gated[lv, a]
+                p = nonzero[lv, t]
+                if p < 1.0:
+                    pj = p * ert[lv, a] + (1.0 - p) * ert_gated[lv, a]
                 terms[lv, t, a] = float(vectors * u) * pj
 
 

@@ -27,7 +27,6 @@ class LevelParams:
     hop_pj: np.ndarray  # (levels,) float64 pJ per word per hop on the network below each level
     compute_pj: float
     ert_gated: np.ndarray  # (levels, 3) float64 pJ per gated vector access: read, fill, update
-    gating: np.ndarray  # (levels,) bool: the level gates accesses to zero values
     compute_gated_pj: float
     compute_gating: bool
     compute_instances: int
@@ -56,7 +55,6 @@ def level_params(arch: Architecture, table: EnergyTable) -> LevelParams:
             [[getattr(table.level(lv.name), f"gated_{a}") for a in ACTIONS] for lv in levels],
             dtype=np.float64,
         ),
-        gating=np.array([lv.gating for lv in levels], dtype=np.bool_),
         compute_gated_pj=float(table.compute_gated),
         compute_gating=bool(arch.compute.gating),
         compute_instances=arch.compute.instances,

@@ -176,7 +176,7 @@ def assemble(
     cycles = int(max(compute_cycles, lcycles.max(initial=0)))
     e = np.zeros((len(arch.levels), len(names), 3), dtype=np.float64)
     problem = problem_arrays(arch, workload)
-    energy_terms(out, used, params.block, params.ert, params.ert_gated, params.gating, problem.density, e)
+    energy_terms(out, used, params.block, params.ert, params.ert_gated, problem.nonzero, e)
     storage_total = 0.0
     for v in e.ravel():  # the order the batch kernel sums in, so totals agree to the last bit
         storage_total += float(v)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from loopscape.arch import Architecture
+from loopscape.errors import SpecError
 from loopscape.mapping import Mapping
 from loopscape.mapping.mapping import SPATIAL_X, SPATIAL_Y, TEMPORAL
 from loopscape.model import codes
@@ -28,7 +29,7 @@ class ProblemArrays:
     multicast: np.ndarray  # (levels,) bool: network of each level
     reduction: np.ndarray  # (levels,) bool
     forwarding: np.ndarray  # (levels,) bool
-    density: np.ndarray  # (tensors,) float64 fraction of non-zero values
+    nonzero: np.ndarray  # (levels, tensors) probability that an access is not gated (1 where nothing gates)
     operand_density: float  # probability that every read-only operand of an operation is non-zero
 
 
@@ -54,7 +55,7 @@ def problem_arrays(arch: Architecture, workload: Workload) -> ProblemArrays:
         multicast=np.array([lv.network.multicast for lv in arch.levels], dtype=np.bool_),
         reduction=np.array([lv.network.spatial_reduction for lv in arch.levels], dtype=np.bool_),
         forwarding=np.array([lv.network.forwarding for lv in arch.levels], dtype=np.bool_),
-        density=np.array([t.density for t in workload.tensors], dtype=np.float64),
+        nonzero=_ungated(arch, workload),
         operand_density=float(np.prod([t.density for t in workload.tensors if not t.read_write])),
     )
 
@@ -106,3 +107,18 @@ def _dim_ranks(coef: np.ndarray) -> np.ndarray:
     count = nonzero.sum(axis=1)
     first = nonzero.argmax(axis=1)
     return np.where(count == 0, -1, np.where(count == 1, first, -2)).astype(np.int64)
+
+
+def _ungated(arch: Architecture, workload: Workload) -> np.ndarray:
+    """(levels, tensors): the probability that an access is not gated, the product of its condition tensors'
+    densities (independent, uniformly spread zeros: Sparseloop's simplest model)."""
+    density = {t.name: t.density for t in workload.tensors}
+    out = np.ones((len(arch.levels), len(workload.tensors)), dtype=np.float64)
+    for lv, level in enumerate(arch.levels):
+        for i, (target, conditions) in enumerate(level.gating):
+            path = f"architecture.levels[{lv}].gating[{i}]"
+            for name in (target, *conditions):
+                if name not in density:
+                    raise SpecError(path, name, f"a tensor of the workload: {sorted(density)}")
+            out[lv, workload.tensor_names.index(target)] = float(np.prod([density[c] for c in conditions]))
+    return out
