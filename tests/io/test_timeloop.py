@@ -533,9 +533,14 @@ architecture:
             "Wstride",
         ),
         (
-            "problem: {instance: {R: 3, S: 3, P: 4, Q: 4, C: 2, K: 2, N: 1, densities: {Weights: 0.5}}}",
+            "problem: {instance: {R: 3, S: 3, P: 4, Q: 4, C: 2, K: 2, N: 1, densities: {Weights: 1.5}}}",
             "problem.instance.densities.Weights",
-            "0.5",
+            "1.5",
+        ),
+        (
+            "problem: {instance: {R: 3, S: 3, P: 4, Q: 4, C: 2, K: 2, N: 1, densities: {Weight: 0.5}}}",
+            "problem.instance.densities.Weight",
+            "Weight",
         ),
         (
             "problem: {shape: {dimensions: [M], data-spaces: [{name: Z, projection: [[[X]]], read-write: true}]}, instance: {M: 1}}",

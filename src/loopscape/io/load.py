@@ -12,7 +12,7 @@ from loopscape.energy import EnergyTable
 from loopscape.errors import SpecError
 from loopscape.io import native, timeloop
 from loopscape.io.energy_overrides import EnergyOverrides, apply_overrides
-from loopscape.io.spec_yaml import describe, load_yaml_file, suggestion
+from loopscape.io.spec_yaml import load_yaml_file, suggestion
 from loopscape.mapping import Mapping, validate_mapping
 from loopscape.workload import Workload
 
@@ -57,7 +57,7 @@ class Specs:
 def detect_format(data: dict) -> str:
     """Timeloop when a file has Timeloop's marks (problem, ERT/ART, a tree architecture, a list mapping)."""
     arch = data.get("architecture")
-    if "problem" in data or "ERT" in data or "ART" in data:
+    if "problem" in data or "ERT" in data or "ART" in data or "sparse_optimizations" in data:
         return TIMELOOP
     if isinstance(arch, dict) and ("version" in arch or "subtree" in arch or "nodes" in arch):
         return TIMELOOP
@@ -96,12 +96,11 @@ def _collect(paths: Sequence[str | Path]) -> dict[str, _Part]:
                 "mapping": "mapping",
                 "ERT": "ert",
                 "ART": "art",
+                "sparse_optimizations": "sparse",
             }
         for key, value in data.items():
             if key not in allowed:
                 if fmt == TIMELOOP and key in timeloop.IGNORED_KEYS:
-                    if key == "sparse_optimizations" and value:
-                        raise SpecError(key, describe(value), "no sparse optimizations (not supported)", file)
                     continue
                 known = list(allowed) + (list(timeloop.IGNORED_KEYS) if fmt == TIMELOOP else [])
                 raise SpecError(str(key), f"the unknown top-level key {key!r}{suggestion(str(key), known)}",
@@ -148,6 +147,16 @@ def load_specs(paths: Sequence[str | Path], *, check_mapping: bool = True) -> Sp
             native.read_architecture if parts["architecture"].fmt == NATIVE else timeloop.read_architecture
         )
         arch = parse("architecture", reader)
+    if "sparse" in parts:
+        part = parts["sparse"]
+        if arch is None:
+            raise SpecError(
+                part.key, "sparse optimizations without an architecture", "an architecture", part.file
+            )
+        try:
+            arch = timeloop.apply_sparse_optimizations(part.value, arch, part.key)
+        except SpecError as e:
+            raise e.in_file(part.file) from None
     if "workload" in parts:
         reader = native.read_workload if parts["workload"].fmt == NATIVE else timeloop.read_problem
         workload = parse("workload", reader)

@@ -7,6 +7,7 @@ unknown class, a garbled factor string) we fail with a SpecError instead. Writer
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import re
@@ -38,7 +39,7 @@ TIMELOOP_KEYS = ("architecture", "problem", "mapping", "ERT", "ART")
 IGNORED_KEYS = (
     "mapspace", "mapspace_constraints", "constraints", "architecture_constraints", "mapper", "model",
     "compound_components", "components", "variables", "globals", "ERT_summary", "ART_summary",
-    "sparse_optimizations", "output", "accelergy", "version",
+    "output", "accelergy", "version",
 )  # fmt: skip
 
 # Class names are matched as substrings, buffers first (topology.hpp: bufferClasses, computeClasses).
@@ -400,6 +401,8 @@ def read_problem(node: object, path: str = "problem") -> Workload:
             raise SpecError(join(ipath, d), "nothing (the key is missing)", f"the bound of dimension {d}")
         bounds.append(as_int(instance[d], join(ipath, d)))
     values = dict(coefficients)
+    densities: dict[str, float] = {}
+    common: float | None = None
     for key, value in instance.items():
         kpath = join(ipath, str(key))
         if key in dims:
@@ -407,10 +410,10 @@ def read_problem(node: object, path: str = "problem") -> Workload:
         if key in coefficients:
             values[key] = as_int(value, kpath, minimum=0)
         elif key == "commonDensity":
-            _check_dense(value, kpath)
+            common = _density(value, kpath)
         elif key == "densities":
             for t, dv in expect_map(value, kpath, "a mapping tensor -> density").items():
-                _check_dense(dv, join(kpath, str(t)))
+                densities[str(t)] = _density(dv, join(kpath, str(t)))
         else:
             known = dims + list(coefficients) + ["densities", "commonDensity"]
             raise SpecError(kpath, f"the unknown key {key!r}{suggestion(str(key), known)}", f"one of {known}")
@@ -421,6 +424,13 @@ def read_problem(node: object, path: str = "problem") -> Workload:
         raise SpecError(dpath, "an empty list", "at least one data space")
     tensors = [_read_data_space(ds, join(dpath, i), dims, values) for i, ds in enumerate(spaces)]
     names = [t.name for t in tensors]
+    for t in densities:
+        if t not in names:
+            raise SpecError(join(join(ipath, "densities"), t), t, f"a data space among {names}")
+    tensors = [
+        dataclasses.replace(t, density=densities.get(t.name, common if common is not None else 1.0))
+        for t in tensors
+    ]
     for i, n in enumerate(names):
         if n in names[:i]:
             raise SpecError(join(join(dpath, i), "name"), n, "distinct data-space names")
@@ -431,11 +441,70 @@ def read_problem(node: object, path: str = "problem") -> Workload:
     return Workload(name=name, dims=tuple(dims), bounds=tuple(bounds), tensors=tuple(tensors))
 
 
-def _check_dense(value: object, path: str) -> None:
+def _density(value: object, path: str) -> float:
+    """A data space's density: a number, or Timeloop's {distribution: ..., density: x} (uniform zeros assumed)."""
     if isinstance(value, dict):
         value = value.get("density", value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != 1:
-        raise SpecError(path, describe(value), "density 1.0 (sparse workloads are not supported)")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise SpecError(path, describe(value), "a density in (0, 1]")
+    return float(value)
+
+
+def apply_sparse_optimizations(
+    node: object, arch: Architecture, path: str = "sparse_optimizations"
+) -> Architecture:
+    """Timeloop's (Sparseloop's) gating SAFs onto an architecture: `targets: [{name: LEVEL, action-optimization:
+    [{type: gating, options: [{target: T, condition-on: [C, ...]}]}]}]`, and compute gating on the compute
+    level. Skipping and compression are not modelled and are refused."""
+    node = expect_map(node, path, "a mapping {version, targets}")
+    check_keys(node, path, ("version", "targets"))
+    targets = expect_list(node.get("targets", []), join(path, "targets"), "a list of {name, ...}")
+    levels = {lv.name: i for i, lv in enumerate(arch.levels)}
+    gating: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
+    compute_gating = arch.compute.gating
+    for i, target in enumerate(targets):
+        tpath = join(join(path, "targets"), i)
+        target = expect_map(target, tpath, "a mapping {name, action-optimization, compute-optimization}")
+        check_keys(target, tpath, ("name", "action-optimization", "compute-optimization", "representation-format"),
+                   required=("name",))  # fmt: skip
+        name = as_str(target["name"], join(tpath, "name"))
+        if "representation-format" in target:
+            raise SpecError(
+                join(tpath, "representation-format"), "a compressed format", "gating only (not modelled)"
+            )
+        for j, opt in enumerate(target.get("compute-optimization") or []):
+            opath = join(join(tpath, "compute-optimization"), j)
+            opt = expect_map(opt, opath, "a mapping {type: gating}")
+            if opt.get("type") != "gating" or name != arch.compute.name:
+                raise SpecError(
+                    opath, describe(opt), f"{{type: gating}} on the compute level {arch.compute.name!r}"
+                )
+            compute_gating = True
+        for j, opt in enumerate(target.get("action-optimization") or []):
+            opath = join(join(tpath, "action-optimization"), j)
+            opt = expect_map(opt, opath, "a mapping {type: gating, options: [...]}")
+            if opt.get("type") != "gating":
+                raise SpecError(
+                    join(opath, "type"), describe(opt.get("type")), "gating (skipping is not modelled)"
+                )
+            if name not in levels:
+                raise SpecError(join(tpath, "name"), name, f"a storage level among {list(levels)}")
+            for k, option in enumerate(expect_list(opt.get("options", []), join(opath, "options"), "a list")):
+                kpath = join(join(opath, "options"), k)
+                option = expect_map(option, kpath, "a mapping {target, condition-on}")
+                check_keys(option, kpath, ("target", "condition-on", "condition_on"), required=("target",))
+                conds = option.get("condition-on", option.get("condition_on", []))
+                gating.setdefault(levels[name], []).append(
+                    (as_str(option["target"], join(kpath, "target")),
+                     tuple(as_str_list(conds, join(kpath, "condition-on"), "a list of tensor names")))
+                )  # fmt: skip
+    new_levels = tuple(
+        dataclasses.replace(lv, gating=lv.gating + tuple(gating.get(i, ())))
+        for i, lv in enumerate(arch.levels)
+    )
+    return dataclasses.replace(
+        arch, levels=new_levels, compute=dataclasses.replace(arch.compute, gating=compute_gating)
+    )
 
 
 def _read_data_space(node: object, path: str, dims: list[str], coefficients: dict[str, int]) -> Tensor:
