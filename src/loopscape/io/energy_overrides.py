@@ -8,6 +8,7 @@ from loopscape.arch import Architecture
 from loopscape.energy import ActionEnergy, EnergyTable
 
 ACTIONS = ("read", "fill", "update")
+GATED_ACTIONS = ("gated_read", "gated_fill", "gated_update")
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class EnergyOverrides:
     compute: float | None = None
     area: dict[str, float] = field(default_factory=dict)
     source: str = ""
+    compute_gated: float | None = None
 
     def merged(self, other: EnergyOverrides) -> EnergyOverrides:
         """Both sets of numbers (`other` wins where both give one): an ERT in one file, an ART in another."""
@@ -32,6 +34,7 @@ class EnergyOverrides:
             compute=other.compute if other.compute is not None else self.compute,
             area={**self.area, **other.area},
             source=" + ".join(s for s in (self.source, other.source) if s),
+            compute_gated=other.compute_gated if other.compute_gated is not None else self.compute_gated,
         )
 
 
@@ -42,7 +45,9 @@ def apply_overrides(base: EnergyTable | None, overrides: EnergyOverrides, arch: 
         energy = base.level(lv.name) if base is not None else ActionEnergy()
         given = overrides.levels.get(lv.name, {})
         if given:
-            energy = replace(energy, **{a: float(v) for a, v in given.items() if a in ACTIONS})
+            energy = replace(
+                energy, **{a: float(v) for a, v in given.items() if a in ACTIONS + GATED_ACTIONS}
+            )
         levels[lv.name] = energy
     compute = (
         overrides.compute if overrides.compute is not None else (base.compute if base is not None else 0.0)
@@ -50,4 +55,12 @@ def apply_overrides(base: EnergyTable | None, overrides: EnergyOverrides, arch: 
     area = dict(base.area) if base is not None else {}
     area.update({k: float(v) for k, v in overrides.area.items()})
     sources = [s for s in ((base.source if base is not None else ""), overrides.source) if s]
-    return EnergyTable(levels=levels, compute=float(compute), area=area, source=" + ".join(sources))
+    # User numbers replace the built-in network (wire) energies: Timeloop charges no wire energy with an ERT.
+    compute_gated = overrides.compute_gated if overrides.compute_gated is not None else 0.0
+    return EnergyTable(
+        levels=levels,
+        compute=float(compute),
+        area=area,
+        source=" + ".join(sources),
+        compute_gated=compute_gated,
+    )

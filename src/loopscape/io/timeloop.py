@@ -760,8 +760,13 @@ STORAGE_ACTIONS = {
     "read": ("random_read", "read"),
     "fill": ("random_fill", "write"),
     "update": ("random_update", "random_fill", "write"),
+    # Sparseloop's gated actions: what an access costs when a gating SAF gates it.
+    "gated_read": ("gated_read",),
+    "gated_fill": ("gated_fill", "gated_write"),
+    "gated_update": ("gated_update", "gated_fill", "gated_write"),
 }
 COMPUTE_ACTIONS = ("mac_random", "mult_random", "mac", "mult", "compute")
+COMPUTE_GATED_ACTIONS = ("mac_gated", "mult_gated", "gated_compute", "gated_mac")
 
 
 def read_ert(node: object, path: str = "ERT") -> dict[str, dict[str, float]]:
@@ -833,6 +838,7 @@ def ert_overrides(
     level_names = {lv.name for lv in arch.levels}
     levels: dict[str, dict[str, float]] = {}
     compute: float | None = None
+    compute_gated: float | None = None
     for comp, actions in (ert or {}).items():
         name = component_name(comp)
         if name in level_names:
@@ -845,12 +851,17 @@ def ert_overrides(
             found = [actions[a] for a in COMPUTE_ACTIONS if a in actions]
             if found:
                 compute = max(found + ([compute] if compute is not None else []))
+            gated = [actions[a] for a in COMPUTE_GATED_ACTIONS if a in actions]
+            if gated:
+                compute_gated = max(gated + ([compute_gated] if compute_gated is not None else []))
     area: dict[str, float] = {}
     for comp, value in (art or {}).items():
         name = component_name(comp)
         if name in level_names or name == arch.compute.name:
             area[name] = max(value, area.get(name, value))
-    return EnergyOverrides(levels=levels, compute=compute, area=area, source=source)
+    return EnergyOverrides(
+        levels=levels, compute=compute, area=area, source=source, compute_gated=compute_gated
+    )
 
 
 # Writers live beside the readers' module; imported here so `loopscape.io.timeloop` offers both.
