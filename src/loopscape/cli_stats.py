@@ -46,6 +46,7 @@ def summary_rows(result: Result) -> list[tuple[str, str]]:
         ),
         ("Energy", f"{result.energy_pj:.2f} pJ ({result.energy_pj / 1e6:.4f} uJ)"),
         ("Compute energy", f"{result.compute_energy_pj:.2f} pJ"),
+        ("Leakage", f"{result.leakage_pj:.2f} pJ (not in the energy above)"),
         ("Energy per MAC", f"{result.pj_per_mac:.4f} pJ/MAC"),
         ("Area", f"{result.area_um2:.2f} um^2 ({result.area_um2 / 1e6:.4f} mm^2)"),
     ]

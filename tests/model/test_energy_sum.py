@@ -105,3 +105,15 @@ def test_gated_actions_follow_density(data):
                 expected += vectors * pj
             expected += r.counts.networks[lv][tensor].word_hops * table.network[level.name]
     assert math.isclose(r.energy_pj, expected, rel_tol=1e-9, abs_tol=1e-9)
+
+
+@settings(max_examples=50)
+@given(cases())
+def test_leakage_is_idle_energy_of_every_instance_over_the_cycles(case):
+    arch, workload, mapping = case
+    leak = {lv.name: 0.01 * (i + 1) for i, lv in enumerate(arch.levels)} | {arch.compute.name: 0.002}
+    table = EnergyTable({}, compute=1.0, leakage=leak)
+    r = evaluate(arch, workload, mapping, table, check_capacity=False)
+    per_cycle = sum(leak[lv.name] * lv.instances for lv in arch.levels) + 0.002 * arch.compute.instances
+    assert math.isclose(r.leakage_pj, r.cycles * per_cycle, rel_tol=1e-12)
+    assert r.energy_pj == r.macs * 1.0  # leakage is reported apart from the dynamic energy

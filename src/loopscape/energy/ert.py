@@ -144,7 +144,12 @@ def _default_ert(arch: Architecture, technology: str | None) -> EnergyTable:
 def _copy(t: EnergyTable) -> EnergyTable:
     """A cached table with its own dicts (callers may change them)."""
     return dataclasses.replace(
-        t, levels=dict(t.levels), area=dict(t.area), provenance=dict(t.provenance), network=dict(t.network)
+        t,
+        levels=dict(t.levels),
+        area=dict(t.area),
+        provenance=dict(t.provenance),
+        network=dict(t.network),
+        leakage=dict(t.leakage),
     )
 
 
@@ -155,10 +160,12 @@ def _build(arch: Architecture, technology: str | None, registry: EstimatorRegist
     levels: dict[str, ActionEnergy] = {}
     area: dict[str, float] = {}
     provenance: dict[str, str] = {}
+    leakage: dict[str, float] = {}
     for i, lv in enumerate(arch.levels):
         path = f"architecture.levels[{i}]"
         component = level_component(lv, node, library, path)
         est = registry.estimate(component, path)
+        leakage[lv.name] = est.energy_pj.get("idle", 0.0)  # an idle cycle: leakage (and clock) energy
         levels[lv.name], sources = storage_energy(est, component, path)
         provenance.update({f"{lv.name}.{a}": s for a, s in sources.items()})
         area[lv.name] = est.area_um2  # type: ignore[assignment]
@@ -171,6 +178,7 @@ def _build(arch: Architecture, technology: str | None, registry: EstimatorRegist
     area[name] = est.area_um2  # type: ignore[assignment]
     provenance[f"{name}.{AREA}"] = est.source_of(AREA)
     compute_gated = est.energy_pj.get("idle", 0.0)  # a gated operation costs an idle cycle
+    leakage[name] = compute_gated
     if "idle" in est.energy_pj:
         provenance[f"{name}.gated"] = est.source_of("idle")
     network = _network_hop_energy(arch, area, node, registry, provenance)
@@ -184,6 +192,7 @@ def _build(arch: Architecture, technology: str | None, registry: EstimatorRegist
         technology=node,
         network=network,
         compute_gated=compute_gated,
+        leakage=leakage,
     )
 
 

@@ -32,6 +32,8 @@ class EnergyTable:
     # level name -> pJ per word per hop on the network below that level (0 when absent)
     network: dict[str, float] = field(default_factory=dict)
     compute_gated: float = 0.0  # pJ per gated operation (an operand is zero and the compute units gate it)
+    # level or compute name -> leakage in pJ per cycle per instance (reported apart from the dynamic energy)
+    leakage: dict[str, float] = field(default_factory=dict)
 
     def level(self, name: str) -> ActionEnergy:
         return self.levels.get(name, ActionEnergy())

@@ -205,6 +205,11 @@ def assemble(
             )
         )
     total_energy = storage_total + compute_energy
+    # Leakage is reported apart (Timeloop's totals are dynamic energy): idle energy per cycle x every instance.
+    leakage = cycles * (
+        sum(energy.leakage.get(lv.name, 0.0) * lv.instances for lv in arch.levels)
+        + energy.leakage.get(arch.compute.name, 0.0) * arch.compute.instances
+    )
     return Result(
         counts=counts,
         macs=macs,
@@ -215,6 +220,7 @@ def assemble(
         energy_pj=total_energy,
         compute_energy_pj=compute_energy,
         area_um2=params.area_um2,
+        leakage_pj=float(leakage),
         levels=tuple(level_results),
         level_names=tuple(lv.name for lv in arch.levels),
     )

@@ -35,6 +35,7 @@ class Result:
     levels: tuple[LevelResult, ...]
     level_names: tuple[str, ...]
     padding: dict[str, int] = field(default_factory=dict)  # dimension -> padded size minus its bound
+    leakage_pj: float = 0.0  # every instance's idle (leakage) energy over the cycles; not in energy_pj
 
     @property
     def edp(self) -> float:
@@ -82,5 +83,6 @@ class Result:
             "pj_per_mac": self.pj_per_mac,
             "area_um2": self.area_um2,
             "padding": self.padding,
+            "leakage_pj": self.leakage_pj,
             "levels": levels,
         }
