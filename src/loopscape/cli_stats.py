@@ -49,6 +49,13 @@ def summary_rows(result: Result) -> list[tuple[str, str]]:
         ("Leakage", f"{result.leakage_pj:.2f} pJ (not in the energy above)"),
         ("Energy per MAC", f"{result.pj_per_mac:.4f} pJ/MAC"),
         ("Area", f"{result.area_um2:.2f} um^2 ({result.area_um2 / 1e6:.4f} mm^2)"),
+        (
+            "Throughput",
+            (
+                f"{result.tops:.4f} TOPS at {result.clock_ghz:g} GHz; {result.tops_per_mm2:.4f} TOPS/mm^2; "
+                f"{result.tops_per_watt:.3f} TOPS/W"
+            ),
+        ),
     ]
 
 

@@ -117,3 +117,20 @@ def test_leakage_is_idle_energy_of_every_instance_over_the_cycles(case):
     per_cycle = sum(leak[lv.name] * lv.instances for lv in arch.levels) + 0.002 * arch.compute.instances
     assert math.isclose(r.leakage_pj, r.cycles * per_cycle, rel_tol=1e-12)
     assert r.energy_pj == r.macs * 1.0  # leakage is reported apart from the dynamic energy
+
+
+def test_throughput_figures_follow_the_clock():
+    """TOPS = 2 x MACs / (cycles / clock); per mm^2 of area and per W of dynamic power."""
+    from loopscape.arch import Architecture, ComputeLevel, StorageLevel
+    from loopscape.mapping import Loop, Mapping
+    from loopscape.workload import matmul
+
+    w = matmul(M=4, N=4, K=8)
+    arch = Architecture("a", (StorageLevel("DRAM", "DRAM"),), ComputeLevel("MAC", 4), clock_ghz=2.0)
+    every = frozenset(w.tensor_names)
+    m = Mapping((Loop("N", 4), Loop("K", 8), Loop("M", 4, "spatial_x", 0)), (every,))
+    r = evaluate(arch, w, m, EnergyTable({}, compute=1.0, area={"MAC": 1e5}), check_capacity=False)
+    assert r.cycles == 32 and r.seconds == 32 / 2e9
+    assert math.isclose(r.tops, 2 * 128 / (32 / 2e9) / 1e12)  # 4 MACs x 2 ops x 2 GHz = 0.016 TOPS
+    assert math.isclose(r.tops_per_mm2, r.tops / 0.4)  # 4 MACs x 1e5 um^2 = 0.4 mm^2
+    assert math.isclose(r.tops_per_watt, r.tops / (128 * 1e-12 / r.seconds))

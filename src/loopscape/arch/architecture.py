@@ -77,6 +77,7 @@ class Architecture:
     levels: tuple[StorageLevel, ...]
     compute: ComputeLevel
     technology: str = "45nm"
+    clock_ghz: float = 1.0  # for time, throughput and area per throughput
 
     def __post_init__(self) -> None:
         self.validate()
@@ -87,6 +88,8 @@ class Architecture:
         names = [lv.name for lv in self.levels] + [self.compute.name]
         if len(set(names)) != len(names):
             raise SpecError("architecture.levels", names, "distinct level names")
+        if not (isinstance(self.clock_ghz, (int, float)) and self.clock_ghz > 0):
+            raise SpecError("architecture.clock_ghz", self.clock_ghz, "a positive clock frequency in GHz")
         prev_inst, prev_mx, prev_my = 1, 1, 1
         for i, lv in enumerate(self.levels):
             path = f"architecture.levels[{i}]"

@@ -240,16 +240,17 @@ _UNITS = {
 
 def read_architecture(node: object, path: str = "architecture") -> Architecture:
     node = expect_map(node, path, "a mapping: {name, levels: [...], compute: {...}}")
-    check_keys(node, path, ("name", "technology", "levels", "compute"), required=("levels",))
+    check_keys(node, path, ("name", "technology", "clock_ghz", "levels", "compute"), required=("levels",))
     name = get(node, "name", path, as_str, default="arch")
     technology = get(node, "technology", path, as_str, default="45nm")
+    clock_ghz = get(node, "clock_ghz", path, as_number, default=1.0)
     lpath = join(path, "levels")
     items = expect_list(node["levels"], lpath, "a list of storage levels, outermost (backing store) first")
     if not items:
         raise SpecError(lpath, "an empty list", "at least one storage level (the backing store)")
     levels = tuple(_read_level(item, join(lpath, i)) for i, item in enumerate(items))
     compute = _read_compute(node.get("compute"), join(path, "compute"), levels[-1])
-    return Architecture(name=name, levels=levels, compute=compute, technology=technology)
+    return Architecture(name=name, levels=levels, compute=compute, technology=technology, clock_ghz=clock_ghz)
 
 
 def _read_level(node: object, path: str) -> StorageLevel:
@@ -415,7 +416,10 @@ def architecture_to_native(arch: Architecture) -> dict:
     if c.gating:
         compute["gating"] = True
     _component_to_native(c, compute)
-    return {"name": arch.name, "technology": arch.technology, "levels": levels, "compute": compute}
+    out = {"name": arch.name, "technology": arch.technology, "levels": levels, "compute": compute}
+    if arch.clock_ghz != 1.0:
+        out["clock_ghz"] = arch.clock_ghz
+    return out
 
 
 # ==================================================================================================

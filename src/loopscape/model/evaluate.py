@@ -221,6 +221,7 @@ def assemble(
         compute_energy_pj=compute_energy,
         area_um2=params.area_um2,
         leakage_pj=float(leakage),
+        clock_ghz=float(arch.clock_ghz),
         levels=tuple(level_results),
         level_names=tuple(lv.name for lv in arch.levels),
     )

@@ -36,6 +36,26 @@ class Result:
     level_names: tuple[str, ...]
     padding: dict[str, int] = field(default_factory=dict)  # dimension -> padded size minus its bound
     leakage_pj: float = 0.0  # every instance's idle (leakage) energy over the cycles; not in energy_pj
+    clock_ghz: float = 1.0
+
+    @property
+    def seconds(self) -> float:
+        return self.cycles / (self.clock_ghz * 1e9)
+
+    @property
+    def tops(self) -> float:
+        """Useful operations per second in tera-ops, two per MAC (a multiply and an add)."""
+        return 2 * self.real_macs / self.seconds / 1e12
+
+    @property
+    def tops_per_mm2(self) -> float:
+        return self.tops / (self.area_um2 / 1e6) if self.area_um2 > 0 else float("inf")
+
+    @property
+    def tops_per_watt(self) -> float:
+        """Throughput per watt of dynamic power (energy_pj over the run's time)."""
+        watts = self.energy_pj * 1e-12 / self.seconds
+        return self.tops / watts if watts > 0 else float("inf")
 
     @property
     def edp(self) -> float:
@@ -84,5 +104,10 @@ class Result:
             "area_um2": self.area_um2,
             "padding": self.padding,
             "leakage_pj": self.leakage_pj,
+            "clock_ghz": self.clock_ghz,
+            "seconds": self.seconds,
+            "tops": self.tops,
+            "tops_per_mm2": self.tops_per_mm2,
+            "tops_per_watt": self.tops_per_watt,
             "levels": levels,
         }
