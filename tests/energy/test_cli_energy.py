@@ -167,13 +167,27 @@ def test_accelergy_files_round_trip_through_the_timeloop_reader(tmp_path, tech):
     assert [t["name"] for t in ert_doc["ERT"]["tables"]] == list(paths.values())
     assert paths["RFile"] == "eyeriss.RFile_array[0..255].RFile"
     actions = {a["name"] for a in ert_doc["ERT"]["tables"][0]["actions"]}
-    assert actions == {"random_read", "random_fill", "random_update"}
+    assert actions == {
+        "random_read",
+        "random_fill",
+        "random_update",
+        "gated_read",
+        "gated_fill",
+        "gated_update",
+    }
 
     ov = ert_overrides(read_ert(ert_doc["ERT"]), read_art(art_doc["ART"]), arch)
     for lv in arch.levels:
-        energy = table.level(lv.name)
-        assert ov.levels[lv.name] == {"read": energy.read, "fill": energy.fill, "update": energy.update}
-    assert ov.compute == table.compute
+        e = table.level(lv.name)
+        assert ov.levels[lv.name] == {
+            "read": e.read,
+            "fill": e.fill,
+            "update": e.update,
+            "gated_read": e.gated_read,
+            "gated_fill": e.gated_fill,
+            "gated_update": e.gated_update,
+        }
+    assert ov.compute == table.compute and ov.compute_gated == table.compute_gated
     assert ov.area == {name: table.area.get(name, 0.0) for name in paths}
 
 

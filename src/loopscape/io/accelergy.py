@@ -62,11 +62,19 @@ def ert_document(arch: Architecture, table: EnergyTable) -> dict[str, Any]:
             {"name": theirs, "energy": float(getattr(energy, ours))}
             for ours, theirs in STORAGE_ACTIONS.items()
         ]
+        # Sparseloop's gated actions (what a gated access costs), read back by the Timeloop reader.
+        actions += [
+            {"name": f"gated_{ours}", "energy": float(getattr(energy, f"gated_{ours}"))}
+            for ours in ("read", "fill", "update")
+        ]
         tables.append({"name": paths[lv.name], "actions": actions})
     tables.append(
         {
             "name": paths[arch.compute.name],
-            "actions": [{"name": COMPUTE_ACTION, "energy": float(table.compute)}],
+            "actions": [
+                {"name": COMPUTE_ACTION, "energy": float(table.compute)},
+                {"name": "mac_gated", "energy": float(table.compute_gated)},
+            ],
         }
     )
     return {"ERT": {"version": ACCELERGY_VERSION, "tables": tables}}
