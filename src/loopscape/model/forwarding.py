@@ -6,7 +6,7 @@ import numba as nb
 import numpy as np
 
 from loopscape.model.codes import SPATIAL_X, TEMPORAL
-from loopscape.model.hops import num_hops
+from loopscape.model.hops import count_groups, num_hops, offset_keys
 
 
 @nb.njit(cache=True)
@@ -85,14 +85,7 @@ def forwarding_savings(
                 break
             idx[q] = 0
             q -= 1
-    # Keys of the offsets, for multicast groups.
-    keys = np.zeros(n_inst, dtype=np.int64)
-    for r in range(n_ranks):
-        m = 0
-        for i in range(n_inst):
-            m = max(m, offs[i, r])
-        for i in range(n_inst):
-            keys[i] = keys[i] * (m + 1) + offs[i, r]
+    keys = offset_keys(offs)  # equal offsets: one multicast group
     # Pairs (previous, current) with multiplicities.
     outer_cycles = 1
     for k in range(l0):
@@ -203,14 +196,4 @@ def _groups(keys, flag, skip_flagged, n):
             m += 1
     if m == 0:
         return 0, 0.0
-    v = np.sort(sel[:m])
-    d = 0
-    hop_sum = 0.0
-    run = 0
-    for i in range(m):
-        run += 1
-        if i == m - 1 or v[i + 1] != v[i]:
-            d += 1
-            hop_sum += num_hops(run, n)
-            run = 0
-    return d, hop_sum
+    return count_groups(np.sort(sel[:m]), m, 1, n)

@@ -16,7 +16,7 @@ import numpy as np
 
 from loopscape.model.codes import FILLS, LINKS, N_OUT, READS, REDUCTIONS, TEMPORAL, UPDATES, WORDS
 from loopscape.model.forwarding import forwarding_savings
-from loopscape.model.hops import num_hops
+from loopscape.model.hops import count_groups, num_hops, offset_keys
 
 
 @nb.njit(cache=True, inline="always")
@@ -246,26 +246,9 @@ def _enumerate_offsets(coef, dim, bound, kind, stride, lo, hi, count, n_gen, n):
                 break
             idx[j] = 0
             j -= 1
-    # Combine rows into one key per row (mixed radix over the per-rank maxima) and count unique keys.
-    keys = np.zeros(count, dtype=np.int64)
-    for r in range(n_ranks):
-        m = 0
-        for i in range(count):
-            m = max(m, offs[i, r])
-        for i in range(count):
-            keys[i] = keys[i] * (m + 1) + offs[i, r]
+    keys = offset_keys(offs)
     keys.sort()
-    rep = n // count
-    distinct = 0
-    hop_sum = 0.0
-    run = 0
-    for i in range(count):
-        run += 1
-        if i == count - 1 or keys[i + 1] != keys[i]:
-            distinct += 1
-            hop_sum += num_hops(run * rep, n)
-            run = 0
-    return distinct, hop_sum
+    return count_groups(keys, count, n // count, n)
 
 
 @nb.njit(cache=True)
