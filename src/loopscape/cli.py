@@ -214,6 +214,65 @@ def energy(arch: str, technology: str | None, json_out: str | None, accelergy_di
             click.echo(f"wrote {paths[0]} and {paths[1]}")
 
 
+@loopscape.command("map")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--objective", type=click.Choice(["edp", "energy", "delay"]), default="edp", show_default=True)
+@click.option("--budget", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Mappings to sample (random search).")  # fmt: skip
+@click.option("--seconds", type=click.FloatRange(min=0), default=None, help="Stop sampling after this long.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--exhaustive", is_flag=True, help="Evaluate every mapping (small mapspaces only).")
+@JSON_OPTION
+@spec_errors_exit
+def map_command(files: tuple[str, ...], objective: str, budget: int, seconds: float | None, seed: int,
+                exhaustive: bool, json_out: str | None) -> None:  # fmt: skip
+    """Find the best mapping of a workload on an architecture, like timeloop-mapper.
+
+    FILES give an architecture and a workload (problem), native or Timeloop v0.4, optionally an energy table.
+    """
+    import dataclasses
+
+    from loopscape.io import load_specs
+    from loopscape.io.native import mapping_to_native
+    from loopscape.mapper import Mapspace, exhaustive_search, random_search
+
+    specs = load_specs(list(files), check_mapping=False)
+    specs.require("architecture", "workload")
+    space = Mapspace(specs.arch, specs.workload)
+    if exhaustive:
+        found = exhaustive_search(specs.arch, specs.workload, specs.energy, objective, mapspace=space)
+    else:
+        found = random_search(
+            specs.arch, specs.workload, specs.energy, objective, budget=budget, seconds=seconds, seed=seed,
+            mapspace=space,
+        )  # fmt: skip
+    doc = {
+        **found.result.to_json(),
+        "mapping": mapping_to_native(found.mapping, specs.arch, specs.workload),
+        "search": {
+            "objective": objective,
+            "value": found.value,
+            "evaluated": found.evaluated,
+            "valid": found.valid,
+            "seconds": found.seconds,
+            "mapspace_size": space.size,
+        },
+    }
+    if json_out == "-":
+        click.echo(json.dumps(doc, indent=2))
+        return
+    from loopscape.cli_stats import print_stats
+
+    print_stats(found.result, dataclasses.replace(specs, mapping=found.mapping), title="best mapping")
+    click.echo(
+        f"\nsearched {found.evaluated:,} of {space.size:,} mappings ({found.valid:,} valid) in "
+        f"{found.seconds:.2f} s; best {objective} {found.value:.6g}"
+    )
+    if json_out:
+        Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {json_out}")
+
+
 main = loopscape
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,51 @@
+"""`loopscape map`: best mapping of a workload on an architecture, with its stats and JSON."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from click.testing import CliRunner
+
+from loopscape.cli import loopscape
+
+ARCH = {
+    "architecture": {
+        "name": "small",
+        "levels": [
+            {"name": "DRAM", "class": "DRAM"},
+            {"name": "GLB", "class": "SRAM", "entries": 64},
+            {"name": "RF", "class": "regfile", "instances": 4, "mesh_x": 2, "entries": 8},
+        ],
+    }
+}
+WORKLOAD = {"workload": {"layer": "matmul", "M": 4, "N": 4, "K": 4}}
+
+
+def files(tmp_path):
+    (tmp_path / "arch.yaml").write_text(yaml.safe_dump(ARCH))
+    (tmp_path / "wl.yaml").write_text(yaml.safe_dump(WORKLOAD))
+    return [str(tmp_path / "arch.yaml"), str(tmp_path / "wl.yaml")]
+
+
+def test_map_exhaustive_json(tmp_path):
+    out = tmp_path / "best.json"
+    result = CliRunner().invoke(loopscape, ["map", *files(tmp_path), "--exhaustive", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "best mapping" in result.output and "searched" in result.output
+    doc = json.loads(out.read_text())
+    assert {"cycles", "energy_pj", "levels", "mapping", "search"} <= set(doc)
+    assert doc["search"]["objective"] == "edp" and doc["search"]["valid"] > 0
+    assert doc["search"]["value"] == doc["energy_pj"] * doc["cycles"]
+
+
+def test_map_random_is_seeded(tmp_path):
+    args = ["map", *files(tmp_path), "--budget", "3000", "--seed", "7", "--json", "-"]
+    one = json.loads(CliRunner().invoke(loopscape, args).output)
+    two = json.loads(CliRunner().invoke(loopscape, args).output)
+    assert one["mapping"] == two["mapping"] and one["search"]["evaluated"] == 3000
+
+
+def test_map_needs_an_architecture(tmp_path):
+    result = CliRunner().invoke(loopscape, ["map", files(tmp_path)[1]])
+    assert result.exit_code == 2 and "architecture" in result.output and "Traceback" not in result.output
