@@ -17,6 +17,7 @@ import numpy as np
 
 from loopscape.arch import Architecture
 from loopscape.errors import LoopscapeError
+from loopscape.mapping.constraints import Constraints
 from loopscape.model.batch import MappingBatch
 from loopscape.workload import Workload
 
@@ -45,16 +46,35 @@ class Slot:
 class Mapspace:
     """Even mappings of one workload on one architecture, with fixed keep sets."""
 
-    def __init__(self, arch: Architecture, workload: Workload, keep: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        arch: Architecture,
+        workload: Workload,
+        keep: np.ndarray | None = None,
+        constraints: Constraints | None = None,
+    ) -> None:
         self.arch = arch
         self.workload = workload
+        self.constraints = constraints or Constraints()
+        self.constraints.validate(arch, workload)
         n_levels, n_tensors = len(arch.levels), len(workload.tensors)
         if keep is None:
             keep = np.array(
                 [[arch.may_keep(lv, t) or lv == 0 for t in workload.tensor_names] for lv in range(n_levels)],
                 dtype=np.bool_,
             )
-        self.keep = np.asarray(keep, dtype=np.bool_).reshape(n_levels, n_tensors)
+        self.keep = np.array(keep, dtype=np.bool_).reshape(n_levels, n_tensors)
+        names = [lv.name for lv in arch.levels]
+        # Per level: the innermost temporal loops a constraint fixes, innermost first (dimension indices).
+        self.inner: list[tuple[int, ...]] = [() for _ in range(n_levels)]
+        for c in self.constraints.levels:
+            lv = names.index(c.level)
+            for t in c.keep:
+                self.keep[lv, workload.tensor_names.index(t)] = True
+            for t in c.bypass:
+                self.keep[lv, workload.tensor_names.index(t)] = False
+            if c.permutation:
+                self.inner[lv] = tuple(workload.dim_index(d) for d in c.permutation)
         slots = []
         for lv in range(n_levels):
             slots.append(Slot(lv, TEMPORAL_SLOT, 0))
@@ -64,7 +84,7 @@ class Mapspace:
             if fy > 1:
                 slots.append(Slot(lv, Y_SLOT, fy))
         self.slots = tuple(slots)
-        # Per dimension: its factorisations that fit every spatial slot on their own.
+        # Per dimension: its factorisations that fit every spatial slot on their own and obey the constraints.
         self.factor_options: list[np.ndarray] = []
         for d, b in zip(workload.dims, workload.bounds):
             options = [
@@ -73,6 +93,25 @@ class Mapspace:
             ]  # fmt: skip
             if not options:
                 raise LoopscapeError(f"dimension {d}={b} has no factorisation over the architecture's slots")
+            for ci, c in enumerate(self.constraints.levels):
+                lv = names.index(c.level)
+                fixed = dict(c.factors)
+                kept = [
+                    f for f in options
+                    if all(
+                        not (s.level == lv and (
+                            (s.kind == TEMPORAL_SLOT and d in fixed and f[i] != fixed[d])
+                            or (s.kind == X_SLOT and c.spatial_x is not None and d not in c.spatial_x and f[i] > 1)
+                            or (s.kind == Y_SLOT and c.spatial_y is not None and d not in c.spatial_y and f[i] > 1)
+                        ))
+                        for i, s in enumerate(slots)
+                    )
+                ]  # fmt: skip
+                if not kept:
+                    raise LoopscapeError(
+                        f"constraints[{ci}] ({c.level}) empties the mapspace: no factorisation of {d}={b} obeys it"
+                    )
+                options = kept
             self.factor_options.append(np.array(options, dtype=np.int64))
 
     # --- size -----------------------------------------------------------------------------------------------
@@ -106,7 +145,11 @@ class Mapspace:
         """`count` mappings drawn uniformly from the factorisations and orders (seeded by `rng`)."""
         n_levels, n_dims = len(self.arch.levels), len(self.workload.dims)
         choice = np.stack([rng.integers(0, len(o), size=count) for o in self.factor_options], axis=1)
-        order = np.argsort(rng.random((count, n_levels, n_dims)), axis=2).astype(np.int64)
+        keys = rng.random((count, n_levels, n_dims))
+        for lv, inner in enumerate(self.inner):
+            for i, d in enumerate(inner):  # constrained loops innermost, in their order (innermost first)
+                keys[:, lv, d] = 2.0 + len(inner) - i
+        order = np.argsort(keys, axis=2).astype(np.int64)
         return self.batch(choice, order)
 
     def enumerate(self, batch_size: int = 65536):
@@ -122,10 +165,11 @@ class Mapspace:
                         temporal[s.level, d] = self.factor_options[d][c][i]
             per_level = []
             for lv in range(n_levels):
-                active = [d for d in range(n_dims) if temporal[lv, d] > 1]
-                rest = [d for d in range(n_dims) if temporal[lv, d] == 1]
+                inner = [d for d in reversed(self.inner[lv])]  # outer to inner
+                active = [d for d in range(n_dims) if temporal[lv, d] > 1 and d not in inner]
+                rest = [d for d in range(n_dims) if temporal[lv, d] == 1 and d not in inner]
                 perms = itertools.permutations(active) if lv < n_levels - 1 else [tuple(active)]
-                per_level.append([list(p) + rest for p in perms])
+                per_level.append([rest + list(p) + inner for p in perms])
             for orders_combo in itertools.product(*per_level):
                 choices.append(combo)
                 orders.append(orders_combo)
