@@ -221,11 +221,15 @@ def energy(arch: str, technology: str | None, json_out: str | None, accelergy_di
               help="Mappings to sample (random search).")  # fmt: skip
 @click.option("--seconds", type=click.FloatRange(min=0), default=None, help="Stop sampling after this long.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--exhaustive", is_flag=True, help="Evaluate every mapping (small mapspaces only).")
+@click.option("--search", "method", type=click.Choice(["local", "random", "exhaustive"]), default="local",
+              show_default=True, help="local: random start, then neighbours of the best (the default).")  # fmt: skip
+@click.option("--exhaustive", is_flag=True, help="Same as --search exhaustive (small mapspaces only).")
+@click.option("--preset", type=click.Choice(["weight-stationary", "output-stationary", "input-stationary"]),
+              default=None, help="Constrain the mapspace to a dataflow.")  # fmt: skip
 @JSON_OPTION
 @spec_errors_exit
 def map_command(files: tuple[str, ...], objective: str, budget: int, seconds: float | None, seed: int,
-                exhaustive: bool, json_out: str | None) -> None:  # fmt: skip
+                method: str, exhaustive: bool, preset: str | None, json_out: str | None) -> None:  # fmt: skip
     """Find the best mapping of a workload on an architecture, like timeloop-mapper.
 
     FILES give an architecture and a workload (problem), native or Timeloop v0.4, optionally an energy table.
@@ -234,15 +238,19 @@ def map_command(files: tuple[str, ...], objective: str, budget: int, seconds: fl
 
     from loopscape.io import load_specs
     from loopscape.io.native import mapping_to_native
-    from loopscape.mapper import Mapspace, exhaustive_search, random_search
+    from loopscape.mapper import Mapspace, exhaustive_search, local_search, random_search
+    from loopscape.mapping import PRESETS
 
     specs = load_specs(list(files), check_mapping=False)
     specs.require("architecture", "workload")
-    space = Mapspace(specs.arch, specs.workload)
-    if exhaustive:
+    constraints = PRESETS[preset](specs.arch, specs.workload) if preset else None
+    space = Mapspace(specs.arch, specs.workload, constraints=constraints)
+    method = "exhaustive" if exhaustive else method
+    if method == "exhaustive":
         found = exhaustive_search(specs.arch, specs.workload, specs.energy, objective, mapspace=space)
     else:
-        found = random_search(
+        search = local_search if method == "local" else random_search
+        found = search(
             specs.arch, specs.workload, specs.energy, objective, budget=budget, seconds=seconds, seed=seed,
             mapspace=space,
         )  # fmt: skip
@@ -250,6 +258,8 @@ def map_command(files: tuple[str, ...], objective: str, budget: int, seconds: fl
         **found.result.to_json(),
         "mapping": mapping_to_native(found.mapping, specs.arch, specs.workload),
         "search": {
+            "method": method,
+            "preset": preset,
             "objective": objective,
             "value": found.value,
             "evaluated": found.evaluated,

@@ -49,3 +49,12 @@ def test_map_random_is_seeded(tmp_path):
 def test_map_needs_an_architecture(tmp_path):
     result = CliRunner().invoke(loopscape, ["map", files(tmp_path)[1]])
     assert result.exit_code == 2 and "architecture" in result.output and "Traceback" not in result.output
+
+
+def test_map_local_search_with_a_preset(tmp_path):
+    args = ["map", *files(tmp_path), "--budget", "5000", "--preset", "output-stationary", "--json", "-"]
+    result = CliRunner().invoke(loopscape, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["search"]["method"] == "local" and doc["search"]["preset"] == "output-stationary"
+    assert {lv["name"]: lv["tensors"]["Z"]["fills"] for lv in doc["levels"]}["RF"] == 0  # outputs stay put

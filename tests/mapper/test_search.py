@@ -10,7 +10,7 @@ import pytest
 
 from loopscape.arch import Architecture, ComputeLevel, StorageLevel
 from loopscape.errors import LoopscapeError, MappingError
-from loopscape.mapper import Mapspace, exhaustive_search, factorizations, random_search
+from loopscape.mapper import Mapspace, exhaustive_search, factorizations, local_search, random_search
 from loopscape.model import evaluate
 from loopscape.workload import conv1d, matmul
 
@@ -81,3 +81,20 @@ def test_objectives():
 def test_no_valid_mapping_says_why():
     with pytest.raises(LoopscapeError, match="too small"):
         random_search(arch(glb=1, rf=1), matmul(M=4, N=4, K=4), budget=2000)
+
+
+def test_local_search_is_seeded_and_reaches_the_optimum_of_a_small_space():
+    a, w = arch(), matmul(M=4, N=4, K=4)
+    best = exhaustive_search(a, w).value
+    one = local_search(a, w, budget=60_000, seed=1, batch_size=4096)
+    two = local_search(a, w, budget=60_000, seed=1, batch_size=4096)
+    assert one.mapping == two.mapping and one.value == two.value
+    assert one.value == pytest.approx(
+        best, rel=1e-12
+    )  # a small space: the neighbourhood walk finds the optimum
+
+
+def test_local_search_stops_when_nothing_improves():
+    a, w = arch(), conv1d(P=4, R=3)
+    found = local_search(a, w, budget=10_000_000, seed=0, batch_size=1024, patience=4096)
+    assert found.evaluated < 100_000

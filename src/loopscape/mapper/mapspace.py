@@ -141,16 +141,20 @@ class Mapspace:
             arrays[TEMPORAL_SLOT], order, arrays[X_SLOT], arrays[Y_SLOT], np.ascontiguousarray(keep)
         )
 
-    def sample(self, rng: np.random.Generator, count: int) -> MappingBatch:
-        """`count` mappings drawn uniformly from the factorisations and orders (seeded by `rng`)."""
+    def draw(self, rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """`count` factorisation indices (count, dims) and orders (count, levels, dims), drawn uniformly with
+        the constrained loops innermost."""
         n_levels, n_dims = len(self.arch.levels), len(self.workload.dims)
         choice = np.stack([rng.integers(0, len(o), size=count) for o in self.factor_options], axis=1)
         keys = rng.random((count, n_levels, n_dims))
         for lv, inner in enumerate(self.inner):
             for i, d in enumerate(inner):  # constrained loops innermost, in their order (innermost first)
                 keys[:, lv, d] = 2.0 + len(inner) - i
-        order = np.argsort(keys, axis=2).astype(np.int64)
-        return self.batch(choice, order)
+        return choice, np.argsort(keys, axis=2).astype(np.int64)
+
+    def sample(self, rng: np.random.Generator, count: int) -> MappingBatch:
+        """`count` mappings drawn uniformly from the factorisations and orders (seeded by `rng`)."""
+        return self.batch(*self.draw(rng, count))
 
     def enumerate(self, batch_size: int = 65536):
         """Every mapping, in batches: each factorisation with every order of the dimensions that have a loop

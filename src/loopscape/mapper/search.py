@@ -120,3 +120,70 @@ def random_search(
     stop = started + seconds if seconds is not None else None
     found = _best(batches(), arch, workload, energy, objective, stop)
     return _finish(arch, workload, energy, objective, found, started)
+
+
+def local_search(
+    arch: Architecture,
+    workload: Workload,
+    energy: EnergyTable | None = None,
+    objective: str = "edp",
+    budget: int = 1_000_000,
+    seconds: float | None = None,
+    seed: int = 0,
+    batch_size: int = 16384,
+    keep_best: int = 64,
+    patience: int = 200_000,
+    mapspace: Mapspace | None = None,
+) -> SearchResult:
+    """The default search: a random batch, then batches of neighbours of the best mappings so far (one
+    dimension's factorisation redrawn, or two loops of one level swapped), until the budget or the time is
+    spent or `patience` evaluations bring no improvement. Deterministic for a seed."""
+    started = time.perf_counter()
+    space = mapspace or Mapspace(arch, workload)
+    rng = np.random.default_rng(seed)
+    n_levels, n_dims = len(arch.levels), len(workload.dims)
+    free_levels = [lv for lv in range(n_levels - 1) if not space.inner[lv]] or [0]
+    sizes = np.array([len(o) for o in space.factor_options])
+
+    choice, order = space.draw(rng, min(batch_size, budget))
+    first = space.batch(choice, order)
+    res = evaluate_batch(arch, workload, first, energy)
+    values = objective_values(res, objective)
+    evaluated, valid = first.size, int(res.valid.sum())
+    top = np.argsort(values, kind="stable")[:keep_best]
+    pool_c, pool_o, pool_v = choice[top], order[top], values[top]
+    best_value, since = float(pool_v[0]), 0
+    stop = started + seconds if seconds is not None else None
+    while evaluated < budget and since < patience and (stop is None or time.perf_counter() < stop):
+        n = min(batch_size, budget - evaluated)
+        parents = rng.integers(0, len(pool_v), size=n)
+        c, o = pool_c[parents].copy(), pool_o[parents].copy()
+        redraw = rng.random(n) < 0.5
+        dims = rng.integers(0, n_dims, size=n)
+        rows = np.nonzero(redraw)[0]
+        c[rows, dims[rows]] = rng.integers(0, sizes[dims[rows]])
+        rows = np.nonzero(~redraw)[0]
+        levels = np.asarray(free_levels)[rng.integers(0, len(free_levels), size=rows.size)]
+        a, b = rng.integers(0, n_dims, size=rows.size), rng.integers(0, n_dims, size=rows.size)
+        oa, ob = o[rows, levels, a].copy(), o[rows, levels, b].copy()
+        o[rows, levels, a], o[rows, levels, b] = ob, oa
+        batch = space.batch(c, o)
+        res = evaluate_batch(arch, workload, batch, energy)
+        v = objective_values(res, objective)
+        evaluated += n
+        valid += int(res.valid.sum())
+        allc, allo, allv = (
+            np.concatenate([pool_c, c]),
+            np.concatenate([pool_o, o]),
+            np.concatenate([pool_v, v]),
+        )
+        keep = np.argsort(allv, kind="stable")[:keep_best]
+        pool_c, pool_o, pool_v = allc[keep], allo[keep], allv[keep]
+        if pool_v[0] < best_value:
+            best_value, since = float(pool_v[0]), 0
+        else:
+            since += n
+    if not np.isfinite(pool_v[0]):
+        return _finish(arch, workload, energy, objective, (None, np.inf, evaluated, valid), started)
+    mapping = space.batch(pool_c[:1], pool_o[:1]).mapping(0, workload)
+    return _finish(arch, workload, energy, objective, (mapping, float(pool_v[0]), evaluated, valid), started)
