@@ -227,9 +227,12 @@ def energy(arch: str, technology: str | None, json_out: str | None, accelergy_di
 @click.option("--preset", type=click.Choice(["weight-stationary", "output-stationary", "input-stationary"]),
               default=None, help="Constrain the mapspace to a dataflow.")  # fmt: skip
 @JSON_OPTION
+@click.option("--timeloop", "timeloop_out", type=click.Path(dir_okay=False),
+              help="Also write the best mapping as a Timeloop v0.4 mapping YAML.")  # fmt: skip
 @spec_errors_exit
 def map_command(files: tuple[str, ...], objective: str, budget: int, seconds: float | None, seed: int,
-                method: str, exhaustive: bool, preset: str | None, json_out: str | None) -> None:  # fmt: skip
+                method: str, exhaustive: bool, preset: str | None, json_out: str | None,
+                timeloop_out: str | None) -> None:  # fmt: skip
     """Find the best mapping of a workload on an architecture, like timeloop-mapper.
 
     FILES give an architecture and a workload (problem), native or Timeloop v0.4, optionally an energy table.
@@ -266,8 +269,18 @@ def map_command(files: tuple[str, ...], objective: str, budget: int, seconds: fl
             "valid": found.valid,
             "seconds": found.seconds,
             "mapspace_size": space.size,
+            "unconstrained_mapspace_size": Mapspace(specs.arch, specs.workload).size
+            if preset
+            else space.size,
         },
     }
+    if timeloop_out:
+        import yaml
+
+        from loopscape.io.timeloop_writer import mapping_to_timeloop
+
+        mapping_doc = {"mapping": mapping_to_timeloop(found.mapping, specs.arch, specs.workload)}
+        Path(timeloop_out).write_text(yaml.safe_dump(mapping_doc, sort_keys=False), encoding="utf-8")
     if json_out == "-":
         click.echo(json.dumps(doc, indent=2))
         return

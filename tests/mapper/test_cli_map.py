@@ -58,3 +58,21 @@ def test_map_local_search_with_a_preset(tmp_path):
     doc = json.loads(result.output)
     assert doc["search"]["method"] == "local" and doc["search"]["preset"] == "output-stationary"
     assert {lv["name"]: lv["tensors"]["Z"]["fills"] for lv in doc["levels"]}["RF"] == 0  # outputs stay put
+
+
+def test_map_writes_a_timeloop_mapping_that_evaluates_to_the_same_result(tmp_path):
+    from loopscape.io import load_specs
+    from loopscape.io.timeloop_writer import to_timeloop_yaml
+    from loopscape.model import evaluate
+
+    out, tl = tmp_path / "best.json", tmp_path / "map.yaml"
+    args = ["map", *files(tmp_path), "--budget", "4000", "--json", str(out), "--timeloop", str(tl)]
+    result = CliRunner().invoke(loopscape, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    specs = load_specs(files(tmp_path))
+    (tmp_path / "tl.yaml").write_text(to_timeloop_yaml(arch=specs.arch, workload=specs.workload))
+    back = load_specs([str(tmp_path / "tl.yaml"), str(tl)])
+    r = evaluate(back.arch, back.workload, back.mapping)
+    assert (r.cycles, r.energy_pj) == (doc["cycles"], doc["energy_pj"])
+    assert doc["search"]["unconstrained_mapspace_size"] == doc["search"]["mapspace_size"]
