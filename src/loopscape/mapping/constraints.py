@@ -76,15 +76,15 @@ def _stationary(arch: Architecture, workload: Workload, tensor: str, name: str) 
     return Constraints(tuple(levels), name)
 
 
-def weight_stationary(arch: Architecture, workload: Workload) -> Constraints:
+def weight_stationary_preset(arch: Architecture, workload: Workload) -> Constraints:
     return _stationary(arch, workload, _find(workload, ("Weights", "B", "A")), "weight-stationary")
 
 
-def output_stationary(arch: Architecture, workload: Workload) -> Constraints:
+def output_stationary_preset(arch: Architecture, workload: Workload) -> Constraints:
     return _stationary(arch, workload, workload.output.name, "output-stationary")
 
 
-def input_stationary(arch: Architecture, workload: Workload) -> Constraints:
+def input_stationary_preset(arch: Architecture, workload: Workload) -> Constraints:
     return _stationary(arch, workload, _find(workload, ("Inputs", "A")), "input-stationary")
 
 
@@ -96,13 +96,7 @@ def _find(workload: Workload, names: tuple[str, ...]) -> str:
 
 
 PRESETS = {
-    "weight-stationary": weight_stationary,
-    "output-stationary": output_stationary,
-    "input-stationary": input_stationary,
+    "weight-stationary": weight_stationary_preset,
+    "output-stationary": output_stationary_preset,
+    "input-stationary": input_stationary_preset,
 }
-
-
-# Short names for importing next to other mapping names.
-weight_stationary_preset = weight_stationary
-output_stationary_preset = output_stationary
-input_stationary_preset = input_stationary

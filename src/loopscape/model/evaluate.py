@@ -106,10 +106,13 @@ def evaluate(
 
         energy = default_table(arch)
     nests = nest_arrays(arch, workload, [mapping])
-    out, hops, used, status = analyze(arch, workload, nests, exact=exact)
+    problem = problem_arrays(arch, workload)
+    out, hops, used, status = analyze(arch, workload, nests, problem, exact=exact)
     if status[0]:
         _fix_partitions(workload, mapping, out[0], used[0], len(arch.levels))
-    result = assemble(arch, workload, mapping, energy, out[0], hops[0], used[0], report.padded_bounds)
+    result = assemble(
+        arch, workload, mapping, energy, problem, out[0], hops[0], used[0], report.padded_bounds
+    )
     return dataclasses.replace(result, padding=dict(report.padding))
 
 
@@ -136,6 +139,7 @@ def assemble(
     workload: Workload,
     mapping: Mapping,
     energy: EnergyTable,
+    problem: ProblemArrays,
     out: np.ndarray,
     hops: np.ndarray,
     used: np.ndarray,
@@ -175,7 +179,6 @@ def assemble(
     level_cycles(out, used, compute_cycles, params.read_bw, params.write_bw, params.shared_bw, lcycles)
     cycles = int(max(compute_cycles, lcycles.max(initial=0)))
     e = np.zeros((len(arch.levels), len(names), 3), dtype=np.float64)
-    problem = problem_arrays(arch, workload)
     energy_terms(out, used, params.block, params.ert, params.ert_gated, problem.nonzero, e)
     storage_total = 0.0
     for v in e.ravel():  # the order the batch kernel sums in, so totals agree to the last bit
