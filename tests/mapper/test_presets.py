@@ -25,11 +25,13 @@ ARCH = Architecture(
 LAYER = conv2d(K=4, C=4, P=4, Q=4, R=3, S=3)
 
 
-def sampled(constraints, count=400, seed=0):
+def sampled(constraints, count=400, seed=0, with_keep=False):
     space = Mapspace(ARCH, LAYER, constraints=constraints)
     batch = space.sample(np.random.default_rng(seed), count)
     res = evaluate_batch(ARCH, LAYER, batch, keep_counts=True)
     assert res.valid.any()
+    if with_keep:
+        return res.counts[res.valid], batch.keep[res.valid]
     return res.counts[res.valid]
 
 
@@ -40,10 +42,13 @@ def test_weight_stationary_fills_each_weight_into_the_pes_once():
 
 
 def test_output_stationary_never_sends_partial_sums_back_down():
-    counts = sampled(output_stationary_preset(ARCH, LAYER))
+    counts, keep = sampled(output_stationary_preset(ARCH, LAYER), with_keep=True)
     o = LAYER.tensor_names.index("Outputs")
+    assert keep[:, 2, o].all()  # the preset makes the PEs keep the outputs
     assert (counts[:, 2, o, FILLS] == 0).all()
-    assert (counts[:, 1, o, UPDATES] == LAYER.tensor_size("Outputs")).all()  # each output written up once
+    parent = np.where(keep[:, 1, o], 1, 0)  # the next level up that keeps them (GLB, or DRAM if GLB bypasses)
+    updates = counts[np.arange(len(counts)), parent, o, UPDATES]
+    assert (updates == LAYER.tensor_size("Outputs")).all()  # each output written up once
 
 
 def test_unconstrained_mapspace_does_not_keep_weights_stationary():

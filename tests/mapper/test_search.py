@@ -10,8 +10,8 @@ import pytest
 
 from loopscape.arch import Architecture, ComputeLevel, StorageLevel
 from loopscape.errors import LoopscapeError, MappingError
-from loopscape.mapper import Mapspace, exhaustive_search, factorizations, local_search, random_search
-from loopscape.model import evaluate
+from loopscape.mapper import Mapspace, Points, exhaustive_search, factorizations, local_search, random_search
+from loopscape.model import evaluate, evaluate_batch
 from loopscape.workload import conv1d, matmul
 
 
@@ -44,21 +44,47 @@ def test_exhaustive_is_the_true_minimum_over_every_order(workload):
     """Evaluate every factorisation with EVERY order at EVERY level (no pruning) one by one with `evaluate`:
     the exhaustive search's value (pruned orders, batch evaluation) is that minimum."""
     a = arch()
-    space = Mapspace(a, workload)
+    space = Mapspace(a, workload, bypass=False)
     best = math.inf
     n_levels, n_dims = len(a.levels), len(workload.dims)
+    no_choice = np.zeros((1, 0), dtype=bool)
     for combo in itertools.product(*[range(len(o)) for o in space.factor_options]):
         for orders in itertools.product(itertools.permutations(range(n_dims)), repeat=n_levels):
-            batch = space.batch(np.array([combo]), np.array([orders]))
+            batch = space.batch(Points(np.array([combo]), np.array([orders]), no_choice))
             mapping = batch.mapping(0, workload)
             try:
                 r = evaluate(a, workload, mapping)
             except MappingError:
                 continue
             best = min(best, edp(r))
-    found = exhaustive_search(a, workload)
+    found = exhaustive_search(a, workload, mapspace=space)
     assert found.value == pytest.approx(best, rel=1e-12)
     assert edp(found.result) == pytest.approx(best, rel=1e-12)
+
+
+@pytest.mark.parametrize("workload", [matmul(M=2, N=2, K=4), conv1d(P=4, R=3)])
+def test_exhaustive_with_bypass_is_the_minimum_over_every_order_and_keep_choice(workload):
+    """The whole unpruned space (every factorisation, every order at every level, every keep choice), evaluated
+    in batches: the pruned exhaustive search finds its minimum, and the pruned space is much smaller."""
+    a = arch()
+    space = Mapspace(a, workload)
+    assert space.open_keep  # GLB and RF may bypass each tensor
+    n_levels, n_dims = len(a.levels), len(workload.dims)
+    combos = np.array(list(itertools.product(*[range(len(o)) for o in space.factor_options])))
+    orders = np.array(list(itertools.product(itertools.permutations(range(n_dims)), repeat=n_levels)))
+    keeps = np.array(list(itertools.product((False, True), repeat=len(space.open_keep))))
+    ci, oi, ki = (g.ravel() for g in np.meshgrid(*(np.arange(len(x)) for x in (combos, orders, keeps)),
+                                                   indexing="ij"))  # fmt: skip
+    assert ci.size == space.size * math.factorial(n_dims)  # `size` leaves out the innermost level's order
+    best = math.inf
+    for lo in range(0, ci.size, 200_000):
+        rows = slice(lo, lo + 200_000)
+        batch = space.batch(Points(combos[ci[rows]], orders[oi[rows]], keeps[ki[rows]]))
+        res = evaluate_batch(a, workload, batch)
+        best = min(best, float(np.where(res.valid, res.energy_pj * res.cycles, np.inf).min()))
+    found = exhaustive_search(a, workload, mapspace=space)
+    assert found.value == pytest.approx(best, rel=1e-12)
+    assert sum(b.size for b in space.enumerate()) <= space.pruned_size() < space.size
 
 
 def test_random_search_is_deterministic_for_a_seed_and_never_beats_exhaustive():
@@ -80,7 +106,8 @@ def test_objectives():
 
 def test_no_valid_mapping_says_why():
     with pytest.raises(LoopscapeError, match="too small"):
-        random_search(arch(glb=1, rf=1), matmul(M=4, N=4, K=4), budget=2000)
+        a, w = arch(glb=1, rf=1), matmul(M=4, N=4, K=4)
+        random_search(a, w, budget=2000, mapspace=Mapspace(a, w, bypass=False))
 
 
 def test_local_search_is_seeded_and_reaches_the_optimum_of_a_small_space():

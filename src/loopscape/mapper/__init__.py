@@ -1,14 +1,39 @@
 """The mapper: mapspace construction and search (the model never searches; the mapper never costs)."""
 
-from loopscape.mapper.mapspace import Mapspace, factorizations
-from loopscape.mapper.search import OBJECTIVES, SearchResult, exhaustive_search, local_search, random_search
+from loopscape.mapper.mapspace import (
+    Mapspace,
+    Points,
+    Relevance,
+    distinct_orders,
+    factorizations,
+    order_signature,
+)
+from loopscape.mapper.search import (
+    METRICS,
+    OBJECTIVES,
+    Candidate,
+    SearchResult,
+    Tracker,
+    exhaustive_search,
+    local_search,
+    parse_objective,
+    random_search,
+)
 
 __all__ = [
+    "METRICS",
     "OBJECTIVES",
+    "Candidate",
     "Mapspace",
+    "Points",
+    "Relevance",
     "SearchResult",
+    "Tracker",
+    "distinct_orders",
     "exhaustive_search",
     "factorizations",
     "local_search",
+    "order_signature",
+    "parse_objective",
     "random_search",
 ]

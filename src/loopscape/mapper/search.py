@@ -1,9 +1,13 @@
-"""Mapspace search: exhaustive (small spaces) and seeded random sampling, on batches through evaluate_batch."""
+"""Mapspace search on batches through evaluate_batch: exhaustive, seeded random, local (the default) and LOMA.
+
+Every search feeds its batches to a `Tracker`, which keeps the best mapping by the objective (lexicographic
+over a list of metrics), the top k, and the energy-delay Pareto set of every valid mapping it saw.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,32 +15,63 @@ import numpy as np
 from loopscape.arch import Architecture
 from loopscape.energy import EnergyTable
 from loopscape.errors import LoopscapeError
-from loopscape.mapper.mapspace import Mapspace
+from loopscape.mapper.mapspace import Mapspace, Points
 from loopscape.mapping import Mapping
 from loopscape.model.batch import BatchResult, MappingBatch, evaluate_batch
+from loopscape.model.codes import FILLS, READS, UPDATES
 from loopscape.model.evaluate import evaluate
 from loopscape.model.result import Result
 from loopscape.workload import Workload
 
+# metric -> (value from a batch result, sign: +1 lower is better, -1 higher is better)
+METRICS: dict[str, Callable[[BatchResult, Workload], np.ndarray]] = {
+    "edp": lambda r, w: r.energy_pj * r.cycles,
+    "energy": lambda r, w: r.energy_pj,
+    "delay": lambda r, w: r.cycles.astype(np.float64),
+    "cycles": lambda r, w: r.cycles.astype(np.float64),
+    "ed2p": lambda r, w: r.energy_pj * r.cycles.astype(np.float64) ** 2,
+    "pj_per_mac": lambda r, w: r.energy_pj / w.operations,
+    "utilization": lambda r, w: -r.utilization,  # higher is better
+}
 OBJECTIVES = ("edp", "energy", "delay")
 
 
-def objective_values(result: BatchResult, objective: str) -> np.ndarray:
-    """Per-mapping objective (lower is better); invalid mappings get +inf."""
-    if objective == "edp":
-        value = result.energy_pj * result.cycles
-    elif objective == "energy":
-        value = result.energy_pj.copy()
-    elif objective == "delay":
-        value = result.cycles.astype(np.float64)
-    else:
-        raise LoopscapeError(f"objective {objective!r}: expected one of {list(OBJECTIVES)}")
-    return np.where(result.valid, value, np.inf)
+def parse_objective(objective: str | Sequence[str]) -> tuple[str, ...]:
+    """'edp', 'delay,energy' or ['delay', 'energy'] (lexicographic: later metrics break ties)."""
+    names = tuple(s.strip() for s in objective.split(",")) if isinstance(objective, str) else tuple(objective)
+    for n in names:
+        if n not in METRICS:
+            raise LoopscapeError(f"objective {n!r}: expected one of {sorted(METRICS)} (or a comma list)")
+    if not names:
+        raise LoopscapeError("objective: expected at least one metric")
+    return names
+
+
+def objective_values(result: BatchResult, objective: str | Sequence[str], workload: Workload | None = None):
+    """(B, metrics) objective values (lower is better); invalid mappings get +inf. A single metric gives (B,)."""
+    names = parse_objective(objective)
+    cols = [np.where(result.valid, METRICS[n](result, workload), np.inf) for n in names]
+    return cols[0] if len(cols) == 1 else np.stack(cols, axis=1)
+
+
+def _rank(values: np.ndarray) -> np.ndarray:
+    """Indices sorting (B, k) values lexicographically, first column most significant, stable."""
+    return np.lexsort(values.T[::-1])
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One mapping the search kept, with its batch figures."""
+
+    mapping: Mapping
+    value: tuple[float, ...]
+    energy_pj: float
+    cycles: int
 
 
 @dataclass(frozen=True)
 class SearchResult:
-    """The best mapping found, its full evaluation, and how much was evaluated."""
+    """The best mapping found and its full evaluation; the top k; the energy-delay Pareto set; effort."""
 
     mapping: Mapping
     result: Result
@@ -45,70 +80,169 @@ class SearchResult:
     evaluated: int
     valid: int
     seconds: float
+    top: tuple[Candidate, ...] = ()
+    pareto: tuple[Candidate, ...] = ()
+    stopped: str = "done"  # done, budget, time, patience
 
 
-def _best(
-    batches: Iterable[MappingBatch],
-    arch: Architecture,
-    workload: Workload,
-    energy: EnergyTable | None,
-    objective: str,
-    stop: float | None,
-) -> tuple[Mapping | None, float, int, int]:
-    best_value, best_mapping, evaluated, valid = np.inf, None, 0, 0
-    for batch in batches:
-        res = evaluate_batch(arch, workload, batch, energy)
-        values = objective_values(res, objective)
-        evaluated += batch.size
-        valid += int(res.valid.sum())
-        i = int(np.argmin(values))  # ties: the first one, so a seed gives one answer
-        if values[i] < best_value:
-            best_value, best_mapping = float(values[i]), batch.mapping(i, workload)
-        if stop is not None and time.perf_counter() > stop:
-            break
-    return best_mapping, best_value, evaluated, valid
+def _take(batch: MappingBatch, rows: np.ndarray) -> MappingBatch:
+    return MappingBatch(*(np.ascontiguousarray(getattr(batch, k)[rows]) for k in _FIELDS))
 
 
-def _finish(arch, workload, energy, objective, found, started) -> SearchResult:
-    mapping, value, evaluated, valid = found
-    if mapping is None:
-        raise LoopscapeError(
-            f"no valid mapping among {evaluated:,} evaluated: every one breaks a fan-out or a capacity "
-            "(a level is too small for any tile of this workload)"
+def _concat(batches: list[MappingBatch]) -> MappingBatch:
+    return MappingBatch(*(np.concatenate([getattr(b, k) for b in batches]) for k in _FIELDS))
+
+
+_FIELDS = ("temporal", "order", "spatial_x", "spatial_y", "keep")
+
+
+class Tracker:
+    """Keeps the best k mappings by the objective and the energy-delay Pareto set of all valid ones seen."""
+
+    def __init__(
+        self,
+        arch: Architecture,
+        workload: Workload,
+        energy: EnergyTable | None,
+        objective: str | Sequence[str],
+        space: Mapspace | None = None,
+        top_k: int = 1,
+    ) -> None:
+        self.arch, self.workload, self.energy, self.space = arch, workload, energy, space
+        self.metrics = parse_objective(objective)
+        self.top_k = max(1, top_k)
+        self.evaluated = self.valid = 0
+        self.best: MappingBatch | None = None
+        self.best_values = np.empty((0, len(self.metrics)))
+        self.front: MappingBatch | None = None
+        self.front_ec = np.empty((0, 2))  # (energy, cycles)
+        bw = (space.constraints.max_bandwidth if space else ()) or ()
+        names = [lv.name for lv in arch.levels]
+        self.bandwidth = [(names.index(n), limit) for n, limit in bw]
+
+    def evaluate(self, batch: MappingBatch) -> np.ndarray:
+        """Evaluate a batch, fold it into the best/top-k/Pareto, return its (B, metrics) values."""
+        res = evaluate_batch(self.arch, self.workload, batch, self.energy, keep_counts=bool(self.bandwidth))
+        ok = res.valid.copy()
+        if self.space is not None:
+            ok &= self.space.admissible(batch)
+        for lv, limit in self.bandwidth:
+            moved = res.counts[:, lv, :, [READS, FILLS, UPDATES]].sum(axis=(1, 2))
+            ok &= moved <= limit * res.cycles
+        values = np.stack(
+            [np.where(ok, METRICS[n](res, self.workload), np.inf) for n in self.metrics], axis=1
         )
-    result = evaluate(arch, workload, mapping, energy)
-    return SearchResult(mapping, result, objective, value, evaluated, valid, time.perf_counter() - started)
+        self.evaluated += batch.size
+        self.valid += int(ok.sum())
+        rows = np.nonzero(ok)[0]
+        if rows.size:
+            order = rows[_rank(values[rows])][: self.top_k]
+            self._merge_top(_take(batch, order), values[order])
+            self._merge_front(_take(batch, rows), np.stack([res.energy_pj[rows], res.cycles[rows]], axis=1))
+        return values
+
+    def _merge_top(self, batch: MappingBatch, values: np.ndarray) -> None:
+        if self.best is None:
+            self.best, self.best_values = batch, values
+            return
+        allb, allv = _concat([self.best, batch]), np.concatenate([self.best_values, values])
+        keep = _rank(allv)[: self.top_k]
+        self.best, self.best_values = _take(allb, keep), allv[keep]
+
+    def _merge_front(self, batch: MappingBatch, ec: np.ndarray) -> None:
+        if self.front is not None:
+            batch, ec = _concat([self.front, batch]), np.concatenate([self.front_ec, ec])
+        order = np.lexsort((ec[:, 0], ec[:, 1]))  # by cycles, then energy
+        e = ec[order, 0]
+        prev = np.concatenate([[np.inf], np.minimum.accumulate(e)[:-1]])
+        on = order[e < prev]  # strictly lower energy than every faster-or-equal mapping
+        self.front, self.front_ec = _take(batch, on), ec[on]
+
+    @property
+    def best_value(self) -> float:
+        return float(self.best_values[0, 0]) if self.best is not None else np.inf
+
+    def finish(self, started: float, stopped: str = "done") -> SearchResult:
+        if self.best is None:
+            raise LoopscapeError(
+                f"no valid mapping among {self.evaluated:,} evaluated: every one breaks a fan-out, a capacity "
+                "or a whole-mapping constraint (a level may be too small for any tile of this workload)"
+            )
+        wl = self.workload
+        top = tuple(
+            Candidate(self.best.mapping(i, wl), tuple(map(float, self.best_values[i])), 0.0, 0)
+            for i in range(self.best.size)
+        )
+        pareto = tuple(
+            Candidate(self.front.mapping(i, wl), (), float(self.front_ec[i, 0]), int(self.front_ec[i, 1]))
+            for i in range(self.front.size)
+        )
+        mapping = top[0].mapping
+        result = evaluate(self.arch, wl, mapping, self.energy)
+        top = tuple(
+            Candidate(c.mapping, c.value, *_figures(self.arch, wl, c.mapping, self.energy)) for c in top
+        )
+        return SearchResult(
+            mapping,
+            result,
+            ",".join(self.metrics),
+            top[0].value[0],
+            self.evaluated,
+            self.valid,
+            time.perf_counter() - started,
+            top,
+            pareto,
+            stopped,
+        )
+
+
+def _figures(arch, workload, mapping, energy) -> tuple[float, int]:
+    r = evaluate(arch, workload, mapping, energy)
+    return r.energy_pj, r.cycles
+
+
+def _run(tracker: Tracker, batches: Iterable[MappingBatch], stop: float | None) -> str:
+    for batch in batches:
+        tracker.evaluate(batch)
+        if stop is not None and time.perf_counter() > stop:
+            return "time"
+    return "done"
 
 
 def exhaustive_search(
     arch: Architecture,
     workload: Workload,
     energy: EnergyTable | None = None,
-    objective: str = "edp",
+    objective: str | Sequence[str] = "edp",
     mapspace: Mapspace | None = None,
+    top_k: int = 1,
+    seconds: float | None = None,
 ) -> SearchResult:
-    """The true optimum of a (small) mapspace: every mapping is evaluated."""
+    """The true optimum of a (small) mapspace: every mapping left after pruning is evaluated."""
     started = time.perf_counter()
     space = mapspace or Mapspace(arch, workload)
-    found = _best(space.enumerate(), arch, workload, energy, objective, None)
-    return _finish(arch, workload, energy, objective, found, started)
+    tracker = Tracker(arch, workload, energy, objective, space, top_k)
+    stop = started + seconds if seconds is not None else None
+    return tracker.finish(started, _run(tracker, space.enumerate(), stop))
 
 
 def random_search(
     arch: Architecture,
     workload: Workload,
     energy: EnergyTable | None = None,
-    objective: str = "edp",
+    objective: str | Sequence[str] = "edp",
     budget: int = 1_000_000,
     seconds: float | None = None,
     seed: int = 0,
     batch_size: int = 65536,
     mapspace: Mapspace | None = None,
+    top_k: int = 1,
 ) -> SearchResult:
     """The best of `budget` mappings sampled uniformly (seeded), or of as many as fit in `seconds`."""
     started = time.perf_counter()
     space = mapspace or Mapspace(arch, workload)
     rng = np.random.default_rng(seed)
+    tracker = Tracker(arch, workload, energy, objective, space, top_k)
 
     def batches():
         left = budget
@@ -118,15 +252,44 @@ def random_search(
             left -= n
 
     stop = started + seconds if seconds is not None else None
-    found = _best(batches(), arch, workload, energy, objective, stop)
-    return _finish(arch, workload, energy, objective, found, started)
+    stopped = _run(tracker, batches(), stop)
+    return tracker.finish(started, "budget" if stopped == "done" else stopped)
+
+
+def _neighbours(space: Mapspace, rng: np.random.Generator, pool: Points, n: int) -> Points:
+    """n neighbours of random pool members: one dimension's factorisation redrawn, two loops of one level
+    swapped, or one keep choice flipped."""
+    n_dims = len(space.workload.dims)
+    n_levels = len(space.arch.levels)
+    free_levels = np.array([lv for lv in range(n_levels - 1) if not space.inner[lv]] or [0])
+    sizes = np.array([len(o) for o in space.factor_options])
+    parents = rng.integers(0, pool.size, size=n)
+    c, o, k = pool.choice[parents].copy(), pool.order[parents].copy(), pool.keep[parents].copy()
+    kind = rng.random(n)
+    flip_share = 0.15 if space.open_keep else 0.0
+    redraw = kind < 0.5
+    swap = (kind >= 0.5) & (kind < 1.0 - flip_share)
+    flip = kind >= 1.0 - flip_share
+    dims = rng.integers(0, n_dims, size=n)
+    rows = np.nonzero(redraw)[0]
+    c[rows, dims[rows]] = rng.integers(0, sizes[dims[rows]])
+    rows = np.nonzero(swap)[0]
+    levels = free_levels[rng.integers(0, len(free_levels), size=rows.size)]
+    a, b = rng.integers(0, n_dims, size=rows.size), rng.integers(0, n_dims, size=rows.size)
+    oa, ob = o[rows, levels, a].copy(), o[rows, levels, b].copy()
+    o[rows, levels, a], o[rows, levels, b] = ob, oa
+    rows = np.nonzero(flip)[0]
+    if rows.size:
+        j = rng.integers(0, len(space.open_keep), size=rows.size)
+        k[rows, j] = ~k[rows, j]
+    return Points(c, o, k)
 
 
 def local_search(
     arch: Architecture,
     workload: Workload,
     energy: EnergyTable | None = None,
-    objective: str = "edp",
+    objective: str | Sequence[str] = "edp",
     budget: int = 1_000_000,
     seconds: float | None = None,
     seed: int = 0,
@@ -134,56 +297,37 @@ def local_search(
     keep_best: int = 64,
     patience: int = 200_000,
     mapspace: Mapspace | None = None,
+    top_k: int = 1,
 ) -> SearchResult:
-    """The default search: a random batch, then batches of neighbours of the best mappings so far (one
-    dimension's factorisation redrawn, or two loops of one level swapped), until the budget or the time is
-    spent or `patience` evaluations bring no improvement. Deterministic for a seed."""
+    """The default search: a random batch, then batches of neighbours of the best mappings so far (see
+    `_neighbours`), until the budget or the time is spent or `patience` evaluations bring no improvement
+    (Timeloop's victory condition). Deterministic for a seed."""
     started = time.perf_counter()
     space = mapspace or Mapspace(arch, workload)
     rng = np.random.default_rng(seed)
-    n_levels, n_dims = len(arch.levels), len(workload.dims)
-    free_levels = [lv for lv in range(n_levels - 1) if not space.inner[lv]] or [0]
-    sizes = np.array([len(o) for o in space.factor_options])
-
-    choice, order = space.draw(rng, min(batch_size, budget))
-    first = space.batch(choice, order)
-    res = evaluate_batch(arch, workload, first, energy)
-    values = objective_values(res, objective)
-    evaluated, valid = first.size, int(res.valid.sum())
-    top = np.argsort(values, kind="stable")[:keep_best]
-    pool_c, pool_o, pool_v = choice[top], order[top], values[top]
-    best_value, since = float(pool_v[0]), 0
+    tracker = Tracker(arch, workload, energy, objective, space, top_k)
+    points = space.draw(rng, min(batch_size, budget))
+    values = tracker.evaluate(space.batch(points))
+    top = _rank(values)[:keep_best]
+    pool, pool_v = points.take(top), values[top]
+    best, since = tuple(pool_v[0]), 0
     stop = started + seconds if seconds is not None else None
-    while evaluated < budget and since < patience and (stop is None or time.perf_counter() < stop):
-        n = min(batch_size, budget - evaluated)
-        parents = rng.integers(0, len(pool_v), size=n)
-        c, o = pool_c[parents].copy(), pool_o[parents].copy()
-        redraw = rng.random(n) < 0.5
-        dims = rng.integers(0, n_dims, size=n)
-        rows = np.nonzero(redraw)[0]
-        c[rows, dims[rows]] = rng.integers(0, sizes[dims[rows]])
-        rows = np.nonzero(~redraw)[0]
-        levels = np.asarray(free_levels)[rng.integers(0, len(free_levels), size=rows.size)]
-        a, b = rng.integers(0, n_dims, size=rows.size), rng.integers(0, n_dims, size=rows.size)
-        oa, ob = o[rows, levels, a].copy(), o[rows, levels, b].copy()
-        o[rows, levels, a], o[rows, levels, b] = ob, oa
-        batch = space.batch(c, o)
-        res = evaluate_batch(arch, workload, batch, energy)
-        v = objective_values(res, objective)
-        evaluated += n
-        valid += int(res.valid.sum())
-        allc, allo, allv = (
-            np.concatenate([pool_c, c]),
-            np.concatenate([pool_o, o]),
-            np.concatenate([pool_v, v]),
-        )
-        keep = np.argsort(allv, kind="stable")[:keep_best]
-        pool_c, pool_o, pool_v = allc[keep], allo[keep], allv[keep]
-        if pool_v[0] < best_value:
-            best_value, since = float(pool_v[0]), 0
+    stopped = "budget"
+    while tracker.evaluated < budget:
+        if since >= patience:
+            stopped = "patience"
+            break
+        if stop is not None and time.perf_counter() >= stop:
+            stopped = "time"
+            break
+        n = min(batch_size, budget - tracker.evaluated)
+        fresh = _neighbours(space, rng, pool, n)
+        v = tracker.evaluate(space.batch(fresh))
+        allp, allv = Points.concat([pool, fresh]), np.concatenate([pool_v, v])
+        keep = _rank(allv)[:keep_best]
+        pool, pool_v = allp.take(keep), allv[keep]
+        if tuple(pool_v[0]) < best:
+            best, since = tuple(pool_v[0]), 0
         else:
             since += n
-    if not np.isfinite(pool_v[0]):
-        return _finish(arch, workload, energy, objective, (None, np.inf, evaluated, valid), started)
-    mapping = space.batch(pool_c[:1], pool_o[:1]).mapping(0, workload)
-    return _finish(arch, workload, energy, objective, (mapping, float(pool_v[0]), evaluated, valid), started)
+    return tracker.finish(started, stopped)

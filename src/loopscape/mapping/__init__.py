@@ -5,7 +5,9 @@ from loopscape.mapping.constraints import (
     Constraints,
     LevelConstraint,
     input_stationary_preset,
+    nvdla_preset,
     output_stationary_preset,
+    row_stationary_preset,
     weight_stationary_preset,
 )
 from loopscape.mapping.mapping import KINDS, SPATIAL_X, SPATIAL_Y, TEMPORAL, Loop, Mapping
@@ -23,7 +25,9 @@ __all__ = [
     "Mapping",
     "MappingReport",
     "input_stationary_preset",
+    "nvdla_preset",
     "output_stationary_preset",
+    "row_stationary_preset",
     "tile_extents",
     "tile_words",
     "validate_mapping",

@@ -8,19 +8,27 @@ from loopscape.arch import Architecture
 from loopscape.errors import SpecError
 from loopscape.workload import Workload
 
+Factors = tuple[tuple[str, int], ...]
+
 
 @dataclass(frozen=True)
 class LevelConstraint:
-    """Constraints on one storage level's tiling level (names as in the architecture and the workload).
+    """Constraints on one storage level's tiling levels (names as in the architecture and the workload).
 
-    factors: exact temporal factors; permutation: the level's innermost temporal loops, innermost first
-    (Timeloop's convention); spatial_x / spatial_y: the only dimensions the fan-out below the level may spread
-    on each mesh axis (None: any); keep / bypass: tensors the level must keep / must not keep.
+    Temporal: `factors` (exact; 0 means the whole dimension, as in Timeloop), `max_factors`, `min_factors`;
+    `permutation`: the level's innermost temporal loops, innermost first (Timeloop's convention; naming every
+    dimension fixes the whole order). Spatial (the fan-out below the level): `spatial_factors` (exact, X times
+    Y), `spatial_max_factors`, and `spatial_x` / `spatial_y`, the only dimensions each mesh axis may spread
+    (None: any). `keep` / `bypass`: tensors the level must keep / must not keep (the rest are the mapper's).
     """
 
     level: str
-    factors: tuple[tuple[str, int], ...] = ()
+    factors: Factors = ()
+    max_factors: Factors = ()
+    min_factors: Factors = ()
     permutation: tuple[str, ...] = ()
+    spatial_factors: Factors = ()
+    spatial_max_factors: Factors = ()
     spatial_x: frozenset[str] | None = None
     spatial_y: frozenset[str] | None = None
     keep: frozenset[str] = frozenset()
@@ -29,11 +37,28 @@ class LevelConstraint:
 
 @dataclass(frozen=True)
 class Constraints:
+    """Per-level constraints plus whole-mapping ones: `min_utilization` (the fraction of compute units a
+    mapping must use, Timeloop's `utilization`/`parallelism` constraint) and `max_bandwidth` (level name ->
+    words per cycle the level may move, reads + fills + updates over all its instances, when the mapping runs
+    at its projected speed)."""
+
     levels: tuple[LevelConstraint, ...] = field(default_factory=tuple)
     name: str = ""
+    min_utilization: float = 0.0
+    max_bandwidth: tuple[tuple[str, float], ...] = ()
 
     def for_level(self, name: str) -> list[LevelConstraint]:
         return [c for c in self.levels if c.level == name]
+
+    def merged(self, other: Constraints) -> Constraints:
+        """Both sets at once (a preset on top of a file's constraints)."""
+        name = " + ".join(n for n in (self.name, other.name) if n)
+        return Constraints(
+            self.levels + other.levels,
+            name,
+            max(self.min_utilization, other.min_utilization),
+            self.max_bandwidth + other.max_bandwidth,
+        )
 
     def validate(self, arch: Architecture, workload: Workload) -> None:
         """Every name refers to something that exists (the spec path says which constraint is wrong)."""
@@ -42,35 +67,63 @@ class Constraints:
             path = f"constraints[{i}]"
             if c.level not in names:
                 raise SpecError(f"{path}.level", c.level, f"a storage level among {names}")
-            for d, n in c.factors:
-                if d not in workload.dims or not isinstance(n, int) or n < 1:
-                    raise SpecError(
-                        f"{path}.factors.{d}", n, f"a positive factor of a dimension in {list(workload.dims)}"
-                    )
-            for d in (*c.permutation, *(c.spatial_x or ()), *(c.spatial_y or ())):
-                if d not in workload.dims:
-                    raise SpecError(f"{path}", d, f"a dimension among {list(workload.dims)}")
-            for t in (*c.keep, *c.bypass):
-                if t not in workload.tensor_names:
-                    raise SpecError(f"{path}.keep", t, f"a tensor among {list(workload.tensor_names)}")
+            for key in ("factors", "max_factors", "min_factors", "spatial_factors", "spatial_max_factors"):
+                for d, n in getattr(c, key):
+                    if d not in workload.dims:
+                        raise SpecError(f"{path}.{key}", d, f"a dimension among {list(workload.dims)}")
+                    least = 0 if key in ("factors", "spatial_factors") else 1
+                    if not isinstance(n, int) or isinstance(n, bool) or n < least:
+                        raise SpecError(f"{path}.{key}.{d}", n, f"an integer >= {least}")
+            for key in ("permutation", "spatial_x", "spatial_y"):
+                for d in getattr(c, key) or ():
+                    if d not in workload.dims:
+                        raise SpecError(f"{path}.{key}", d, f"a dimension among {list(workload.dims)}")
+            if len(set(c.permutation)) != len(c.permutation):
+                raise SpecError(f"{path}.permutation", list(c.permutation), "each dimension at most once")
+            for key in ("keep", "bypass"):
+                for t in getattr(c, key):
+                    if t not in workload.tensor_names:
+                        raise SpecError(f"{path}.{key}", t, f"a tensor among {list(workload.tensor_names)}")
+            both = c.keep & c.bypass
+            if both:
+                raise SpecError(f"{path}.keep", sorted(both), "tensors not also listed under bypass")
+        if not 0.0 <= self.min_utilization <= 1.0:
+            raise SpecError("constraints.min_utilization", self.min_utilization, "a fraction in [0, 1]")
+        for name, bw in self.max_bandwidth:
+            if name not in names:
+                raise SpecError("constraints.max_bandwidth", name, f"a storage level among {names}")
+            if not bw > 0:
+                raise SpecError(f"constraints.max_bandwidth.{name}", bw, "a positive words-per-cycle limit")
 
 
-def _pe_parent(arch: Architecture) -> tuple[str, str]:
-    """(the level that fans out to the innermost level, the outermost level)."""
+# --- dataflow presets --------------------------------------------------------------------------------------
+def _pe_parent(arch: Architecture) -> str:
+    """The level that fans out to the innermost level."""
     if len(arch.levels) < 2:
         raise SpecError("architecture.levels", len(arch.levels), "at least two levels for a dataflow preset")
-    return arch.levels[-2].name, arch.levels[0].name
+    return arch.levels[-2].name
 
 
-def _stationary(arch: Architecture, workload: Workload, tensor: str, name: str) -> Constraints:
-    """Keep `tensor` stationary in the innermost level: every loop over a dimension it does not use runs
+def _stationary(
+    arch: Architecture,
+    workload: Workload,
+    tensor: str,
+    name: str,
+    spatial_x: frozenset[str] | None = None,
+    spatial_y: frozenset[str] | None = None,
+) -> Constraints:
+    """Keep `tensor` stationary in the innermost level (which must keep it): every loop over a dimension it does not use runs
     innermost at the level above (no such loop higher up), and only dimensions it uses spread over the array,
     so each of its words enters a PE once."""
     used = workload.tensor(tensor).dims()
     others = tuple(d for d in workload.dims if d not in used)
-    parent, _ = _pe_parent(arch)
     spread = frozenset(d for d in workload.dims if d in used)
-    levels = [LevelConstraint(parent, permutation=others, spatial_x=spread, spatial_y=spread)]
+    sx = spread if spatial_x is None else spatial_x & spread
+    sy = spread if spatial_y is None else spatial_y & spread
+    levels = [
+        LevelConstraint(_pe_parent(arch), permutation=others, spatial_x=sx, spatial_y=sy),
+        LevelConstraint(arch.levels[-1].name, keep=frozenset({tensor})),
+    ]
     for lv in arch.levels[:-2]:  # every level above the PEs' parent: no loop over the other dimensions
         levels.append(LevelConstraint(lv.name, factors=tuple((d, 1) for d in others)))
     return Constraints(tuple(levels), name)
@@ -88,6 +141,51 @@ def input_stationary_preset(arch: Architecture, workload: Workload) -> Constrain
     return _stationary(arch, workload, _find(workload, ("Inputs", "A")), "input-stationary")
 
 
+def nvdla_preset(arch: Architecture, workload: Workload) -> Constraints:
+    """NVDLA-like: weight-stationary with input channels (C, reduced spatially) across the array's X axis and
+    output channels (K) across Y, the way NVDLA's MAC array is organised (Timeloop paper, Sec. VII-A)."""
+    _require_dims(workload, ("C", "K"), "nvdla")
+    weights = _find(workload, ("Weights", "B", "A"))
+    return _stationary(arch, workload, weights, "nvdla", frozenset({"C"}), frozenset({"K"}))
+
+
+def row_stationary_preset(arch: Architecture, workload: Workload) -> Constraints:
+    """Eyeriss's row-stationary dataflow as the Timeloop paper's Fig. 6 constraints (Sec. V-D).
+
+    Spatial (the fan-out to the PEs): S unrolled whole, no parallelism along P, R or N; S and C on the mesh's
+    X axis, Q and K on Y. Temporal in each PE: the whole R (filter width) as a temporal loop, one filter row
+    (S = 1) and one output row (Q = 1). R pairs with P and S with Q in the input's projection, so each PE runs
+    a 1D convolution of a filter row over an input row, keeping its filter row, input row and partial sums.
+    """
+    _require_dims(workload, ("R", "S", "P", "Q", "C", "K"), "row-stationary")
+    pe, parent = arch.levels[-1].name, _pe_parent(arch)
+    spatial_ones = tuple((d, 1) for d in ("P", "R", "N") if d in workload.dims)
+    return Constraints(
+        (
+            LevelConstraint(
+                parent,
+                spatial_factors=(("S", 0), *spatial_ones),
+                spatial_x=frozenset({"S", "C"}),
+                spatial_y=frozenset({"Q", "K"}),
+            ),
+            LevelConstraint(
+                pe, factors=(("R", 0), ("S", 1), ("Q", 1)), keep=frozenset(workload.tensor_names)
+            ),
+        ),
+        "row-stationary",
+    )
+
+
+def _require_dims(workload: Workload, dims: tuple[str, ...], preset: str) -> None:
+    missing = [d for d in dims if d not in workload.dims]
+    if missing:
+        raise SpecError(
+            "workload.dimensions",
+            list(workload.dims),
+            f"the dimensions {list(dims)} the {preset} preset names",
+        )
+
+
 def _find(workload: Workload, names: tuple[str, ...]) -> str:
     for n in names:
         if n in workload.tensor_names and not workload.tensor(n).read_write:
@@ -99,4 +197,6 @@ PRESETS = {
     "weight-stationary": weight_stationary_preset,
     "output-stationary": output_stationary_preset,
     "input-stationary": input_stationary_preset,
+    "row-stationary": row_stationary_preset,
+    "nvdla": nvdla_preset,
 }
