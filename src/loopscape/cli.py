@@ -296,6 +296,10 @@ def map_command(files: tuple[str, ...], objective: str, budget: int, seconds: fl
         click.echo(f"wrote {json_out}")
 
 
+from loopscape.cli_network import network  # at the end: it imports the helpers above
+
+loopscape.add_command(network)
+
 main = loopscape
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,148 @@
+"""`loopscape network`: map every layer of a built-in network on an architecture, with per-layer results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from loopscape.cli import JSON_OPTION, spec_errors_exit
+from loopscape.errors import SpecError
+
+if TYPE_CHECKING:
+    from loopscape.arch import Architecture
+    from loopscape.energy import EnergyTable
+    from loopscape.mapper.network import NetworkResult
+
+
+def _load_architecture(arch: tuple[str, ...]) -> tuple[Architecture, EnergyTable | None, str]:
+    """A built-in architecture by name, or spec files (native or Timeloop) giving one, with any energy
+    table they hold; and a description of where it came from."""
+    from loopscape.arch import zoo
+
+    if len(arch) == 1 and not Path(arch[0]).exists() and Path(arch[0]).suffix not in (".yaml", ".yml"):
+        try:
+            return zoo.get(arch[0]), None, f"built-in architecture {arch[0]!r}"
+        except SpecError as e:
+            raise SpecError(
+                "ARCH",
+                f"no such file or built-in architecture: {e.found}",
+                f"a spec file (native or Timeloop v0.4) or {e.expected}",
+                "(command line)",
+            ) from None
+    from loopscape.io import load_specs
+
+    specs = load_specs(list(arch), check_mapping=False)
+    specs.require("architecture")
+    return specs.arch, specs.energy, ", ".join(arch)
+
+
+def _network(name: str):
+    from loopscape.workload import networks
+
+    try:
+        return networks.get(name)
+    except SpecError as e:
+        raise SpecError("NETWORK", e.found, e.expected, "(command line)") from None
+
+
+def _print_table(result: NetworkResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from loopscape.mapper.network import shape_text
+
+    table = Table(title=f"{result.network} on {result.architecture} (best {result.objective} per layer)")
+    table.add_column("layer")
+    table.add_column("shape")
+    for head in ("energy µJ", "cycles", "util %"):
+        table.add_column(head, justify="right")
+    table.add_column("reused")
+    for lr in result.layers:
+        table.add_row(
+            lr.name,
+            shape_text(lr.workload),
+            f"{lr.energy_pj / 1e6:,.2f}",
+            f"{lr.cycles:,}",
+            f"{100 * lr.utilization:.1f}",
+            "yes" if lr.reused else "",
+        )
+    table.add_section()
+    table.add_row(
+        "total",
+        f"{result.macs / 1e9:.3f} GMACs",
+        f"{result.energy_pj / 1e6:,.2f}",
+        f"{result.cycles:,}",
+        f"{100 * result.utilization:.1f}",
+        f"{len(result.layers) - result.distinct_shapes} of {len(result.layers)}",
+    )
+    console = Console(width=max(100, Console().width))
+    console.print(table)
+    click.echo(
+        f"{len(result.layers)} layers, {result.distinct_shapes} distinct shapes searched "
+        f"({result.evaluated:,} mappings) in {result.seconds:.1f} s; "
+        f"{result.energy_pj / result.macs:.3f} pJ/MAC, EDP {result.energy_pj * result.cycles:.4g} pJ*cycles"
+    )
+
+
+@click.command("network")
+@click.argument("arch", nargs=-1, required=True)
+@click.argument("network")
+@click.option("--objective", type=click.Choice(["edp", "energy", "delay"]), default="edp", show_default=True)
+@click.option("--preset", default=None, help="Constrain every layer to a dataflow (e.g. weight-stationary).")
+@click.option("--budget", type=click.IntRange(min=1), default=None,
+              help="Mappings to evaluate per distinct layer shape [default: 40000].")  # fmt: skip
+@click.option("--seconds-per-layer", type=click.FloatRange(min=0), default=None,
+              help="Stop each layer's search after this long.")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True)
+@JSON_OPTION
+@spec_errors_exit
+def network(arch: tuple[str, ...], network: str, objective: str, preset: str | None,
+            budget: int | None, seconds_per_layer: float | None, seed: int,
+            json_out: str | None) -> None:  # fmt: skip
+    """Map every layer of a network on an architecture: the best mapping per layer, and totals.
+
+    ARCH is a built-in architecture (`loopscape zoo`) or spec files (native or Timeloop v0.4) giving one,
+    optionally with an energy table. NETWORK is a built-in network: alexnet, resnet50 or vgg16. Layers of
+    identical shape are searched once and share the mapping.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from loopscape.mapper.network import map_network
+
+    net = _network(network)
+    architecture, energy, where = _load_architecture(arch)
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task(f"mapping {net.name}", total=len(net.layers))
+
+    def advance(done: int, total: int, name: str) -> None:
+        progress.update(task, completed=done, description=f"mapping {name}" if name else "done")
+
+    try:
+        with progress:
+            result = map_network(
+                architecture, net, energy, objective, preset=preset, seed=seed, budget=budget,
+                seconds_per_layer=seconds_per_layer, progress=advance,
+            )  # fmt: skip
+    except SpecError as e:  # raised deep: say which file (or option, or built-in name) it is about
+        if e.path in ("preset", "objective"):
+            raise SpecError(f"--{e.path}", e.found, e.expected, "(command line)") from None
+        raise e if e.file else e.in_file(where) from None
+    doc = result.to_json()
+    if json_out == "-":
+        click.echo(json.dumps(doc, indent=2))
+        return
+    _print_table(result)
+    if json_out:
+        Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {json_out}")
