@@ -7,10 +7,15 @@ from collections.abc import Callable
 
 from loopscape.arch.architecture import Architecture
 from loopscape.arch.zoo.eyeriss import eyeriss
+from loopscape.arch.zoo.nvdla import nvdla
 from loopscape.arch.zoo.tpu_like import tpu_like
 from loopscape.errors import SpecError
 
-ARCHITECTURES: dict[str, Callable[..., Architecture]] = {"eyeriss": eyeriss, "tpu_like": tpu_like}
+ARCHITECTURES: dict[str, Callable[..., Architecture]] = {
+    "eyeriss": eyeriss,
+    "nvdla": nvdla,
+    "tpu_like": tpu_like,
+}
 
 
 def names() -> list[str]:
@@ -28,4 +33,4 @@ def get(name: str, technology: str | None = None) -> Architecture:
     return build() if technology is None else build(technology=technology)
 
 
-__all__ = ["ARCHITECTURES", "eyeriss", "get", "names", "tpu_like"]
+__all__ = ["ARCHITECTURES", "eyeriss", "get", "names", "nvdla", "tpu_like"]
