@@ -10,10 +10,11 @@ from typing import Any
 from loopscape.arch import Architecture
 from loopscape.energy import EnergyTable
 from loopscape.errors import SpecError
-from loopscape.io import native, timeloop
+from loopscape.io import native, timeloop, timeloop_mapspace
 from loopscape.io.energy_overrides import EnergyOverrides, apply_overrides
 from loopscape.io.spec_yaml import load_yaml_file, suggestion
-from loopscape.mapping import Mapping, validate_mapping
+from loopscape.io.timeloop_mapspace import MapperSettings
+from loopscape.mapping import Constraints, Mapping, validate_mapping
 from loopscape.workload import Workload
 
 NATIVE = "native"
@@ -30,13 +31,21 @@ class Specs:
     energy: EnergyTable | None = None  # None: use the built-in default table
     files: dict[str, str] = field(
         default_factory=dict
-    )  # 'architecture' / 'workload' / 'mapping' / 'energy' -> file
+    )  # 'architecture' / 'workload' / 'mapping' / 'energy' / timeloop-mapper's keys -> file
+    # timeloop-mapper's inputs, read only by load_specs(..., mapspace=True) (`loopscape map`):
+    constraints: Constraints | None = None  # the files' mapspace and architecture constraints, merged
+    constraint_sources: tuple[str, ...] = ()  # 'FILE: PATH' of each constraints.levels entry
+    mapper: MapperSettings | None = None  # the `mapper:` section
+    notes: tuple[str, ...] = ()  # what the files ask for that loopscape accepts but does not model
+    formats: dict[str, str] = field(default_factory=dict)  # part -> 'native' / 'timeloop'
 
     def file_for(self, path: str) -> str:
         """The file an error at `path` (architecture..., mapping..., workload/problem...) belongs to."""
         head = path.split(".")[0].split("[")[0]
         part = {"architecture": "architecture", "arch": "architecture", "mapping": "mapping", "workload": "workload",
                 "problem": "workload", "energy": "energy", "ERT": "energy", "ART": "energy"}.get(head)  # fmt: skip
+        if head in timeloop_mapspace.ALL_KEYS:
+            part = head
         if part in self.files:
             return self.files[part]
         return ", ".join(dict.fromkeys(self.files.values())) or "(no files)"
@@ -76,7 +85,7 @@ class _Part:
     key: str
 
 
-def _collect(paths: Sequence[str | Path]) -> dict[str, _Part]:
+def _collect(paths: Sequence[str | Path], mapspace: bool = False) -> dict[str, _Part]:
     parts: dict[str, _Part] = {}
     for p in paths:
         file = str(p)
@@ -98,6 +107,8 @@ def _collect(paths: Sequence[str | Path]) -> dict[str, _Part]:
                 "ART": "art",
                 "sparse_optimizations": "sparse",
             }
+            if mapspace:  # timeloop-mapper's keys, each its own part
+                allowed.update({k: k for k in timeloop_mapspace.ALL_KEYS})
         for key, value in data.items():
             if key not in allowed:
                 if fmt == TIMELOOP and key in timeloop.IGNORED_KEYS:
@@ -129,9 +140,13 @@ def _complete(overrides: EnergyOverrides, arch: Architecture) -> bool:
     return levels_done and overrides.compute is not None
 
 
-def load_specs(paths: Sequence[str | Path], *, check_mapping: bool = True) -> Specs:
-    """Read and merge spec files (native or Timeloop, one may hold any parts); validate the mapping."""
-    parts = _collect(paths)
+def load_specs(paths: Sequence[str | Path], *, check_mapping: bool = True, mapspace: bool = False) -> Specs:
+    """Read and merge spec files (native or Timeloop, one may hold any parts); validate the mapping.
+
+    `mapspace`: also read timeloop-mapper's inputs (mapspace and architecture constraints, the `mapper:`
+    section) into `constraints`, `mapper` and `notes`; without it they are ignored, as timeloop-model does.
+    """
+    parts = _collect(paths, mapspace)
     files = {name: p.file for name, p in parts.items() if name in ("architecture", "workload", "mapping")}
 
     def parse(name: str, fn, *args):
@@ -217,4 +232,40 @@ def load_specs(paths: Sequence[str | Path], *, check_mapping: bool = True) -> Sp
             base = None
         energy = apply_overrides(base, overrides, arch)
         files["energy"] = ", ".join(sorted({parts[n].file for n in ("energy", "ert", "art") if n in parts}))
-    return Specs(arch=arch, workload=workload, mapping=mapping, energy=energy, files=files)
+    formats = {name: p.fmt for name, p in parts.items()}
+    extra: dict[str, Any] = {}
+    if mapspace:
+        extra = _mapper_inputs(parts, arch, workload)
+        files.update({k: parts[k].file for k in timeloop_mapspace.ALL_KEYS if k in parts})
+    return Specs(arch=arch, workload=workload, mapping=mapping, energy=energy, files=files, formats=formats,
+                 **extra)  # fmt: skip
+
+
+def _mapper_inputs(parts: dict[str, _Part], arch: Architecture | None, workload: Workload | None) -> dict:
+    """Constraints (architecture constraints first, as Timeloop reads them) and mapper settings."""
+    sources: list[tuple[str, object, str | None]] = []
+    arch_part = parts.get("architecture")
+    arch_node = arch_part.value if arch_part and arch_part.fmt == TIMELOOP else None
+    if isinstance(arch_node, dict) and arch_node.get("constraints") is not None:
+        sources.append((f"{arch_part.key}.constraints", arch_node["constraints"], arch_part.file))
+    for key in (*timeloop_mapspace.ARCH_CONSTRAINT_KEYS, *timeloop_mapspace.MAPSPACE_KEYS):
+        if key in parts:
+            sources.append((key, parts[key].value, parts[key].file))
+    out: dict[str, Any] = {}
+    notes: list[str] = []
+    if sources:
+        if arch is None or workload is None:
+            path, _, file = sources[0]
+            missing = "an architecture" if arch is None else "a workload (problem)"
+            raise SpecError(path, f"mapspace constraints without {missing}",
+                            "an architecture and a problem in the same or another file", file)  # fmt: skip
+        read = timeloop_mapspace.read_constraints(sources, arch, workload)
+        out.update(constraints=read.constraints, constraint_sources=read.sources)
+        notes += read.notes
+    if timeloop_mapspace.MAPPER_KEY in parts:
+        part = parts[timeloop_mapspace.MAPPER_KEY]
+        settings = timeloop_mapspace.read_mapper(part.value, part.key, part.file)
+        out["mapper"] = settings
+        notes += settings.notes
+    out["notes"] = tuple(notes)
+    return out

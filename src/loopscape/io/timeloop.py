@@ -36,8 +36,11 @@ from loopscape.workload import Tensor, Workload
 
 # Top-level keys of a Timeloop input: the ones we read, and the ones we accept and ignore.
 TIMELOOP_KEYS = ("architecture", "problem", "mapping", "ERT", "ART")
+# timeloop-mapper's own keys (mapspace constraints, mapper settings) are read by `loopscape map` only
+# (io/timeloop_mapspace.py, through load_specs(..., mapspace=True)); like timeloop-model, the rest ignore them.
 IGNORED_KEYS = (
-    "mapspace", "mapspace_constraints", "constraints", "architecture_constraints", "mapper", "model",
+    "mapspace", "mapspace_constraints", "constraints", "architecture_constraints", "arch_constraints", "mapper",
+    "model",
     "compound_components", "components", "variables", "globals", "ERT_summary", "ART_summary",
     "output", "accelergy", "version",
 )  # fmt: skip
@@ -113,7 +116,8 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
             "the timeloopfe 'nodes' form",
             "the tree form with 'subtree' and 'local' that timeloop-model reads",
         )
-    check_keys(node, path, ("version", "subtree", "name", "attributes"), required=("subtree",))
+    # `constraints`: timeloop-mapper's architecture constraints (read by io/timeloop_mapspace.py)
+    check_keys(node, path, ("version", "subtree", "name", "attributes", "constraints"), required=("subtree",))
     if "version" in node and str(node["version"]) not in ("0.2", "0.3", "0.4"):
         raise SpecError(join(path, "version"), node["version"], "0.3 or 0.4")
     levels: list[StorageLevel] = []
