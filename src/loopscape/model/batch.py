@@ -18,14 +18,16 @@ from loopscape.workload import Workload
 
 @dataclass(frozen=True)
 class MappingBatch:
-    """B even (Timeloop-style) mappings over one slot template: per level, its temporal loops in `order`, then
-    its spatial-X loops, then its spatial-Y loops (each dimension once; factor 1 = no loop)."""
+    """B mappings over one slot template: per level, its temporal loops in `order`, then its spatial-X loops,
+    then its spatial-Y loops (each dimension once; factor 1 = no loop). Even (Timeloop-style) unless `shift`
+    moves a (level, tensor) cut by that many loops from the level's first loop (ZigZag's uneven mappings)."""
 
     temporal: np.ndarray  # (B, levels, dims) temporal factor of each dimension at each level
     order: np.ndarray  # (B, levels, dims) dimension indices of each level's temporal loops, outermost first
     spatial_x: np.ndarray  # (B, levels, dims) fan-out factors below each level along mesh X
     spatial_y: np.ndarray  # (B, levels, dims)
     keep: np.ndarray  # (B, levels, tensors) bool
+    shift: np.ndarray | None = None  # (B, levels, tensors) int: uneven cuts, loops from the level's first
 
     @property
     def size(self) -> int:
@@ -47,9 +49,21 @@ class MappingBatch:
         kind = np.broadcast_to(np.array([0, 1, 2], dtype=np.int64)[None, None, :, None], dim.shape)
         level = np.broadcast_to(np.arange(n_levels, dtype=np.int64)[None, :, None, None], dim.shape)
         n_tensors = self.keep.shape[2]
-        cut = np.broadcast_to(
-            (np.arange(n_levels, dtype=np.int64) * per_level)[None, :, None], (b, n_levels, n_tensors)
+        cut = np.array(
+            np.broadcast_to(
+                (np.arange(n_levels, dtype=np.int64) * per_level)[None, :, None], (b, n_levels, n_tensors)
+            )
         )
+        if self.shift is not None and self.shift.any():
+            # A shift counts loops of the compact nest (bound-1 loops dropped); cuts here index the full nest.
+            flat_active = (bound > 1).reshape(b, -1)
+            starts = np.cumsum(flat_active.reshape(b, n_levels, per_level).sum(axis=2), axis=1) - (
+                flat_active.reshape(b, n_levels, per_level).sum(axis=2)
+            )
+            for i, lv, t in zip(*np.nonzero(self.shift)):
+                target = starts[i, lv] + self.shift[i, lv, t]
+                where = np.nonzero(flat_active[i])[0]
+                cut[i, lv, t] = where[target] if 0 <= target < where.size else flat_active.shape[1]
         return NestArrays(
             dim=dim.reshape(b, -1),
             bound=bound.reshape(b, -1),
@@ -75,7 +89,21 @@ class MappingBatch:
             frozenset(t for j, t in enumerate(workload.tensor_names) if self.keep[i, lv, j])
             for lv in range(n_levels)
         )
-        return Mapping(tuple(loops), keep)
+        cuts = []
+        if self.shift is not None and self.shift[i].any():
+            starts = [
+                next((k for k, lp in enumerate(loops) if lp.level >= lv), len(loops))
+                for lv in range(n_levels)
+            ]
+            for lv, j in zip(*np.nonzero(self.shift[i] * self.keep[i])):
+                cuts.append((int(lv), workload.tensor_names[j], int(starts[lv] + self.shift[i, lv, j])))
+        return Mapping(tuple(loops), keep, tuple(cuts))
+
+    def shift_array(self) -> np.ndarray:
+        """(B, levels, tensors) cut shifts, zeros for an even batch."""
+        if self.shift is None:
+            return np.zeros(self.keep.shape, dtype=np.int64)
+        return np.ascontiguousarray(self.shift, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -123,6 +151,7 @@ def evaluate_batch(
         _i64(batch.spatial_x),
         _i64(batch.spatial_y),
         np.ascontiguousarray(batch.keep, dtype=np.bool_),
+        batch.shift_array(),
         p.multicast,
         p.reduction,
         p.forwarding,

@@ -25,6 +25,7 @@ def evaluate_template_batch(
     spatial_x,
     spatial_y,
     keep,
+    shift,
     multicast,
     reduction,
     forwarding,
@@ -49,8 +50,14 @@ def evaluate_template_batch(
 ):
     """The mapper's inner loop: even mappings given as per-level factors and orders, evaluated end to end.
 
-    Returns cycles, energy (pJ), valid (factors cover the bounds, fan-outs fit, tiles fit), status and, when
-    keep_counts, the counts (B, levels, tensors, N_OUT) (else an empty array).
+    shift (B, levels, tensors) moves each (level, tensor) cut by that many loops of the compact nest from the
+    level's first loop (0: the even mapping; negative: up into the level above's temporal loops; positive: down
+    into the level's own temporal loops), ZigZag's uneven mappings. A cut outside the span `validate_mapping`
+    allows (below the fan-outs above the level, above its own fan-out, not above the cut of an outer level
+    keeping the tensor) makes the mapping invalid.
+
+    Returns cycles, energy (pJ), valid (factors cover the bounds, fan-outs fit, tiles fit, cuts in place),
+    status and, when keep_counts, the counts (B, levels, tensors, N_OUT) (else an empty array).
     """
     b_count, n_levels, n_dims = temporal.shape
     n_tensors = coef_all.shape[0]
@@ -74,15 +81,21 @@ def evaluate_template_batch(
         terms = np.empty((n_levels, n_tensors, 3), dtype=np.float64)
         lcyc = np.empty(n_levels, dtype=np.int64)
         padded = np.empty(n_dims, dtype=np.int64)
+        lo_pos = np.empty(n_levels, dtype=np.int64)
+        hi_pos = np.empty(n_levels, dtype=np.int64)
+        start = np.empty(n_levels, dtype=np.int64)
         for b in range(ch * b_count // n_chunks, (ch + 1) * b_count // n_chunks):
             # Build the compact nest: per level, temporal loops in order, then spatial X, then spatial Y.
             n = 0
             ok = True
+            last_spatial_end = 0  # position after the last spatial loop so far
             for d in range(n_dims):
                 padded[d] = 1
             for lv in range(n_levels):
+                start[lv] = n
                 for t in range(n_tensors):
-                    cc[lv, t] = n
+                    cc[lv, t] = n + shift[b, lv, t]
+                lo_pos[lv] = last_spatial_end
                 fx = 1
                 fy = 1
                 for code in range(3):  # temporal loops in their order, then spatial X, then spatial Y
@@ -105,8 +118,34 @@ def evaluate_template_batch(
                             ck[n] = code
                             cl[n] = lv
                             n += 1
+                hi_pos[lv] = n_max + 1  # no spatial loop at this level: no bound from it
+                spatial_here = 0
+                for k in range(n - 1, -1, -1):
+                    if cl[k] != lv or ck[k] == TEMPORAL:
+                        break
+                    spatial_here += 1
+                if spatial_here > 0:
+                    hi_pos[lv] = n - spatial_here
+                    last_spatial_end = n
                 if fx > fanout_x[lv] or fy > fanout_y[lv]:
                     ok = False
+            bound_below = n  # a cut lies at or above the first spatial loop at its level or deeper
+            for lv in range(n_levels - 1, -1, -1):
+                bound_below = min(bound_below, hi_pos[lv])
+                hi_pos[lv] = bound_below
+            for t in range(n_tensors):
+                prev = 0
+                for lv in range(n_levels):
+                    if not keep[b, lv, t]:
+                        continue
+                    c = cc[lv, t]
+                    if c < lo_pos[lv] or c > hi_pos[lv] or c < prev or (lv == 0 and c != 0):
+                        ok = False
+                    prev = c
+            if not ok:  # analyse the even mapping instead (the result is discarded): cuts stay in range
+                for lv in range(n_levels):
+                    for t in range(n_tensors):
+                        cc[lv, t] = start[lv]
             macs = 1
             for d in range(n_dims):
                 if padded[d] < bounds[d]:
