@@ -224,7 +224,7 @@ class _Reader:
     def target(self, node: dict, path: str) -> int:
         """Our level index (0 = outermost) from a name or Timeloop's storage-level id (0 = innermost)."""
         value = node.get("target", node.get("name"))
-        key = "target" if "target" in node else "name"
+        key = "name" if "target" not in node and "name" in node else "target"
         tpath = join(path, key)
         if value is None:
             raise SpecError(tpath, "nothing (the key is missing)", f"a storage level name among {self.names}")
