@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
+import json
 import logging
 import math
 import os
@@ -55,6 +57,7 @@ from zigzag_bridge import (
     Unrolling,
     ZigZagMapping,
     fanout_level,
+    spatial_positions,
     to_loopscape,
     write_inputs,
     zigzag_mapping_of,
@@ -63,7 +66,7 @@ from zigzag_bridge import (
 from loopscape.arch import Architecture, zoo
 from loopscape.energy import EnergyTable
 from loopscape.energy.defaults import default_table
-from loopscape.errors import LoopscapeError, MappingError
+from loopscape.errors import MappingError
 from loopscape.mapping import SPATIAL_X, SPATIAL_Y, Mapping
 from loopscape.model.evaluate import evaluate
 from loopscape.model.result import Result
@@ -119,37 +122,23 @@ def unrolling_text(unrolling: Unrolling) -> str:
 
 
 # --- loopscape ------------------------------------------------------------------------------------------------
-def fixed_spatial_mapspace(arch: Architecture, workload: Workload, unrolling: Unrolling) -> Any:
-    """loopscape's mapspace with the spatial factors fixed to `unrolling` (all other spatial slots 1)."""
-    from loopscape.mapper import Mapspace
-    from loopscape.mapper.mapspace import TEMPORAL_SLOT, X_SLOT
+def fixed_spatial(arch: Architecture, unrolling: Unrolling) -> Any:
+    """loopscape constraints that fix the spatial factors to `unrolling` (no other dimension spreads)."""
     from loopscape.mapping.constraints import Constraints, LevelConstraint
 
-    fan = fanout_level(arch)
-    on = {SPATIAL_X: {}, SPATIAL_Y: {}}
+    on: dict[str, dict[str, int]] = {SPATIAL_X: {}, SPATIAL_Y: {}}
     for d, b, k in unrolling:
         on[k][d] = on[k].get(d, 1) * b
+    factors: dict[str, int] = {}
+    for d, b, _ in unrolling:
+        factors[d] = factors.get(d, 1) * b
     constraint = LevelConstraint(
-        arch.levels[fan].name,
+        arch.levels[fanout_level(arch)].name,
+        spatial_factors=tuple(factors.items()),
         spatial_x=frozenset(on[SPATIAL_X]),
         spatial_y=frozenset(on[SPATIAL_Y]),
     )
-    space = Mapspace(arch, workload, constraints=Constraints((constraint,), "fixed spatial unrolling"))
-    for i, d in enumerate(workload.dims):
-        want = [
-            1 if s.kind == TEMPORAL_SLOT else on[SPATIAL_X if s.kind == X_SLOT else SPATIAL_Y].get(d, 1)
-            for s in space.slots
-        ]
-        opts = space.factor_options[i]
-        rows = [r for r in range(len(opts)) if all(
-            s.kind == TEMPORAL_SLOT or opts[r][j] == want[j] for j, s in enumerate(space.slots)
-        )]  # fmt: skip
-        if not rows:
-            raise LoopscapeError(
-                f"no factorisation of {d} with the spatial unrolling {unrolling_text(unrolling)}"
-            )
-        space.factor_options[i] = opts[rows]
-    return space
+    return Constraints((constraint,), "fixed spatial unrolling")
 
 
 def loopscape_search(
@@ -160,13 +149,16 @@ def loopscape_search(
     unrolling: Unrolling,
     seconds: float,
     seed: int = 0,
+    batch_size: int = 4096,
 ) -> tuple[Mapping, Result, int]:
     """loopscape's mapper on one layer (its default search, the spatial unrolling fixed): the best mapping, its
     evaluation and how many mappings were evaluated. The one place the benchmark calls the mapper."""
-    from loopscape.mapper import local_search
+    from loopscape.mapper import Mapspace, local_search
 
-    space = fixed_spatial_mapspace(arch, workload, unrolling)
-    found = local_search(arch, workload, table, objective, seconds=seconds, seed=seed, mapspace=space)
+    space = Mapspace(arch, workload, constraints=fixed_spatial(arch, unrolling))
+    found = local_search(
+        arch, workload, table, objective, seconds=seconds, seed=seed, mapspace=space, batch_size=batch_size
+    )
     return found.mapping, found.result, found.evaluated
 
 
@@ -259,6 +251,41 @@ def run_zigzag(
     )
 
 
+def _cache_key(acc_path: str, layer: dict[str, Any], map_path: str, objective: str, lpf_limit: int) -> str:
+    text = Path(acc_path).read_text() + json.dumps(layer, sort_keys=True) + Path(map_path).read_text()
+    return hashlib.sha256(f"{text}|{objective}|{lpf_limit}".encode()).hexdigest()[:20]
+
+
+def _run_to_json(run: ZigZagRun) -> dict[str, Any]:
+    return dataclasses.asdict(run)
+
+
+def _run_from_json(data: dict[str, Any]) -> ZigZagRun:
+    m = data["mapping"]
+    mapping = ZigZagMapping(
+        {op: [[(d, int(b)) for d, b in level] for level in levels] for op, levels in m["temporal"].items()},
+        {oa: [(d, int(b)) for d, b in loops] for oa, loops in m["spatial"].items()},
+        {op: list(names) for op, names in m["memories"].items()},
+    )
+    return ZigZagRun(**{**data, "mapping": mapping})
+
+
+def zigzag_cached(
+    cache: Path | None, acc_path: str, layer: dict[str, Any], map_path: str, objective: str, lpf_limit: int
+) -> tuple[ZigZagRun, bool]:
+    """`run_zigzag`, or its stored result for identical inputs when `cache` (a JSON file) has one."""
+    if cache is None:
+        return run_zigzag(acc_path, layer, map_path, objective, lpf_limit), False
+    key = _cache_key(acc_path, layer, map_path, objective, lpf_limit)
+    stored = json.loads(cache.read_text()) if cache.exists() else {}
+    if key in stored:
+        return _run_from_json(stored[key]), True
+    run = run_zigzag(acc_path, layer, map_path, objective, lpf_limit)
+    stored[key] = _run_to_json(run)
+    cache.write_text(json.dumps(stored, indent=1))
+    return run, False
+
+
 # --- one row of the table -----------------------------------------------------------------------------------
 @dataclass
 class Row:
@@ -268,11 +295,40 @@ class Row:
     conversion: Conversion | None = None
     zz_in_ls: Result | None = None
     zz_note: str = ""
+    zz_cached: bool = False
     ls: Result | None = None
     ls_mapping: Mapping | None = None
     ls_cpu_s: float = 0.0
     ls_wall_s: float = 0.0
     ls_evaluated: int = 0
+
+
+def convert_zigzag(row: Row, arch: Architecture, wl: Workload, table: EnergyTable, objective: str) -> None:
+    """ZigZag's best as a loopscape mapping, evaluated by loopscape's model. Where it converts only
+    approximately, the best valid candidate (`zigzag_bridge.spatial_positions`) in loopscape's model is kept."""
+    assert row.zz is not None
+    try:
+        candidates = [
+            to_loopscape(arch, wl, row.zz.mapping, k) for k in spatial_positions(arch, wl, row.zz.mapping)
+        ]
+    except ConversionError as err:
+        row.zz_note = f"not converted: {err}"
+        return
+    best: tuple[float, Conversion, Result] | None = None
+    for conv in candidates:
+        try:
+            result = evaluate(arch, wl, conv.mapping, table)
+        except MappingError:
+            continue
+        value = objective_value(result, objective)
+        if best is None or value < best[0]:
+            best = (value, conv, result)
+    if best is None:
+        row.conversion = candidates[-1]
+        row.zz_in_ls = evaluate(arch, wl, row.conversion.mapping, table, check_capacity=False)
+        row.zz_note = "over a capacity in loopscape; evaluated without the check"
+    else:
+        _, row.conversion, row.zz_in_ls = best
 
 
 def nest_text(arch: Architecture, workload: Workload, mapping: Mapping) -> str:
@@ -303,36 +359,31 @@ def run_arch(
     table = default_table(arch)
     units = [(wl, unrolling_for(arch, wl)) for wl in layers]
     rows = [Row(wl.name, unrolling_text(u)) for wl, u in units]
-    threads = _kernel_threads()
     with tempfile.TemporaryDirectory(prefix="bench_mapper_zigzag_") as tmp:
         acc, zz_layers, mp = write_inputs(arch, table, units, Path(tmp))
-        for row, (wl, unrolling), zz_layer in zip(rows, units, zz_layers):
-            if zz_ok:
-                zz_layer = {**zz_layer, "id": 0, "operand_source": {"I": 0, "W": 0}}
-                row.zz = run_zigzag(acc, zz_layer, mp, args.objective, args.lpf_limit)
-                try:
-                    row.conversion = to_loopscape(arch, wl, row.zz.mapping)
-                except ConversionError as err:
-                    row.zz_note = f"not converted: {err}"
-                else:
-                    try:
-                        row.zz_in_ls = evaluate(arch, wl, row.conversion.mapping, table)
-                    except MappingError as err:
-                        row.zz_note = f"over capacity in loopscape ({err}); evaluated without the check"
-                        row.zz_in_ls = evaluate(arch, wl, row.conversion.mapping, table, check_capacity=False)
-            if args.ls_seconds is not None:
-                budget = args.ls_seconds
-            elif row.zz is not None:
-                budget = max(0.05, row.zz.cpu_s / 100 / threads)
-            else:
-                budget = 1.0
-            c0, w0 = time.process_time(), time.perf_counter()
-            mapping, result, evaluated = loopscape_search(
-                arch, wl, table, args.objective, unrolling, budget, args.seed
+        for row, (wl, _), zz_layer in zip(rows, units, zz_layers) if zz_ok else ():
+            zz_layer = {**zz_layer, "id": 0, "operand_source": {"I": 0, "W": 0}}
+            row.zz, row.zz_cached = zigzag_cached(
+                args.zigzag_cache, acc, zz_layer, mp, args.objective, args.lpf_limit
             )
-            row.ls_cpu_s, row.ls_wall_s = time.process_time() - c0, time.perf_counter() - w0
-            row.ls, row.ls_mapping, row.ls_evaluated = result, mapping, evaluated
-            _progress(name, row)
+            convert_zigzag(row, arch, wl, table, args.objective)
+            print(f"  [{name} {row.layer}] {_zz_text(row)}", file=sys.stderr, flush=True)
+    # loopscape's CPU share per layer: the given fraction of ZigZag's CPU time over all these layers, evenly.
+    zz_cpu = sum(r.zz.cpu_s for r in rows if r.zz is not None)
+    share = args.ls_share * zz_cpu / len(rows) if zz_cpu > 0 else 1.0
+    for row, (wl, unrolling) in zip(rows, units):
+        seconds = args.ls_seconds if args.ls_seconds is not None else share / args.cpu_per_wall
+        c0, w0 = time.process_time(), time.perf_counter()
+        mapping, result, evaluated = loopscape_search(
+            arch, wl, table, args.objective, unrolling, seconds, args.seed
+        )
+        row.ls_cpu_s, row.ls_wall_s = time.process_time() - c0, time.perf_counter() - w0
+        row.ls, row.ls_mapping, row.ls_evaluated = result, mapping, evaluated
+        print(
+            f"  [{name} {row.layer}] loopscape {row.ls_cpu_s:.2f} CPU-s ({row.ls_evaluated:,} mappings)",
+            file=sys.stderr,
+            flush=True,
+        )
     print_table(name, arch, rows, args.objective)
     if args.show_mappings or zz_ok:
         for row, (wl, _) in zip(rows, units):
@@ -365,13 +416,11 @@ def _kernel_threads() -> int:
         return 1
 
 
-def _progress(arch: str, row: Row) -> None:
-    zz = f"zigzag {row.zz.cpu_s:.1f} CPU-s ({row.zz.evaluations} evaluations)" if row.zz else "zigzag skipped"
-    print(
-        f"  [{arch} {row.layer}] {zz}; loopscape {row.ls_cpu_s:.2f} CPU-s ({row.ls_evaluated:,} mappings)",
-        file=sys.stderr,
-        flush=True,
-    )
+def _zz_text(row: Row) -> str:
+    if row.zz is None:
+        return "zigzag skipped"
+    cached = ", cached" if row.zz_cached else ""
+    return f"zigzag {row.zz.cpu_s:.1f} CPU-s ({row.zz.evaluations} evaluations{cached})"
 
 
 # --- printing ---------------------------------------------------------------------------------------------------
@@ -465,9 +514,13 @@ def main(argv: list[str] | None = None) -> int:
         "--objective", default="energy", choices=sorted(ZIGZAG_OPT), help="what both tools minimise"
     )
     ap.add_argument("--lpf-limit", type=int, default=6, help="ZigZag LOMA lpf_limit (its API default: 6)")
-    ap.add_argument("--ls-seconds", type=float, default=None,
-                    help="loopscape wall budget per layer (default: 1/100 of ZigZag's CPU-s on it / cores)")  # fmt: skip
+    ap.add_argument("--ls-share", type=float, default=0.01,
+                    help="loopscape's CPU budget as a fraction of ZigZag's CPU time on the same layers (split "
+                         "evenly over the layers)")  # fmt: skip
+    ap.add_argument("--ls-seconds", type=float, default=None, help="loopscape wall budget per layer instead")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--zigzag-cache", type=Path, default=None,
+                    help="JSON file of ZigZag results, reused for identical inputs (its CPU times as measured then)")  # fmt: skip
     ap.add_argument("--ungrouped", action="store_true", help="AlexNet shapes without groups")
     ap.add_argument("--no-zigzag", action="store_true", help="run the loopscape side only")
     ap.add_argument("--show-mappings", action="store_true", help="print both best mappings of every layer")
@@ -499,13 +552,21 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("zigzag").setLevel(logging.WARNING)
     logging.getLogger().setLevel(logging.WARNING)
     print(f"layers: {', '.join(wl.name for wl in layers)} from {source}; objective {args.objective}")
-    print(f"loopscape kernel threads: {_kernel_threads()}; cores: {os.cpu_count()}")
+    print(f"cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}")
 
-    # Warm-up, untimed: load the compiled kernels (numba's cache) as ZigZag's imports are untimed.
+    # Warm-up, untimed: load the compiled kernels (numba's cache), as ZigZag's imports are untimed; then measure
+    # how many CPU-seconds a wall-second of search costs here (threads, other load), to turn CPU shares into
+    # the search's wall budget.
     warm_arch = zoo.get(archs[0])
     warm = dataclasses.replace(layers[0], name="warmup")
-    loopscape_search(warm_arch, warm, default_table(warm_arch), args.objective,
-                     unrolling_for(warm_arch, warm), 0.01, args.seed)  # fmt: skip
+    warm_args = (warm_arch, warm, default_table(warm_arch), args.objective, unrolling_for(warm_arch, warm))
+    loopscape_search(*warm_args, 0.01, args.seed)
+    c0, w0 = time.process_time(), time.perf_counter()
+    loopscape_search(*warm_args, 0.3, args.seed)
+    args.cpu_per_wall = max(0.25, (time.process_time() - c0) / (time.perf_counter() - w0))
+    print(
+        f"loopscape: {args.cpu_per_wall:.2f} CPU-seconds per wall-second of search ({_kernel_threads()} threads)"
+    )
 
     for name in archs:
         run_arch(name, layers, args, zz_ok=missing is None)

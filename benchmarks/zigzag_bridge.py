@@ -25,12 +25,16 @@ every operand's lists concatenate to the same global ordering. `to_loopscape` tu
 (outermost first) with per-(level, tensor) cuts: the tile of a tensor at a level is the loops that ZigZag
 allocates to that level and the levels below it. ZigZag keeps the spatial unrolling apart from the temporal
 ordering (every PE runs the whole temporal nest); loopscape puts the spatial loops at one place in the nest, at
-the level that fans out to the array. They go just above the innermost k temporal loops, where k is the largest
-number of loops ZigZag gives a PE-private level of any operand: every private tile then lies below the spatial
-loops and every shared tile above them, as loopscape requires (docs/semantics.md, "Cut"). Where a shared level
-holds fewer than k loops of some operand (ZigZag lets a buffer that serves the whole array hold less than one
-PE's private tile spans), loopscape cannot cut there; the cut is raised to include the k loops (a larger tile
-at that level) and the conversion says so in `Conversion.notes`. Loops of bound 1 are dropped.
+the level that fans out to the array, and a PE-private tile must lie below them, a shared tile around them
+(docs/semantics.md, "Cut"). The spatial loops go above the k innermost temporal loops (`spatial_positions`),
+with every private tile within those k loops and every shared tile spanning at least them. Moving a tensor's
+cut across loops over dimensions the tensor does not use changes neither its tile nor its counts (its data is
+stationary either way; ZigZag's own "merge down" of such loops), so most ZigZag mappings convert exactly. Some
+cannot: ZigZag lets a PE keep its weights over loops that also change the buffer's input tile (its temporal and
+spatial loops are independent), while one loopscape nest must put those loops either inside the array (the
+buffer's tile grows) or outside it (the PE's tile shrinks). Then every k in between is a candidate, each with
+`Conversion.notes` saying which tile grew or shrank; the caller may keep the best valid one. Loops of bound 1
+are dropped.
 """
 
 from __future__ import annotations
@@ -272,9 +276,19 @@ class Conversion:
         return not self.notes
 
 
-def to_loopscape(arch: Architecture, workload: Workload, zm: ZigZagMapping) -> Conversion:
-    """The loopscape mapping of ZigZag mapping `zm` of `workload` on (the ZigZag description of) `arch`."""
-    notes: list[str] = []
+@dataclass(frozen=True)
+class _Parsed:
+    """A ZigZag mapping read against a loopscape architecture and workload."""
+
+    fan: int  # the level that fans out to the PE array
+    spatial: tuple[Loop, ...]
+    ordering: tuple[tuple[str, int], ...]  # loopscape (dimension, bound), innermost first, bounds > 1
+    counts: dict[tuple[int, str], int]  # (level, tensor) -> inner temporal loops in its tile (level >= 1)
+    low: dict[tuple[int, str], int]  # the fewest loops giving the same counts (irrelevant loops dropped)
+    high: dict[tuple[int, str], int]  # the most loops giving the same counts (irrelevant loops added)
+
+
+def _parse(arch: Architecture, workload: Workload, zm: ZigZagMapping) -> _Parsed:
     fan = fanout_level(arch)
     fx, fy = arch.fanout(fan)
     spatial: list[Loop] = []
@@ -297,10 +311,12 @@ def to_loopscape(arch: Architecture, workload: Workload, zm: ZigZagMapping) -> C
     for op in operands[1:]:
         if [(d, b) for d, b in zm.ordering(op) if b > 1] != ordering:
             raise ConversionError(f"operand {op}'s temporal ordering differs from {operands[0]}'s")
-    n, s = len(ordering), len(spatial)
+    ordering_ls = tuple((ls_dim(d), b) for d, b in ordering)
+    n = len(ordering_ls)
 
-    # Inner temporal loops in each (level, tensor) tile, from ZigZag's per-operand memory levels.
     counts: dict[tuple[int, str], int] = {}
+    low: dict[tuple[int, str], int] = {}
+    high: dict[tuple[int, str], int] = {}
     for t in workload.tensor_names:
         op = ZZ_OPERAND[t]
         kept = [lv for lv in range(len(arch.levels)) if lv == 0 or arch.may_keep(lv, t)]
@@ -313,34 +329,70 @@ def to_loopscape(arch: Architecture, workload: Workload, zm: ZigZagMapping) -> C
         expected = [arch.levels[lv].name for lv in reversed(kept)]
         if names is not None and list(names) != expected:
             raise ConversionError(f"operand {op}: ZigZag memories {list(names)}, loopscape levels {expected}")
+        used = workload.tensor(t).dims()
         c = 0
         for level_loops, lv in zip(levels, reversed(kept)):
             c += sum(1 for _, b in level_loops if b > 1)
-            counts[(lv, t)] = c
+            if lv == 0:
+                continue
+            lo = hi = c
+            while lo > 0 and ordering_ls[lo - 1][0] not in used:
+                lo -= 1
+            while hi < n and ordering_ls[hi][0] not in used:
+                hi += 1
+            counts[(lv, t)], low[(lv, t)], high[(lv, t)] = c, lo, hi
+    return _Parsed(fan, tuple(spatial), ordering_ls, counts, low, high)
 
-    k = max((c for (lv, _), c in counts.items() if lv > fan), default=0)
+
+def spatial_positions(arch: Architecture, workload: Workload, zm: ZigZagMapping) -> list[int]:
+    """Where the spatial loops can go (as the number of temporal loops below them) with the fewest changes.
+
+    One position when the mapping converts exactly: a k with every PE-private tile within the k inner loops and
+    every shared tile around them, once loops a tensor does not use are moved across its cut (its tile and
+    counts stay the same: the data is stationary either way), the one nearest ZigZag's largest PE tile.
+    Otherwise every k between the two bounds; each changes some tile, and a caller may keep the best valid one."""
+    parsed = _parse(arch, workload, zm)
+    private = [parsed.low[key] for key in parsed.counts if key[0] > parsed.fan]
+    shared = [parsed.high[key] for key in parsed.counts if key[0] <= parsed.fan]
+    k_min, k_max = max(private, default=0), min(shared, default=len(parsed.ordering))
+    if k_min <= k_max:  # as near ZigZag's own PE tiles as it can be
+        literal = max((c for key, c in parsed.counts.items() if key[0] > parsed.fan), default=0)
+        return [min(max(literal, k_min), k_max)]
+    return list(range(k_max, k_min + 1))
+
+
+def to_loopscape(
+    arch: Architecture, workload: Workload, zm: ZigZagMapping, position: int | None = None
+) -> Conversion:
+    """The loopscape mapping of ZigZag mapping `zm` of `workload` on (the ZigZag description of) `arch`, with the
+    spatial loops above the `position` innermost temporal loops (default: `spatial_positions(...)[0]`)."""
+    parsed = _parse(arch, workload, zm)
+    k = spatial_positions(arch, workload, zm)[0] if position is None else position
+    n, s, fan = len(parsed.ordering), len(parsed.spatial), parsed.fan
+    if not 0 <= k <= n:
+        raise ConversionError(f"spatial position {k}: expected 0..{n} temporal loops below the spatial loops")
+    notes: list[str] = []
     cuts: list[tuple[int, str, int]] = []
-    for (lv, t), c in sorted(counts.items()):
-        if lv == 0:
-            continue
-        if lv <= fan:
-            if c < k:
-                notes.append(
-                    f"{arch.levels[lv].name} holds {t} over {c} inner loops in ZigZag; loopscape's tile there "
-                    f"spans the {k} loops below the PE array's fan-out (a larger tile)"
-                )
-                c = k
-            cuts.append((lv, t, n - c))
-        else:
-            cuts.append((lv, t, n + s - c))
+    for (lv, t), c in sorted(parsed.counts.items()):
+        name = arch.levels[lv].name
+        if lv <= fan:  # shared by the array: its tile spans the spatial loops and the k loops below them
+            c2 = max(c, k)
+            if c2 > parsed.high[(lv, t)]:
+                notes.append(f"{name} tile of {t} enlarged from {c} to {c2} inner loops")
+            cuts.append((lv, t, n - c2))
+        else:  # private to a PE: its tile lies below the spatial loops
+            c2 = min(c, k)
+            if c2 < parsed.low[(lv, t)]:
+                notes.append(f"{name} tile of {t} shrunk from {c} to {c2} inner loops")
+            cuts.append((lv, t, n + s - c2))
 
-    outer_first = [(ls_dim(d), b) for d, b in reversed(ordering)]
-    dims_bounds: list[tuple[str, int] | Loop] = [*outer_first[: n - k], *spatial, *outer_first[n - k :]]
+    outer_first = list(reversed(parsed.ordering))
+    items: list[tuple[str, int] | Loop] = [*outer_first[: n - k], *parsed.spatial, *outer_first[n - k :]]
     min_cut: dict[int, int] = {}
     for lv, _, pos in cuts:
         min_cut[lv] = min(pos, min_cut.get(lv, pos))
     loops: list[Loop] = []
-    for p, item in enumerate(dims_bounds):
+    for p, item in enumerate(items):
         if isinstance(item, Loop):
             loops.append(item)
         else:
@@ -368,6 +420,7 @@ __all__ = [
     "ZigZagMapping",
     "fanout_level",
     "kept_operands",
+    "spatial_positions",
     "to_loopscape",
     "write_inputs",
     "zigzag_accelerator",

@@ -115,22 +115,62 @@ def test_tpu_like_registers_keep_one_tensor_each():
     evaluate(arch, wl, m, default_table(arch))
 
 
-def test_shared_level_smaller_than_a_pe_tile_is_enlarged_and_flagged():
+def test_cuts_move_across_loops_a_tensor_does_not_use_without_changing_counts():
+    """The premise of `spatial_positions`: such a move keeps the tile, and the data is stationary either way."""
+    arch, wl, zm = _eyeriss_case()
+    m = bridge.to_loopscape(arch, wl, zm).mapping  # K2 C2 | K16 C16 | Q4 R3 S3 P4
+    table = default_table(arch)
+    base = evaluate(arch, wl, m, table)
+    for lv, t, pos in ((1, "Outputs", 2), (2, "Outputs", 7), (2, "Weights", 5)):  # across C2; R3 S3; Q4
+        cuts = tuple((a, b, pos if (a, b) == (lv, t) else c) for a, b, c in m.cuts)
+        moved = evaluate(arch, wl, Mapping(m.loops, m.keep, cuts), table)
+        assert moved.energy_pj == pytest.approx(base.energy_pj) and moved.counts == base.counts
+
+
+def test_loops_a_tensor_does_not_use_make_a_pe_tile_fit_below_the_array():
+    """ZigZag keeps the weights in the PE over the whole layer while the buffer's input and output tiles span
+    fewer loops; the outer loops the weights do not use move inside the array, exactly."""
+    arch = eyeriss()
+    wl = conv2d("t", K=32, C=3, P=4, Q=4, R=3, S=3)
+    order = [("K", 2), ("FX", 3), ("OX", 2), ("C", 3), ("OY", 4), ("OX", 2)]
+    zm = bridge.ZigZagMapping(
+        temporal={
+            "O": [order[:4], [], order[4:]],
+            "W": [order, [], []],
+            "I": [order[:3], order[3:5], order[5:]],
+        },
+        spatial={"D1": [("K", 16)], "D2": [("FY", 3)]},
+    )
+    assert bridge.spatial_positions(arch, wl, zm) == [4]
+    conv = bridge.to_loopscape(arch, wl, zm)
+    assert conv.exact
+    assert [(lp.dim, lp.kind) for lp in conv.mapping.loops[:4]] == [
+        ("Q", TEMPORAL), ("P", TEMPORAL), ("K", SPATIAL_X), ("R", SPATIAL_Y)
+    ]  # fmt: skip
+    assert conv.mapping.cut(1, "Outputs") == 2 and conv.mapping.cut(1, "Inputs") == 1
+    assert conv.mapping.cut(2, "Weights") == 4  # the weights' PE tile: C3 S3 K2 (Q2 moved above the array)
+    validate_mapping(arch, wl, conv.mapping)
+
+
+def test_shared_level_smaller_than_a_pe_tile_is_flagged():
     arch, wl, _ = _eyeriss_case()
     order = [("OY", 4), ("FX", 3), ("FY", 3), ("OX", 4), ("C", 2), ("K", 2)]
     zm = bridge.ZigZagMapping(
         temporal={
             "O": [order[:3], order[3:5], order[5:]],
             "W": [order[:4], [], order[4:]],
-            "I": [order[:1], [], order[1:]],  # GBuf holds Inputs over 1 loop, below the PE's 4
+            "I": [order[:1], [], order[1:]],  # GBuf holds Inputs over 1 loop, below the weights' 3 in the PE
         },
         spatial={"D1": [("K", 16)], "D2": [("C", 16)]},
     )
-    conv = bridge.to_loopscape(arch, wl, zm)
-    assert not conv.exact
-    assert "GBuf holds Inputs over 1 inner loops" in conv.notes[0]
-    assert conv.mapping.cut(1, "Inputs") == 2 and conv.mapping.cut(2, "Inputs") == 7
-    validate_mapping(arch, wl, conv.mapping)
+    assert bridge.spatial_positions(arch, wl, zm) == [1, 2, 3]
+    low = bridge.to_loopscape(arch, wl, zm)
+    assert low.notes == ("RFile tile of Weights shrunk from 4 to 1 inner loops",)
+    high = bridge.to_loopscape(arch, wl, zm, position=3)
+    assert high.notes == ("GBuf tile of Inputs enlarged from 1 to 3 inner loops",)
+    assert high.mapping.cut(1, "Inputs") == 3 and high.mapping.cut(2, "Inputs") == 7
+    for conv in (low, high):
+        validate_mapping(arch, wl, conv.mapping)
 
 
 def test_operands_with_different_orderings_are_refused():
