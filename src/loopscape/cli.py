@@ -214,86 +214,245 @@ def energy(arch: str, technology: str | None, json_out: str | None, accelergy_di
             click.echo(f"wrote {paths[0]} and {paths[1]}")
 
 
+# `loopscape map`: the dataflow presets (the keys of loopscape.mapping.PRESETS, checked by a test; listed here
+# so that the command line does not import the mapper to build its help) and the searches.
+MAP_PRESETS = ("weight-stationary", "output-stationary", "input-stationary", "row-stationary", "nvdla")
+MAP_SEARCHES = ("local", "random", "exhaustive", "loma")
+MAP_DEFAULT_BUDGET = 1_000_000
+MAP_UNLIMITED = 2**62
+MAP_PRUNED_SIZE_LIMIT = 500_000  # factorisation combinations up to which the pruned mapspace is counted
+_MAPSPACE_PARTS = (
+    "mapspace",
+    "mapspace_constraints",
+    "architecture_constraints",
+    "arch_constraints",
+    "constraints",
+)
+
+
 @loopscape.command("map")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--objective", type=click.Choice(["edp", "energy", "delay"]), default="edp", show_default=True)
-@click.option("--budget", type=click.IntRange(min=1), default=1_000_000, show_default=True,
-              help="Mappings to sample (random search).")  # fmt: skip
-@click.option("--seconds", type=click.FloatRange(min=0), default=None, help="Stop sampling after this long.")
+@click.option("--objective", default=None, metavar="METRIC[,METRIC...]",
+              help="edp, energy or delay (also cycles, ed2p, pj_per_mac, utilization); a comma list ranks "
+                   "lexicographically. Default: the mapper section's optimization-metrics, else edp.")  # fmt: skip
+@click.option("--budget", type=click.IntRange(min=1), default=None,
+              help="Mappings to evaluate. Default: the mapper section's search-size, else 1,000,000.")  # fmt: skip
+@click.option("--seconds", type=click.FloatRange(min=0), default=None, help="Stop searching after this long.")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="Same as --seconds.")
+@click.option("--patience", type=click.IntRange(min=1), default=None,
+              help="Local search: stop after this many evaluations without improvement. Default: the mapper "
+                   "section's victory-condition x num-threads, else 200,000.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--search", "method", type=click.Choice(["local", "random", "exhaustive"]), default="local",
-              show_default=True, help="local: random start, then neighbours of the best (the default).")  # fmt: skip
+@click.option("--search", "method", type=click.Choice(MAP_SEARCHES), default=None,
+              help="local: random start, then neighbours of the best; random; exhaustive (small mapspaces); "
+                   "loma: LOMA-style loop orders. Default: from the mapper section's algorithm, else local.")  # fmt: skip
 @click.option("--exhaustive", is_flag=True, help="Same as --search exhaustive (small mapspaces only).")
-@click.option("--preset", type=click.Choice(["weight-stationary", "output-stationary", "input-stationary"]),
-              default=None, help="Constrain the mapspace to a dataflow.")  # fmt: skip
+@click.option("--preset", type=click.Choice(MAP_PRESETS), default=None,
+              help="Constrain the mapspace to a dataflow (on top of the files' constraints).")  # fmt: skip
+@click.option("--top-k", type=click.IntRange(min=1), default=None, help="Also report the K best mappings.")
+@click.option(
+    "--pareto", is_flag=True, help="Also report the energy-delay Pareto set of the valid mappings seen."
+)
 @JSON_OPTION
 @click.option("--timeloop", "timeloop_out", type=click.Path(dir_okay=False),
-              help="Also write the best mapping as a Timeloop v0.4 mapping YAML.")  # fmt: skip
+              help="Write the best mapping as a Timeloop v0.4 mapping YAML here. With a Timeloop architecture "
+                   "it is written anyway: to OUT.map.yaml beside --json OUT, else ./timeloop-mapper.map.yaml.")  # fmt: skip
 @spec_errors_exit
-def map_command(files: tuple[str, ...], objective: str, budget: int, seconds: float | None, seed: int,
-                method: str, exhaustive: bool, preset: str | None, json_out: str | None,
+def map_command(files: tuple[str, ...], objective: str | None, budget: int | None, seconds: float | None,
+                time_limit: float | None, patience: int | None, seed: int, method: str | None, exhaustive: bool,
+                preset: str | None, top_k: int | None, pareto: bool, json_out: str | None,
                 timeloop_out: str | None) -> None:  # fmt: skip
     """Find the best mapping of a workload on an architecture, like timeloop-mapper.
 
-    FILES give an architecture and a workload (problem), native or Timeloop v0.4, optionally an energy table.
+    FILES give an architecture and a workload (problem), native or Timeloop v0.4, optionally an energy table
+    (ERT/ART), Timeloop mapspace constraints (mapspace_constraints, architecture_constraints, ...) and a
+    Timeloop `mapper:` section; command-line options override the mapper section. docs/mapper.md says how
+    each Timeloop setting maps.
     """
-    import dataclasses
+    import inspect
+    import re
 
     from loopscape.io import load_specs
     from loopscape.io.native import mapping_to_native
-    from loopscape.mapper import Mapspace, exhaustive_search, local_search, random_search
+    from loopscape.mapper import (
+        METRICS,
+        Mapspace,
+        exhaustive_search,
+        local_search,
+        parse_objective,
+        random_search,
+    )
+    from loopscape.mapper import search as search_module
     from loopscape.mapping import PRESETS
 
-    specs = load_specs(list(files), check_mapping=False)
+    specs = load_specs(list(files), check_mapping=False, mapspace=True)
     specs.require("architecture", "workload")
-    constraints = PRESETS[preset](specs.arch, specs.workload) if preset else None
-    space = Mapspace(specs.arch, specs.workload, constraints=constraints)
-    method = "exhaustive" if exhaustive else method
-    if method == "exhaustive":
-        found = exhaustive_search(specs.arch, specs.workload, specs.energy, objective, mapspace=space)
+    arch, workload, settings = specs.arch, specs.workload, specs.mapper
+    notes = list(specs.notes)
+    cli = "(command line)"
+    if objective is None:
+        objective = (settings.objective() if settings else None) or "edp"
     else:
-        search = local_search if method == "local" else random_search
-        found = search(
-            specs.arch, specs.workload, specs.energy, objective, budget=budget, seconds=seconds, seed=seed,
-            mapspace=space,
-        )  # fmt: skip
+        try:
+            parse_objective(objective)
+        except LoopscapeError:
+            raise SpecError(
+                "--objective", objective, f"metrics among {sorted(METRICS)}, comma-separated", cli
+            ) from None
+    method = "exhaustive" if exhaustive else method or (settings.method if settings else None) or "local"
+    if seconds is not None and time_limit is not None and seconds != time_limit:
+        raise SpecError(
+            "--time-limit", time_limit, f"the same value as --seconds ({seconds}), or only one", cli
+        )
+    seconds = time_limit if time_limit is not None else seconds
+    if budget is None:
+        size = settings.search_size if settings else None
+        budget = MAP_DEFAULT_BUDGET if size is None else size or MAP_UNLIMITED  # search-size 0: unlimited
+    if patience is None and settings is not None:
+        patience = settings.patience or MAP_UNLIMITED  # victory-condition 0: never stop on it
+    if method == "random" and patience is not None:
+        notes.append(
+            "random search has no victory condition (patience): it stops at the budget or time limit"
+        )
+    no_stop = method == "random" or patience in (None, MAP_UNLIMITED)
+    if budget == MAP_UNLIMITED and method != "exhaustive" and seconds is None and no_stop:
+        budget = MAP_DEFAULT_BUDGET
+        notes.append(f"search-size 0 (unlimited) and no other stopping rule for a {method} search: stopping "
+                     f"after {MAP_DEFAULT_BUDGET:,} mappings (use --budget or --time-limit)")  # fmt: skip
+    if method == "exhaustive" and settings is not None and settings.search_size:
+        notes.append("search-size does not bound an exhaustive search (use --time-limit)")
+
+    constraints, sources = specs.constraints, list(specs.constraint_sources)
+    if preset:
+        try:
+            extra = PRESETS[preset](arch, workload)
+        except SpecError as e:
+            raise SpecError("--preset", preset, e.expected, cli) from None
+        constraints = constraints.merged(extra) if constraints else extra
+        sources += [f"--preset {preset}"] * len(extra.levels)
+    timeloop_arch = specs.formats.get("architecture") == "timeloop"
+    one_axis = bool(timeloop_out) or timeloop_arch  # Timeloop mappings spread a dimension along one axis only
+    try:
+        space = Mapspace(arch, workload, constraints=constraints, one_axis_per_dim=one_axis)
+    except SpecError:
+        raise
+    except LoopscapeError as e:  # say which file and entry the emptying constraint came from
+
+        def where(m: re.Match) -> str:
+            i = int(m.group(1))
+            return f"{m.group(0)} [{sources[i]}]" if i < len(sources) else m.group(0)
+
+        message = re.sub(r"constraints\[(\d+)\]", where, str(e))
+        raise LoopscapeError(f"empty mapspace: {message}") from None
+    say_err = json_out == "-"
+    for n in notes:
+        click.echo(f"warning: {n}", err=True)
+
+    common = {"mapspace": space, "top_k": top_k or 1}
+    if method == "exhaustive":
+        found = exhaustive_search(arch, workload, specs.energy, objective, seconds=seconds, **common)
+    else:
+        fn = {"local": local_search, "random": random_search}.get(method) or getattr(
+            search_module, "loma_search", None
+        )
+        if fn is None:
+            raise SpecError(
+                "--search", method, "local, random or exhaustive (this build has no LOMA search)", cli
+            )
+        params = {"budget": budget, "seconds": seconds, "seed": seed, "patience": patience, **common}
+        accepted = inspect.signature(fn).parameters
+        found = fn(arch, workload, specs.energy, objective,
+                   **{k: v for k, v in params.items() if k in accepted and v is not None})  # fmt: skip
+
+    if space.factorization_count <= MAP_PRUNED_SIZE_LIMIT:
+        pruned, pruned_note = space.pruned_size(), None
+    else:
+        pruned, pruned_note = None, (f"not counted: {space.factorization_count:,} factorisation combinations "
+                                     f"(counting is exact but slow above {MAP_PRUNED_SIZE_LIMIT:,})")  # fmt: skip
+    try:
+        unconstrained = (
+            Mapspace(arch, workload, one_axis_per_dim=one_axis).size if constraints else space.size
+        )
+    except LoopscapeError:
+        unconstrained = None
+
+    def native(m):
+        return mapping_to_native(m, arch, workload)
+
+    constraint_files = sorted({f for k, f in specs.files.items() if k != "mapper" and k in _MAPSPACE_PARTS})
     doc = {
         **found.result.to_json(),
-        "mapping": mapping_to_native(found.mapping, specs.arch, specs.workload),
+        "mapping": native(found.mapping),
         "search": {
             "method": method,
-            "preset": preset,
             "objective": objective,
+            "preset": preset,
+            "constraints": constraint_files or None,
+            "mapper_settings": settings.file if settings else None,
             "value": found.value,
             "evaluated": found.evaluated,
             "valid": found.valid,
             "seconds": found.seconds,
+            "stopped": found.stopped,
+            "budget": None if method == "exhaustive" or budget == MAP_UNLIMITED else budget,
+            "patience": None if method != "local" or patience == MAP_UNLIMITED else patience,
+            "time_limit": seconds,
+            "unconstrained_mapspace_size": unconstrained,
             "mapspace_size": space.size,
-            "unconstrained_mapspace_size": Mapspace(specs.arch, specs.workload).size
-            if preset
-            else space.size,
+            "pruned_mapspace_size": pruned,
+            "pruned_mapspace_size_note": pruned_note,
+            "notes": notes,
         },
     }
-    if timeloop_out:
+    if top_k:
+        doc["top"] = [{"mapping": native(c.mapping), "value": c.value[0], "values": list(c.value),
+                       "energy_pj": c.energy_pj, "cycles": c.cycles} for c in found.top]  # fmt: skip
+    if pareto:
+        doc["pareto"] = [{"energy_pj": c.energy_pj, "cycles": c.cycles, "mapping": native(c.mapping)}
+                         for c in found.pareto]  # fmt: skip
+
+    tl_path = timeloop_out
+    if tl_path is None and timeloop_arch:
+        tl_path = str(Path(json_out).with_suffix(".map.yaml")) if json_out and json_out != "-" else (
+            "timeloop-mapper.map.yaml")  # fmt: skip
+    if tl_path:
         import yaml
 
         from loopscape.io.timeloop_writer import mapping_to_timeloop
 
-        mapping_doc = {"mapping": mapping_to_timeloop(found.mapping, specs.arch, specs.workload)}
-        Path(timeloop_out).write_text(yaml.safe_dump(mapping_doc, sort_keys=False), encoding="utf-8")
+        mapping_doc = {"mapping": mapping_to_timeloop(found.mapping, arch, workload)}
+        Path(tl_path).write_text(yaml.safe_dump(mapping_doc, sort_keys=False), encoding="utf-8")
     if json_out == "-":
         click.echo(json.dumps(doc, indent=2))
-        return
-    from loopscape.cli_stats import print_stats
+    else:
+        import dataclasses
 
-    print_stats(found.result, dataclasses.replace(specs, mapping=found.mapping), title="best mapping")
-    click.echo(
-        f"\nsearched {found.evaluated:,} of {space.size:,} mappings ({found.valid:,} valid) in "
-        f"{found.seconds:.2f} s; best {objective} {found.value:.6g}"
-    )
-    if json_out:
-        Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-        click.echo(f"wrote {json_out}")
+        from loopscape.cli_stats import print_stats
+
+        print_stats(found.result, dataclasses.replace(specs, mapping=found.mapping), title="best mapping")
+        shown = f"{pruned:,} (after pruning)" if pruned is not None else f"{space.size:,}"
+        click.echo(
+            f"\nsearched {found.evaluated:,} mappings of {shown} ({found.valid:,} valid) in {found.seconds:.2f} s "
+            f"({method}, stopped: {found.stopped}); best {objective} {found.value:.6g}"
+        )
+        if top_k:
+            click.echo(f"\ntop {len(found.top)} by {objective}:")
+            click.echo(f"{'rank':>4}  {'cycles':>12}  {'energy uJ':>12}  {'pJ/MAC':>9}")
+            for i, c in enumerate(found.top, 1):
+                click.echo(
+                    f"{i:>4}  {c.cycles:>12,}  {c.energy_pj / 1e6:>12.4f}  {c.energy_pj / workload.operations:>9.3f}"
+                )
+        if pareto:
+            click.echo(f"\nenergy-delay Pareto set ({len(found.pareto)} mappings, fastest first):")
+            click.echo(f"{'cycles':>12}  {'energy uJ':>12}  {'pJ/MAC':>9}  {'EDP (J*cycles)':>15}")
+            for c in found.pareto:
+                click.echo(f"{c.cycles:>12,}  {c.energy_pj / 1e6:>12.4f}  {c.energy_pj / workload.operations:>9.3f}  "
+                           f"{c.energy_pj * 1e-12 * c.cycles:>15.4g}")  # fmt: skip
+        if json_out:
+            Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+            click.echo(f"wrote {json_out}")
+    if tl_path:
+        click.echo(f"wrote {tl_path} (Timeloop mapping)", err=say_err)
 
 
 from loopscape.cli_network import network  # at the end: it imports the helpers above
