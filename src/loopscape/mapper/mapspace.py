@@ -54,17 +54,32 @@ class Points:
     choice: np.ndarray  # (B, dims) int64
     order: np.ndarray  # (B, levels, dims) int64
     keep: np.ndarray  # (B, open choices) bool
+    shift: np.ndarray | None = None  # (B, levels, tensors) int64 uneven cut shifts (None: even)
 
     @property
     def size(self) -> int:
         return self.choice.shape[0]
 
     def take(self, rows: np.ndarray) -> Points:
-        return Points(self.choice[rows], self.order[rows], self.keep[rows])
+        shift = None if self.shift is None else self.shift[rows]
+        return Points(self.choice[rows], self.order[rows], self.keep[rows], shift)
+
+    def with_shift(self, n_levels: int, n_tensors: int) -> Points:
+        """The same points with an explicit (zero where absent) shift array."""
+        if self.shift is not None:
+            return self
+        return Points(
+            self.choice, self.order, self.keep, np.zeros((self.size, n_levels, n_tensors), np.int64)
+        )
 
     @staticmethod
     def concat(parts: list[Points]) -> Points:
-        return Points(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("choice", "order", "keep")))
+        fields = [np.concatenate([getattr(p, k) for p in parts]) for k in ("choice", "order", "keep")]
+        if all(p.shift is None for p in parts):
+            return Points(*fields)
+        shape = next(p.shift.shape[1:] for p in parts if p.shift is not None)
+        shifts = [p.shift if p.shift is not None else np.zeros((p.size, *shape), np.int64) for p in parts]
+        return Points(*fields, np.concatenate(shifts))
 
 
 @dataclass(frozen=True)
@@ -334,7 +349,12 @@ class Mapspace:
             for i, s in enumerate(self.slots):
                 arrays[s.kind][:, s.level, d] = factors[:, i]
         return MappingBatch(
-            arrays[TEMPORAL_SLOT], points.order, arrays[X_SLOT], arrays[Y_SLOT], self.keep_array(points.keep)
+            arrays[TEMPORAL_SLOT],
+            points.order,
+            arrays[X_SLOT],
+            arrays[Y_SLOT],
+            self.keep_array(points.keep),
+            points.shift,
         )
 
     def admissible(self, batch: MappingBatch) -> np.ndarray:

@@ -86,11 +86,13 @@ class SearchResult:
 
 
 def _take(batch: MappingBatch, rows: np.ndarray) -> MappingBatch:
-    return MappingBatch(*(np.ascontiguousarray(getattr(batch, k)[rows]) for k in _FIELDS))
+    parts = [np.ascontiguousarray(getattr(batch, k)[rows]) for k in _FIELDS]
+    return MappingBatch(*parts, batch.shift_array()[rows])
 
 
 def _concat(batches: list[MappingBatch]) -> MappingBatch:
-    return MappingBatch(*(np.concatenate([getattr(b, k) for b in batches]) for k in _FIELDS))
+    parts = [np.concatenate([getattr(b, k) for b in batches]) for k in _FIELDS]
+    return MappingBatch(*parts, np.concatenate([b.shift_array() for b in batches]))
 
 
 _FIELDS = ("temporal", "order", "spatial_x", "spatial_y", "keep")
@@ -256,9 +258,9 @@ def random_search(
     return tracker.finish(started, "budget" if stopped == "done" else stopped)
 
 
-def _neighbours(space: Mapspace, rng: np.random.Generator, pool: Points, n: int) -> Points:
+def _neighbours(space: Mapspace, rng: np.random.Generator, pool: Points, n: int, uneven: bool) -> Points:
     """n neighbours of random pool members: one dimension's factorisation redrawn, two loops of one level
-    swapped, or one keep choice flipped."""
+    swapped, one keep choice flipped, or (uneven) one tensor's cut at one level moved by a loop."""
     n_dims = len(space.workload.dims)
     n_levels = len(space.arch.levels)
     free_levels = np.array([lv for lv in range(n_levels - 1) if not space.inner[lv]] or [0])
@@ -282,7 +284,14 @@ def _neighbours(space: Mapspace, rng: np.random.Generator, pool: Points, n: int)
     if rows.size:
         j = rng.integers(0, len(space.open_keep), size=rows.size)
         k[rows, j] = ~k[rows, j]
-    return Points(c, o, k)
+    if not uneven or n_levels < 2:
+        return Points(c, o, k, None if pool.shift is None else pool.shift[parents].copy())
+    s = pool.with_shift(n_levels, len(space.workload.tensors)).shift[parents].copy()
+    rows = np.nonzero(rng.random(n) < 0.2)[0]  # on top of the move above: a cut moved by one loop
+    lv = rng.integers(1, n_levels, size=rows.size)
+    t = rng.integers(0, len(space.workload.tensors), size=rows.size)
+    s[rows, lv, t] += rng.choice(np.array([-1, 1]), size=rows.size)
+    return Points(c, o, k, s)
 
 
 def local_search(
@@ -298,10 +307,12 @@ def local_search(
     patience: int = 200_000,
     mapspace: Mapspace | None = None,
     top_k: int = 1,
+    uneven: bool = True,
 ) -> SearchResult:
     """The default search: a random batch, then batches of neighbours of the best mappings so far (see
     `_neighbours`), until the budget or the time is spent or `patience` evaluations bring no improvement
-    (Timeloop's victory condition). Deterministic for a seed."""
+    (Timeloop's victory condition). `uneven` also moves single tensors' cuts (ZigZag's uneven mappings).
+    Deterministic for a seed."""
     started = time.perf_counter()
     space = mapspace or Mapspace(arch, workload)
     rng = np.random.default_rng(seed)
@@ -321,7 +332,7 @@ def local_search(
             stopped = "time"
             break
         n = min(batch_size, budget - tracker.evaluated)
-        fresh = _neighbours(space, rng, pool, n)
+        fresh = _neighbours(space, rng, pool, n, uneven)
         v = tracker.evaluate(space.batch(fresh))
         allp, allv = Points.concat([pool, fresh]), np.concatenate([pool_v, v])
         keep = _rank(allv)[:keep_best]
