@@ -31,12 +31,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 try:
     import loopscape  # noqa: F401
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from zigzag_bridge import write_inputs
 
 from loopscape.arch import Architecture, ComputeLevel, StorageLevel
 from loopscape.energy import EnergyTable
@@ -115,98 +117,10 @@ def zigzag_missing() -> str | None:
 def zigzag_inputs(
     arch: Architecture, table: EnergyTable, folder: Path
 ) -> tuple[str, list[dict[str, Any]], str]:
-    """ZigZag accelerator and mapping YAML files and workload dicts equivalent to `arch` and the layer.
-
-    Memory costs are per access of the port width (ZigZag's convention), i.e. loopscape's per-block energy.
-    """
-    rw_all = ["I1, fh", "I1, tl", "I2, fh", "I2, tl", "O, fh", "O, tl", "O, fl", "O, th"]
-    reads = ["I1, tl", "I2, tl", "O, tl", "O, th"]
-    writes = ["I1, fh", "I2, fh", "O, fh", "O, fl"]
-
-    def mem(
-        level: StorageLevel, ports: list[dict[str, Any]], served: list[str], size_bits: int
-    ) -> dict[str, Any]:
-        e = table.level(level.name)
-        return {
-            "size": size_bits,
-            "r_cost": float(e.read),
-            "w_cost": float(e.update),
-            "area": float(table.area.get(level.name, 0.0)),
-            "latency": 1,
-            "operands": ["I1", "I2", "O"],
-            "ports": ports,
-            "served_dimensions": served,
-        }
-
-    def port(name: str, kind: str, bits: int, alloc: list[str]) -> dict[str, Any]:
-        return {"name": name, "type": kind, "bandwidth_min": bits, "bandwidth_max": bits, "allocation": alloc}
-
-    dram, glb, rf = arch.levels
-    dram_bits = dram.block_size * dram.word_bits
-    glb_bits = glb.block_size * glb.word_bits
-    rf_bits = rf.word_bits
-    accelerator = {
-        "name": arch.name,
-        # Innermost first: ZigZag builds the hierarchy bottom-up in file order.
-        "memories": {
-            "rf": mem(
-                rf,
-                [port(f"r_port_{i}", "read", rf_bits, [a]) for i, a in enumerate(["I1, tl", "I2, tl"], 1)]
-                + [port("r_port_3", "read", rf_bits, ["O, tl", "O, th"])]
-                + [port(f"w_port_{i}", "write", rf_bits, [a]) for i, a in enumerate(["I1, fh", "I2, fh"], 1)]
-                + [port("w_port_3", "write", rf_bits, ["O, fh", "O, fl"])],
-                [],
-                rf.capacity_bits,
-            ),
-            "global_buffer": mem(
-                glb,
-                [port("r_port_1", "read", glb_bits, reads), port("w_port_1", "write", glb_bits, writes)],
-                ["D1", "D2"],
-                glb.capacity_bits,
-            ),
-            "dram": mem(dram, [port("rw_port_1", "read_write", dram_bits, rw_all)], ["D1", "D2"], 10**10),
-        },
-        "operational_array": {
-            "unit_energy": float(table.compute),
-            "unit_area": float(table.area.get(arch.compute.name, 0.0)),
-            "dimensions": ["D1", "D2"],
-            "sizes": [PE_X, PE_Y],
-        },
-    }
-    mapping = [
-        {
-            "name": name,  # ZigZag looks a layer up by name, then operator type, then "default"
-            "spatial_mapping": {"D1": [f"K, {PE_X}"], "D2": [f"C, {PE_Y}"]},
-            "memory_operand_links": {"O": "O", "W": "I2", "I": "I1"},
-        }
-        for name in ("Conv", "default")
-    ]
-    layer = LAYER
-    workload = [
-        {
-            "id": 0,
-            "name": "vgg16_conv3_2",
-            "operator_type": "Conv",
-            "equation": "O[b][k][oy][ox]+=W[k][c][fy][fx]*I[b][c][iy][ix]",
-            "dimension_relations": ["ix=1*ox+1*fx", "iy=1*oy+1*fy"],
-            "loop_dims": ["B", "K", "C", "OY", "OX", "FY", "FX"],
-            "loop_sizes": [
-                layer["N"],
-                layer["K"],
-                layer["C"],
-                layer["P"],
-                layer["Q"],
-                layer["R"],
-                layer["S"],
-            ],
-            "operand_precision": {"W": WORD_BITS, "I": WORD_BITS, "O": WORD_BITS, "O_final": WORD_BITS},
-            "operand_source": {"I": 0, "W": 0},
-        }
-    ]
-    acc_path, map_path = folder / "accelerator.yaml", folder / "mapping.yaml"
-    acc_path.write_text(yaml.safe_dump(accelerator, sort_keys=False))
-    map_path.write_text(yaml.safe_dump(mapping, sort_keys=False))
-    return str(acc_path), workload, str(map_path)
+    """ZigZag accelerator and mapping YAML files and workload dicts equivalent to `arch` and the layer
+    (zigzag_bridge: one memory per level, per-block costs of `table`, the spatial mapping K16 x C16)."""
+    unrolling = tuple((d, b, kind) for d, (b, kind) in SPATIAL.items())
+    return write_inputs(arch, table, [(build_workload(), unrolling)], folder)
 
 
 @dataclass

@@ -73,6 +73,7 @@ from loopscape.model.result import Result
 from loopscape.workload import Workload, conv2d
 
 ARCHS = ("eyeriss", "tpu_like")
+BATCH = 4096  # loopscape mappings per batch (small budgets need small batches to take many search steps)
 ZIGZAG_OPT = {"energy": "energy", "edp": "EDP", "delay": "latency"}
 # AlexNet's conv layers without groups (used when the network zoo is missing, or with --ungrouped).
 ALEXNET_CONVS = (
@@ -147,17 +148,27 @@ def loopscape_search(
     table: EnergyTable,
     objective: str,
     unrolling: Unrolling,
-    seconds: float,
+    budget: int,
+    seconds: float | None = None,
     seed: int = 0,
-    batch_size: int = 4096,
+    batch_size: int = BATCH,
 ) -> tuple[Mapping, Result, int]:
-    """loopscape's mapper on one layer (its default search, the spatial unrolling fixed): the best mapping, its
-    evaluation and how many mappings were evaluated. The one place the benchmark calls the mapper."""
+    """loopscape's mapper on one layer (its default search, the spatial unrolling fixed), for at most `budget`
+    mappings (and `seconds` of wall time, when given): the best mapping, its evaluation and how many mappings
+    were evaluated. The one place the benchmark calls the mapper."""
     from loopscape.mapper import Mapspace, local_search
 
     space = Mapspace(arch, workload, constraints=fixed_spatial(arch, unrolling))
     found = local_search(
-        arch, workload, table, objective, seconds=seconds, seed=seed, mapspace=space, batch_size=batch_size
+        arch,
+        workload,
+        table,
+        objective,
+        budget=budget,
+        seconds=seconds,
+        seed=seed,
+        mapspace=space,
+        batch_size=batch_size,
     )
     return found.mapping, found.result, found.evaluated
 
@@ -368,15 +379,27 @@ def run_arch(
             )
             convert_zigzag(row, arch, wl, table, args.objective)
             print(f"  [{name} {row.layer}] {_zz_text(row)}", file=sys.stderr, flush=True)
-    # loopscape's CPU share per layer: the given fraction of ZigZag's CPU time over all these layers, evenly.
+    # loopscape's CPU share per layer: the given fraction of ZigZag's CPU time over all these layers, evenly,
+    # as a number of mappings at the rate measured on this architecture (deterministic for a seed).
     zz_cpu = sum(r.zz.cpu_s for r in rows if r.zz is not None)
     share = args.ls_share * zz_cpu / len(rows) if zz_cpu > 0 else 1.0
+    rate = mappings_per_cpu_second(arch, table, layers[0], args)
+    budget = max(BATCH, int(share * rate) // BATCH * BATCH)
+    print(
+        f"  [{name}] loopscape: {rate:,.0f} mappings per CPU-second; {budget:,} mappings per layer "
+        f"({share:.3f} CPU-s)",
+        file=sys.stderr,
+        flush=True,
+    )
     for row, (wl, unrolling) in zip(rows, units):
-        seconds = args.ls_seconds if args.ls_seconds is not None else share / args.cpu_per_wall
         c0, w0 = time.process_time(), time.perf_counter()
-        mapping, result, evaluated = loopscape_search(
-            arch, wl, table, args.objective, unrolling, seconds, args.seed
-        )
+        if args.ls_seconds is not None:
+            found = loopscape_search(
+                arch, wl, table, args.objective, unrolling, 10**9, args.ls_seconds, args.seed
+            )
+        else:
+            found = loopscape_search(arch, wl, table, args.objective, unrolling, budget, None, args.seed)
+        mapping, result, evaluated = found
         row.ls_cpu_s, row.ls_wall_s = time.process_time() - c0, time.perf_counter() - w0
         row.ls, row.ls_mapping, row.ls_evaluated = result, mapping, evaluated
         print(
@@ -414,6 +437,17 @@ def _kernel_threads() -> int:
         return max(1, int(numba.get_num_threads()))
     except ImportError:
         return 1
+
+
+def mappings_per_cpu_second(arch: Architecture, table: EnergyTable, layer: Workload, args: Any) -> float:
+    """loopscape's search rate on `arch` (mappings per CPU-second), measured on a renamed copy of `layer`."""
+    probe = dataclasses.replace(layer, name="probe")
+    unrolling = unrolling_for(arch, probe)
+    c0 = time.process_time()
+    _, _, evaluated = loopscape_search(
+        arch, probe, table, args.objective, unrolling, 8 * BATCH, None, args.seed
+    )
+    return evaluated / max(time.process_time() - c0, 1e-3)
 
 
 def _zz_text(row: Row) -> str:
@@ -554,18 +588,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"layers: {', '.join(wl.name for wl in layers)} from {source}; objective {args.objective}")
     print(f"cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}")
 
-    # Warm-up, untimed: load the compiled kernels (numba's cache), as ZigZag's imports are untimed; then measure
-    # how many CPU-seconds a wall-second of search costs here (threads, other load), to turn CPU shares into
-    # the search's wall budget.
+    # Warm-up, untimed: load the compiled kernels (numba's cache), as ZigZag's imports are untimed.
     warm_arch = zoo.get(archs[0])
     warm = dataclasses.replace(layers[0], name="warmup")
-    warm_args = (warm_arch, warm, default_table(warm_arch), args.objective, unrolling_for(warm_arch, warm))
-    loopscape_search(*warm_args, 0.01, args.seed)
-    c0, w0 = time.process_time(), time.perf_counter()
-    loopscape_search(*warm_args, 0.3, args.seed)
-    args.cpu_per_wall = max(0.25, (time.process_time() - c0) / (time.perf_counter() - w0))
-    print(
-        f"loopscape: {args.cpu_per_wall:.2f} CPU-seconds per wall-second of search ({_kernel_threads()} threads)"
+    unrolling = unrolling_for(warm_arch, warm)
+    loopscape_search(
+        warm_arch, warm, default_table(warm_arch), args.objective, unrolling, BATCH, None, args.seed
     )
 
     for name in archs:
