@@ -93,7 +93,8 @@ def _print_table(result: NetworkResult) -> None:
 @click.option("--objective", type=click.Choice(["edp", "energy", "delay"]), default="edp", show_default=True)
 @click.option("--preset", default=None, help="Constrain every layer to a dataflow (e.g. weight-stationary).")
 @click.option("--budget", type=click.IntRange(min=1), default=None,
-              help="Mappings to evaluate per distinct layer shape [default: 40000].")  # fmt: skip
+              help="Most mappings to evaluate per distinct layer shape [default: 100000; the search "
+                   "stops sooner once it stops improving].")  # fmt: skip
 @click.option("--seconds-per-layer", type=click.FloatRange(min=0), default=None,
               help="Stop each layer's search after this long.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
