@@ -1,5 +1,6 @@
 """The mapper: mapspace construction and search (the model never searches; the mapper never costs)."""
 
+from loopscape.mapper.loma import loma_points, loma_search
 from loopscape.mapper.mapspace import (
     Mapspace,
     Points,
@@ -18,6 +19,7 @@ from loopscape.mapper.search import (
     local_search,
     parse_objective,
     random_search,
+    search,
 )
 
 __all__ = [
@@ -33,7 +35,10 @@ __all__ = [
     "exhaustive_search",
     "factorizations",
     "local_search",
+    "loma_points",
+    "loma_search",
     "order_signature",
     "parse_objective",
     "random_search",
+    "search",
 ]

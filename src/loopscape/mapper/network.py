@@ -1,7 +1,7 @@
 """Network-level mapping: every layer through the mapper, with one search per distinct layer shape.
 
 Layers whose shapes are identical (dimensions, bounds, tensor projections: everything but the name) share
-one search and its best mapping, as ZigZag and Timeloop's network scripts do; totals add the layers up.
+one search and its best mapping; totals add the layers up (they run one after another).
 """
 
 from __future__ import annotations

@@ -110,6 +110,10 @@ class Tracker:
         space: Mapspace | None = None,
         top_k: int = 1,
     ) -> None:
+        if energy is None:  # build the default table once, not once per batch
+            from loopscape.energy.defaults import default_table
+
+            energy = default_table(arch)
         self.arch, self.workload, self.energy, self.space = arch, workload, energy, space
         self.metrics = parse_objective(objective)
         self.top_k = max(1, top_k)
@@ -308,17 +312,32 @@ def local_search(
     mapspace: Mapspace | None = None,
     top_k: int = 1,
     uneven: bool = True,
+    seeds: Iterable[Points] = (),
 ) -> SearchResult:
     """The default search: a random batch, then batches of neighbours of the best mappings so far (see
     `_neighbours`), until the budget or the time is spent or `patience` evaluations bring no improvement
     (Timeloop's victory condition). `uneven` also moves single tensors' cuts (ZigZag's uneven mappings).
+    `seeds` (points from another search, e.g. LOMA's) are evaluated first and join the starting pool.
     Deterministic for a seed."""
     started = time.perf_counter()
     space = mapspace or Mapspace(arch, workload)
     rng = np.random.default_rng(seed)
     tracker = Tracker(arch, workload, energy, objective, space, top_k)
-    points = space.draw(rng, min(batch_size, budget))
+    n_levels_, n_tensors_ = len(arch.levels), len(workload.tensors)
+    pool = None
+    pool_v = np.empty((0, len(tracker.metrics)))
+    for pts in seeds:
+        v = tracker.evaluate(space.batch(pts))
+        pts = pts.with_shift(n_levels_, n_tensors_)
+        allp = pts if pool is None else Points.concat([pool, pts])
+        allv = np.concatenate([pool_v, v])
+        keep = _rank(allv)[:keep_best]
+        pool, pool_v = allp.take(keep), allv[keep]
+    points = space.draw(rng, max(1, min(batch_size, budget - tracker.evaluated)))
     values = tracker.evaluate(space.batch(points))
+    if pool is not None:
+        points = Points.concat([pool, points.with_shift(n_levels_, n_tensors_)])
+        values = np.concatenate([pool_v, values])
     top = _rank(values)[:keep_best]
     pool, pool_v = points.take(top), values[top]
     best, since = tuple(pool_v[0]), 0
@@ -342,3 +361,26 @@ def local_search(
         else:
             since += n
     return tracker.finish(started, stopped)
+
+
+def search(
+    arch: Architecture,
+    workload: Workload,
+    energy: EnergyTable | None = None,
+    objective: str | Sequence[str] = "edp",
+    budget: int = 1_000_000,
+    seconds: float | None = None,
+    seed: int = 0,
+    mapspace: Mapspace | None = None,
+    top_k: int = 1,
+    patience: int = 200_000,
+) -> SearchResult:
+    """The default search: LOMA's mappings over the best spatial unrollings (deterministic) seed a local search
+    (`local_search`), so the result is at least as good as LOMA's and refined by the neighbourhood walk."""
+    from loopscape.mapper.loma import loma_points
+
+    space = mapspace or Mapspace(arch, workload)
+    return local_search(
+        arch, workload, energy, objective, budget=budget, seconds=seconds, seed=seed, mapspace=space,
+        top_k=top_k, patience=patience, seeds=loma_points(space),
+    )  # fmt: skip

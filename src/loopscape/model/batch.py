@@ -179,7 +179,8 @@ def evaluate_batch(
             "evaluate_batch: a read-write tensor with a rank over several dimensions needs the enumerated "
             "partition; use evaluate() for this workload"
         )
-    utilization = workload.operations / (cycles * lp.compute_instances)  # padding is not useful work
+    busy = cycles * lp.compute_instances
+    utilization = np.divide(workload.operations, busy, out=np.zeros(busy.shape), where=busy > 0)  # no padding
     return BatchResult(cycles, energy_pj, utilization, valid, counts if keep_counts else None)
 
 

@@ -142,15 +142,13 @@ def evaluate_template_batch(
                     if c < lo_pos[lv] or c > hi_pos[lv] or c < prev or (lv == 0 and c != 0):
                         ok = False
                     prev = c
-            if not ok:  # analyse the even mapping instead (the result is discarded): cuts stay in range
-                for lv in range(n_levels):
-                    for t in range(n_tensors):
-                        cc[lv, t] = start[lv]
             macs = 1
             for d in range(n_dims):
                 if padded[d] < bounds[d]:
                     ok = False
                 macs *= padded[d]
+            if not ok:  # a fan-out, a factor or a cut out of place: no counts are defined; skip the analysis
+                continue
             status[b] = _analyze_compact_inline(
                 coef_all,
                 coef_t_all,
