@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import math
 import time
@@ -43,7 +44,7 @@ import numpy as np
 
 from loopscape.arch.zoo import nvdla
 from loopscape.energy.defaults import default_table
-from loopscape.mapper import Mapspace, Points
+from loopscape.mapper import Mapspace
 from loopscape.mapper.mapspace import TEMPORAL_SLOT
 from loopscape.mapping.constraints import nvdla_preset
 from loopscape.model import evaluate_batch
@@ -103,8 +104,7 @@ def sample_within_peak(samples: int, seed: int, dataflow: str) -> dict:
         rows = np.nonzero(used_macs(space, choice) * PEAK_SLACK * ideal >= wl.operations)[0]
         if not rows.size:
             continue
-        rest = space.draw(rng, rows.size)
-        points = Points(choice[rows], rest.order, rest.keep)
+        points = dataclasses.replace(space.draw(rng, rows.size), choice=choice[rows])
         batch = space.batch(points)
         res = evaluate_batch(arch, wl, batch, energy, keep_counts=True)
         evaluated += batch.size

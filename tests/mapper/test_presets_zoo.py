@@ -8,6 +8,8 @@ promises, with exact formulas derived from the loops (docstrings say how).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -40,9 +42,8 @@ def sampled(arch: Architecture, wl: Workload, preset: str, count: int = 6000, se
     res = evaluate_batch(arch, wl, batch, keep_counts=True)
     assert res.valid.sum() > count // 10
     rows = np.nonzero(res.valid)[0]
-    valid = MappingBatch(
-        *(getattr(batch, k)[rows] for k in ("temporal", "order", "spatial_x", "spatial_y", "keep"))
-    )
+    fields = {f.name: getattr(batch, f.name) for f in dataclasses.fields(batch)}
+    valid = MappingBatch(**{k: None if v is None else v[rows] for k, v in fields.items()})
     return valid, res.counts[rows]
 
 
