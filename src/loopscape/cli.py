@@ -217,7 +217,7 @@ def energy(arch: str, technology: str | None, json_out: str | None, accelergy_di
 # `loopscape map`: the dataflow presets (the keys of loopscape.mapping.PRESETS, checked by a test; listed here
 # so that the command line does not import the mapper to build its help) and the searches.
 MAP_PRESETS = ("weight-stationary", "output-stationary", "input-stationary", "row-stationary", "nvdla")
-MAP_SEARCHES = ("local", "random", "exhaustive", "loma")
+MAP_SEARCHES = ("default", "local", "random", "exhaustive", "loma")
 MAP_DEFAULT_BUDGET = 1_000_000
 MAP_UNLIMITED = 2**62
 MAP_PRUNED_SIZE_LIMIT = 500_000  # factorisation combinations up to which the pruned mapspace is counted
@@ -244,8 +244,9 @@ _MAPSPACE_PARTS = (
                    "section's victory-condition x num-threads, else 200,000.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--search", "method", type=click.Choice(MAP_SEARCHES), default=None,
-              help="local: random start, then neighbours of the best; random; exhaustive (small mapspaces); "
-                   "loma: LOMA-style loop orders. Default: from the mapper section's algorithm, else local.")  # fmt: skip
+              help="default: LOMA's mappings seed a local search; local: random start, then neighbours of the "
+                   "best; random; exhaustive (small mapspaces); loma: ZigZag's loop-order-based memory "
+                   "allocation alone. Default: from the mapper section's algorithm, else default.")  # fmt: skip
 @click.option("--exhaustive", is_flag=True, help="Same as --search exhaustive (small mapspaces only).")
 @click.option("--preset", type=click.Choice(MAP_PRESETS), default=None,
               help="Constrain the mapspace to a dataflow (on top of the files' constraints).")  # fmt: skip
@@ -279,10 +280,11 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
         Mapspace,
         exhaustive_search,
         local_search,
+        loma_search,
         parse_objective,
         random_search,
     )
-    from loopscape.mapper import search as search_module
+    from loopscape.mapper import search as default_search
     from loopscape.mapping import PRESETS
 
     specs = load_specs(list(files), check_mapping=False, mapspace=True)
@@ -299,7 +301,7 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
             raise SpecError(
                 "--objective", objective, f"metrics among {sorted(METRICS)}, comma-separated", cli
             ) from None
-    method = "exhaustive" if exhaustive else method or (settings.method if settings else None) or "local"
+    method = "exhaustive" if exhaustive else method or (settings.method if settings else None) or "default"
     if seconds is not None and time_limit is not None and seconds != time_limit:
         raise SpecError(
             "--time-limit", time_limit, f"the same value as --seconds ({seconds}), or only one", cli
@@ -352,13 +354,9 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
     if method == "exhaustive":
         found = exhaustive_search(arch, workload, specs.energy, objective, seconds=seconds, **common)
     else:
-        fn = {"local": local_search, "random": random_search}.get(method) or getattr(
-            search_module, "loma_search", None
-        )
-        if fn is None:
-            raise SpecError(
-                "--search", method, "local, random or exhaustive (this build has no LOMA search)", cli
-            )
+        fn = {"default": default_search, "local": local_search, "random": random_search, "loma": loma_search}[
+            method
+        ]
         params = {"budget": budget, "seconds": seconds, "seed": seed, "patience": patience, **common}
         accepted = inspect.signature(fn).parameters
         found = fn(arch, workload, specs.energy, objective,
@@ -395,7 +393,7 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
             "seconds": found.seconds,
             "stopped": found.stopped,
             "budget": None if method == "exhaustive" or budget == MAP_UNLIMITED else budget,
-            "patience": None if method != "local" or patience == MAP_UNLIMITED else patience,
+            "patience": None if method not in ("local", "default") or patience == MAP_UNLIMITED else patience,
             "time_limit": seconds,
             "unconstrained_mapspace_size": unconstrained,
             "mapspace_size": space.size,

@@ -298,7 +298,7 @@ def test_mapper_settings_map_to_our_search():
 
 @pytest.mark.parametrize(
     ("algorithm", "method"),
-    [("hybrid", "local"), ("random", "random"), ("random-pruned", "random"), ("linear-pruned", "exhaustive"),
+    [("hybrid", "default"), ("random", "random"), ("random-pruned", "random"), ("linear-pruned", "exhaustive"),
      ("linear_pruned", "exhaustive"), ("exhaustive", "exhaustive")],
 )  # fmt: skip
 def test_algorithms(algorithm, method):

@@ -60,7 +60,7 @@ def test_map_local_search_with_a_preset(tmp_path):
     result = CliRunner().invoke(loopscape, args)
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
-    assert doc["search"]["method"] == "local" and doc["search"]["preset"] == "output-stationary"
+    assert doc["search"]["method"] == "default" and doc["search"]["preset"] == "output-stationary"
     rf = next(lv for lv in doc["levels"] if lv["name"] == "RF")
     assert rf["tensors"]["Z"]["fills"] == 0  # outputs stay put (the preset makes RF keep them)
 
@@ -102,7 +102,7 @@ def eyeriss_run(tmp_path_factory):
 def test_timeloop_mapper_inputs_run_and_report_the_search(eyeriss_run):
     result, doc, _ = eyeriss_run
     s = doc["search"]
-    assert s["method"] == "local" and s["objective"] == "delay,energy"  # hybrid; optimization-metrics
+    assert s["method"] == "default" and s["objective"] == "delay,energy"  # hybrid; optimization-metrics
     assert s["constraints"] == [str(EYERISS / "constraints.yaml")] and s["mapper_settings"] == TL_FILES[-1]
     assert s["unconstrained_mapspace_size"] > s["mapspace_size"] > s["pruned_mapspace_size"] > 0
     assert s["evaluated"] <= 60000 and s["budget"] == 60000 and s["patience"] == 500 * 4

@@ -506,7 +506,7 @@ def read_constraints(
 
 # Timeloop's search algorithms (search-factory.cpp; the docs spell them with '-') -> ours.
 ALGORITHMS = {
-    "hybrid": "local",  # Timeloop's default: a random factorisation, then its permutations
+    "hybrid": "default",  # Timeloop's default: a random factorisation, then its permutations
     "random": "random",
     "random-pruned": "random",
     "random_pruned": "random",
