@@ -179,9 +179,14 @@ class Mapspace:
             fixed[:] = True
         fixed |= ~allowed
         self.inner: list[tuple[int, ...]] = [() for _ in range(n_levels)]
-        for c in self.constraints.levels:
+        for ci, c in enumerate(self.constraints.levels):
             lv = names.index(c.level)
             for t in c.keep:
+                if not allowed[lv, workload.tensor_names.index(t)]:
+                    raise LoopscapeError(
+                        f"constraints[{ci}] ({c.level}) empties the mapspace: it must keep {t}, which the "
+                        f"architecture's {c.level} cannot hold (its keeps)"
+                    )
                 base[lv, workload.tensor_names.index(t)] = True
                 fixed[lv, workload.tensor_names.index(t)] = True
             for t in c.bypass:
