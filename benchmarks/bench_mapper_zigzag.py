@@ -154,6 +154,9 @@ def fixed_spatial(arch: Architecture, unrolling: Unrolling) -> Any:
     return Constraints((constraint,), "fixed spatial unrolling")
 
 
+SEARCHES = ("local", "default")
+
+
 def loopscape_search(
     arch: Architecture,
     workload: Workload,
@@ -163,27 +166,25 @@ def loopscape_search(
     budget: int,
     seconds: float | None = None,
     seed: int = 0,
-    batch_size: int = BATCH,
     bypass: bool = True,
+    engine: str = "local",
 ) -> tuple[Mapping, Result, int]:
-    """loopscape's mapper on one layer (its default search, the spatial unrolling fixed), for at most `budget`
-    mappings (and `seconds` of wall time, when given): the best mapping, its evaluation and how many mappings
-    were evaluated. `bypass=False` keeps every tensor wherever the architecture lets it (ZigZag's fixed
-    per-operand hierarchy). The one place the benchmark calls the mapper."""
-    from loopscape.mapper import Mapspace, local_search
+    """loopscape's mapper on one layer, the spatial unrolling fixed, for at most `budget` mappings (and `seconds`
+    of wall time, when given): the best mapping, its evaluation and how many mappings were evaluated.
+
+    engine "local": the local search (random start, neighbours of the best: factorisations, orders, single
+    tensors' cuts, keep choices) in batches of BATCH; "default": the mapper's default `search` (LOMA's mappings
+    seed that local search; the seeds are evaluated whatever the budget). `bypass=False` keeps every tensor
+    wherever the architecture lets it (ZigZag's fixed per-operand hierarchy). The one place the benchmark calls
+    the mapper."""
+    from loopscape.mapper import Mapspace, local_search, search
 
     space = Mapspace(arch, workload, constraints=fixed_spatial(arch, unrolling), bypass=bypass)
-    found = local_search(
-        arch,
-        workload,
-        table,
-        objective,
-        budget=budget,
-        seconds=seconds,
-        seed=seed,
-        mapspace=space,
-        batch_size=batch_size,
-    )
+    common = {"budget": budget, "seconds": seconds, "seed": seed, "mapspace": space}
+    if engine == "default":
+        found = search(arch, workload, table, objective, **common)
+    else:
+        found = local_search(arch, workload, table, objective, batch_size=BATCH, **common)
     return found.mapping, found.result, found.evaluated
 
 
@@ -408,7 +409,15 @@ def run_arch(
             (budget, None) if args.ls_seconds is None else (10**9, args.ls_seconds)
         )
         mapping, result, evaluated = loopscape_search(
-            arch, wl, table, args.objective, unrolling, *limits, args.seed, bypass=not args.fixed_keep
+            arch,
+            wl,
+            table,
+            args.objective,
+            unrolling,
+            *limits,
+            args.seed,
+            bypass=not args.fixed_keep,
+            engine=args.search,
         )
         row.ls_cpu_s, row.ls_wall_s = time.process_time() - c0, time.perf_counter() - w0
         row.ls, row.ls_mapping, row.ls_evaluated = result, mapping, evaluated
@@ -458,7 +467,7 @@ def search_rate(arch: Architecture, table: EnergyTable, layer: Workload, args: A
     c0 = time.process_time()
     _, _, evaluated = loopscape_search(
         arch, probe, table, args.objective, unrolling_for(arch, probe), 4 * BATCH, None, args.seed,
-        bypass=not args.fixed_keep,
+        bypass=not args.fixed_keep, engine=args.search,
     )  # fmt: skip
     return evaluated / max(time.process_time() - c0, 1e-3)
 
@@ -569,6 +578,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--zigzag-cache", type=Path, default=None,
                     help="JSON file of ZigZag results, reused for identical inputs (its CPU times as measured then)")  # fmt: skip
     ap.add_argument("--ungrouped", action="store_true", help="AlexNet shapes without groups")
+    ap.add_argument("--search", default="local", choices=SEARCHES,
+                    help="loopscape's search: the budgeted local search, or the mapper's default search (LOMA "
+                         "seeds + local search)")  # fmt: skip
     ap.add_argument("--fixed-keep", action="store_true",
                     help="loopscape keeps every tensor wherever the architecture lets it, as ZigZag must (no "
                          "bypass search): the two searches then cover the same keep choices")  # fmt: skip
@@ -603,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger().setLevel(logging.WARNING)
     keeps = "fixed as ZigZag's (--fixed-keep)" if args.fixed_keep else "searched (bypass allowed)"
     print(f"layers: {', '.join(wl.name for wl in layers)} from {source}; objective {args.objective}")
-    print(f"loopscape keep sets: {keeps}; uneven cuts searched by its default search")
+    print(f"loopscape: --search {args.search}; keep sets {keeps}; uneven cuts searched")
     print(f"cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}")
 
     # Warm-up, untimed: load the compiled kernels (numba's cache), as ZigZag's imports are untimed.
