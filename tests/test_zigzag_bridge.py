@@ -227,3 +227,19 @@ def test_accelerator_in_zigzag_form():
     assert mems["SRAM"]["ports"][0]["bandwidth_min"] == 64
     assert acc["operational_array"]["sizes"] == [32, 32]
     assert acc["operational_array"]["unit_energy"] == pytest.approx(table.compute)
+
+
+def test_inputs_written_for_zigzag(tmp_path):
+    import yaml
+
+    arch = eyeriss()
+    layers = [
+        (conv2d("c1", K=32, C=3, P=8, Q=8, R=3, S=3, stride=2), (("K", 16, SPATIAL_X), ("R", 3, SPATIAL_Y))),
+        (conv2d("c2", K=32, C=32, P=4, Q=4, R=3, S=3), (("K", 16, SPATIAL_X), ("C", 16, SPATIAL_Y))),
+    ]
+    acc, workload, mapping = bridge.write_inputs(arch, default_table(arch), layers, tmp_path)
+    assert [layer["id"] for layer in workload] == [0, 1]
+    entries = yaml.safe_load(Path(mapping).read_text())
+    assert [e["name"] for e in entries] == ["c1", "c2", "default"]
+    assert entries[0]["spatial_mapping"] == {"D1": ["K, 16"], "D2": ["FY, 3"]}
+    assert list(yaml.safe_load(Path(acc).read_text())["memories"]) == ["RFile", "GBuf", "DRAM"]
