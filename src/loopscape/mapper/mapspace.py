@@ -280,6 +280,32 @@ class Mapspace:
                 opts = fitting
         return np.array(opts, dtype=np.int64)
 
+    def too_small(self) -> str | None:
+        """Why no mapping can fit, when a level is too small for the smallest tiles it must keep (each dimension
+        at its smallest extent below the level that the constraints allow), else None."""
+        wl, arch = self.workload, self.arch
+        for lv, level in enumerate(arch.levels):
+            if not level.entries or level.entries <= 0:
+                continue
+            inner = [i for i, s in enumerate(self.slots) if s.level >= lv]
+            ext = np.array(
+                [min(math.prod(int(f[i]) for i in inner) for f in opts) for opts in self.factor_options]
+            )
+            forced = [
+                t
+                for ti, t in enumerate(wl.tensors)
+                if self.base_keep[lv, ti] and (lv, ti) not in self.open_keep
+            ]
+            need = {t.name: int(np.prod(wl.coefficients(t) @ (ext - 1) + 1)) for t in forced}
+            if sum(need.values()) > level.entries:
+                parts = ", ".join(f"{k} {v}" for k, v in need.items())
+                return (
+                    f"{level.name} is too small for {wl.name or 'this workload'}: it must keep {parts} words even "
+                    f"for the smallest tiles the constraints allow ({sum(need.values())} words), but holds "
+                    f"{level.entries}"
+                )
+        return None
+
     # --- size ---------------------------------------------------------------------------------------------
     @property
     def factorization_count(self) -> int:

@@ -170,8 +170,10 @@ class Tracker:
 
     def finish(self, started: float, stopped: str = "done") -> SearchResult:
         if self.best is None:
+            why = self.space.too_small() if self.space is not None else None
             raise LoopscapeError(
-                f"no valid mapping among {self.evaluated:,} evaluated: every one breaks a fan-out, a capacity "
+                why
+                or f"no valid mapping among {self.evaluated:,} evaluated: every one breaks a fan-out, a capacity "
                 "or a whole-mapping constraint (a level may be too small for any tile of this workload)"
             )
         wl = self.workload
