@@ -231,8 +231,10 @@ def loma_points(
     spatial: int = 4,
     uneven: bool = True,
     batch_size: int = 16384,
+    max_orders: int | None = None,
 ) -> Iterator[Points]:
-    """LOMA's mappings as batches of mapspace points (deterministic)."""
+    """LOMA's mappings as batches of mapspace points (deterministic). `max_orders` caps the orders allocated
+    per spatial unrolling (evenly spaced over the distinct orders) when a quick seed is wanted."""
     wl = space.workload
     pending: list = []
     for su in spatial_candidates(space, spatial):
@@ -240,7 +242,13 @@ def loma_points(
         extents = [wl.bounds[d] // math.prod(su[d]) for d in range(len(wl.dims))]
         if any(e * math.prod(su[d]) != wl.bounds[d] for d, e in enumerate(extents)):
             continue  # the spatial unrolling does not divide the dimension (no padding here)
-        for order in distinct_permutations(loop_prime_factors(extents, lpf_limit)):
+        tokens = loop_prime_factors(extents, lpf_limit)
+        total = math.factorial(len(tokens)) // math.prod(math.factorial(tokens.count(t)) for t in set(tokens))
+        step = 1 if max_orders is None or total <= max_orders else total / max_orders
+        picks = {int(i * step) for i in range(min(total, max_orders or total))}
+        for i, order in enumerate(distinct_permutations(tokens)):
+            if i not in picks:
+                continue
             pending.append(allocator.allocate(order, False))
             if uneven:
                 pending.append(allocator.allocate(order, True))

@@ -376,13 +376,16 @@ def search(
     mapspace: Mapspace | None = None,
     top_k: int = 1,
     patience: int = 200_000,
+    spatial: int = 4,
+    seed_orders: int = 240,
 ) -> SearchResult:
-    """The default search: LOMA's mappings over the best spatial unrollings (deterministic) seed a local search
-    (`local_search`), so the result is at least as good as LOMA's and refined by the neighbourhood walk."""
+    """The default search: a sample of LOMA's mappings over the best spatial unrollings (deterministic; at most
+    `seed_orders` loop orders per unrolling, so seeding stays a small part of the work) seeds a local search
+    (`local_search`) that refines them with its neighbourhood walk."""
     from loopscape.mapper.loma import loma_points
 
     space = mapspace or Mapspace(arch, workload)
     return local_search(
         arch, workload, energy, objective, budget=budget, seconds=seconds, seed=seed, mapspace=space,
-        top_k=top_k, patience=patience, seeds=loma_points(space),
+        top_k=top_k, patience=patience, seeds=loma_points(space, spatial=spatial, max_orders=seed_orders),
     )  # fmt: skip
