@@ -96,7 +96,8 @@ def _print_table(result: NetworkResult) -> None:
               help="Most mappings to evaluate per distinct layer shape [default: 100000; the search "
                    "stops sooner once it stops improving].")  # fmt: skip
 @click.option("--seconds-per-layer", type=click.FloatRange(min=0), default=None,
-              help="Stop each layer's search after this long.")  # fmt: skip
+              help="Stop each layer's local search after this long (LOMA's seeds are always "
+                   "evaluated).")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
 @JSON_OPTION
 @spec_errors_exit
