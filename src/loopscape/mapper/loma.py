@@ -115,6 +115,9 @@ class _Allocator:
             [[(d, int(c)) for d, c in enumerate(row) if c] for row in wl.coefficients(t)] for t in wl.tensors
         ]
         self.kept = [[t for t in range(len(wl.tensors)) if self.keep[lv, t]] for lv in range(self.n_levels)]
+        self.uses = [
+            frozenset(int(d) for d in np.nonzero(wl.coefficients(t).any(axis=0))[0]) for t in wl.tensors
+        ]
         self.entries = [lv.entries if lv.entries and lv.entries > 0 else None for lv in arch.levels]
         self.fanout_above = [
             lv > 0
@@ -197,6 +200,104 @@ class _Allocator:
                     ext[t] = trial
                     shift[lv, t] -= 1
 
+    def allocate_per_tensor(self, order: tuple[tuple[int, int], ...]):
+        """ZigZag's per-operand allocation: at each level, bottom-up, every tensor it keeps takes its own number
+        of the next loops; of the combinations that fill the level (no tensor can take one more loop), the one
+        with the fewest estimated words fetched from above wins. Returns what `allocate` returns."""
+        n_levels, n_dims, n = self.n_levels, self.n_dims, len(order)
+        irrelevant = [[d not in self.uses[t] for d, _ in order] for t in range(len(self.ranks))]
+        prefix = [[1] * n_dims]
+        for d, f in order:
+            row = list(prefix[-1])
+            row[d] *= f
+            prefix.append(row)
+        suffix_prod = [1] * (n + 1)
+        for k in range(n - 1, -1, -1):
+            suffix_prod[k] = suffix_prod[k + 1] * order[k][1]
+        cuts: dict[tuple[int, int], int] = {}
+        bounds = [n] * n_levels  # tokens inside each level's tile (its even boundary)
+        lower = 0
+        for lv in range(n_levels - 1, 0, -1):
+            kept = self.kept[lv]
+            cap = self.entries[lv]
+            if cap is None or not kept:
+                bounds[lv] = lower if cap is not None else n
+                if cap is None:
+                    for t in kept:
+                        cuts[(lv, t)] = n
+                lower = bounds[lv]
+                continue
+
+            best = self._level_combo(lv, lower, prefix, irrelevant, suffix_prod)
+            for t, k in zip(kept, best):
+                cuts[(lv, t)] = k
+            bounds[lv] = max(best)
+            lower = bounds[lv]
+        bounds[0] = n
+        level_of = []
+        for k in range(n):
+            lv = n_levels - 1
+            while lv > 0 and k >= bounds[lv]:
+                lv -= 1
+            level_of.append(lv)
+        temporal = np.ones((n_levels, n_dims), dtype=np.int64)
+        innermost_pos = np.full((n_levels, n_dims), -1, dtype=np.int64)
+        for k, (d, f) in enumerate(order):
+            temporal[level_of[k], d] *= f
+            if innermost_pos[level_of[k], d] < 0:
+                innermost_pos[level_of[k], d] = k
+        orders = np.empty((n_levels, n_dims), dtype=np.int64)
+        for u in range(n_levels):
+            placed = sorted(
+                (d for d in range(n_dims) if innermost_pos[u, d] >= 0), key=lambda d: -innermost_pos[u, d]
+            )
+            orders[u] = [d for d in range(n_dims) if innermost_pos[u, d] < 0] + placed
+        shift = np.zeros((n_levels, len(self.ranks)), dtype=np.int64)
+        for (lv, t), k in cuts.items():
+            # loops of this level (merged per dimension) that lie wholly outside t's tile: the cut moves below them
+            shift[lv, t] = sum(1 for d in range(n_dims) if innermost_pos[lv, d] >= k)
+        return temporal, orders, shift
+
+    def _level_combo(
+        self, lv: int, lower: int, prefix: list, irrelevant: list, suffix_prod: list
+    ) -> list[int]:
+        """Per tensor level `lv` keeps, how many of the order's loops its tile takes (at least `lower`): the
+        combination that fills the level and fetches the fewest words from above (ZigZag's allocator)."""
+        kept, cap, sp = self.kept[lv], self.entries[lv], self.spatial_ext[lv]
+        n = len(prefix) - 1
+
+        def words(t: int, k: int) -> int:
+            return self.words(t, [a * b for a, b in zip(prefix[k], sp)])
+
+        def fetched(t: int, k: int) -> int:
+            j = k
+            while j < n and irrelevant[t][j]:  # loops that leave t's data unchanged reuse its tile
+                j += 1
+            return words(t, k) * suffix_prod[j]
+
+        best: list[int] = [lower] * len(kept)
+        best_score = None
+        choice = [lower] * len(kept)
+
+        def dfs(i: int, used: int) -> None:
+            nonlocal best, best_score
+            if i == len(kept):
+                full = all(c == n or used - words(t, c) + words(t, c + 1) > cap for t, c in zip(kept, choice))
+                if full:
+                    score = sum(fetched(t, c) for t, c in zip(kept, choice))
+                    if best_score is None or score < best_score:
+                        best, best_score = list(choice), score
+                return
+            for k in range(lower, n + 1):
+                w = words(kept[i], k)
+                if used + w > cap:
+                    break
+                choice[i] = k
+                dfs(i + 1, used + w)
+
+        dfs(0, 0)
+        return best
+
     def points(self, allocations: list) -> Points | None:
         """The allocations as mapspace points (those whose factors the mapspace allows)."""
         rows_c, rows_o, rows_s = [], [], []
@@ -252,6 +353,7 @@ def loma_points(
             pending.append(allocator.allocate(order, False))
             if uneven:
                 pending.append(allocator.allocate(order, True))
+                pending.append(allocator.allocate_per_tensor(order))
             if len(pending) >= batch_size:
                 pts = allocator.points(pending)
                 pending.clear()
