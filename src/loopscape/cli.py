@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from loopscape import __version__
+from loopscape.cli_common import EXIT_SPEC_ERROR, JSON_OPTION, _fail, spec_errors_exit  # noqa: F401
 from loopscape.errors import LoopscapeError, SpecError
 
 if TYPE_CHECKING:
@@ -19,36 +17,6 @@ if TYPE_CHECKING:
 
 BUILTIN = Path(__file__).parent / "io" / "builtin"
 DEMO_FILES = ("demo_workload.yaml", "demo_arch.yaml", "demo_mapping.yaml")
-EXIT_SPEC_ERROR = 2
-JSON_OPTION = click.option(
-    "--json",
-    "json_out",
-    type=click.Path(dir_okay=False),
-    help="Also write the result as JSON ('-': only JSON, to stdout).",
-)
-
-
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(EXIT_SPEC_ERROR)
-
-
-def spec_errors_exit(fn: Callable) -> Callable:
-    """Turn our errors into a message and exit status 2 (the CLI edge; everything below raises)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except SpecError as e:
-            found = e.found if isinstance(e.found, str) else repr(e.found)
-            lines = [f"error: invalid spec in {e.file or '(no file)'}"]
-            lines += [f"  at:       {e.path}", f"  found:    {found}", f"  expected: {e.expected}"]
-            _fail("\n".join(lines))
-        except LoopscapeError as e:
-            _fail(f"error: {e}")
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -453,7 +421,7 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
         click.echo(f"wrote {tl_path} (Timeloop mapping)", err=say_err)
 
 
-from loopscape.cli_network import network  # at the end: it imports the helpers above
+from loopscape.cli_network import network
 
 loopscape.add_command(network)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from loopscape.cli import JSON_OPTION, spec_errors_exit
+from loopscape.cli_common import JSON_OPTION, spec_errors_exit
 from loopscape.errors import SpecError
 
 if TYPE_CHECKING:

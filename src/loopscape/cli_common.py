@@ -1,0 +1,43 @@
+"""What every `loopscape` command shares: the --json option and the error edge (message, exit status 2)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from loopscape.errors import LoopscapeError, SpecError
+
+EXIT_SPEC_ERROR = 2
+JSON_OPTION = click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False),
+    help="Also write the result as JSON ('-': only JSON, to stdout).",
+)
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(EXIT_SPEC_ERROR)
+
+
+def spec_errors_exit(fn: Callable) -> Callable:
+    """Turn our errors into a message and exit status 2 (the CLI edge; everything below raises)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SpecError as e:
+            found = e.found if isinstance(e.found, str) else repr(e.found)
+            lines = [f"error: invalid spec in {e.file or '(no file)'}"]
+            lines += [f"  at:       {e.path}", f"  found:    {found}", f"  expected: {e.expected}"]
+            _fail("\n".join(lines))
+        except LoopscapeError as e:
+            _fail(f"error: {e}")
+
+    return wrapper
