@@ -365,6 +365,35 @@ def loma_points(
             yield pts
 
 
+def reallocate(space: Mapspace, pool: Points) -> Points | None:
+    """LOMA's allocators on the loop orders of `pool`'s mappings: each mapping's temporal loops, innermost first
+    and split into prime factors, re-allocated to the levels evenly, unevenly and per tensor."""
+    batch = space.batch(pool)
+    spatial_slots = [i for i, s in enumerate(space.slots) if s.kind != TEMPORAL_SLOT]
+    allocators: dict[tuple, _Allocator] = {}
+    by_su: dict[tuple, list] = {}
+    n_levels = len(space.arch.levels)
+    for b in range(pool.size):
+        su = tuple(
+            tuple(int(space.factor_options[d][pool.choice[b, d]][i]) for i in spatial_slots)
+            for d in range(len(space.workload.dims))
+        )
+        tokens = []
+        for lv in range(n_levels - 1, -1, -1):
+            for d in reversed(batch.order[b, lv]):
+                f = int(batch.temporal[b, lv, d])
+                tokens.extend((int(d), p) for p in prime_factors(f))
+        if su not in allocators:
+            allocators[su] = _Allocator(space, su)
+        a = allocators[su]
+        order = tuple(tokens)
+        by_su.setdefault(su, []).extend(
+            [a.allocate(order, False), a.allocate(order, True), a.allocate_per_tensor(order)]
+        )
+    parts = [p for su, allocs in by_su.items() if (p := allocators[su].points(allocs)) is not None]
+    return Points.concat(parts) if parts else None
+
+
 def loma_search(
     arch: Architecture,
     workload: Workload,

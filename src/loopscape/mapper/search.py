@@ -315,12 +315,14 @@ def local_search(
     top_k: int = 1,
     uneven: bool = True,
     seeds: Iterable[Points] = (),
+    refine: Callable[[Points], Points | None] | None = None,
 ) -> SearchResult:
     """The default search: a random batch, then batches of neighbours of the best mappings so far (see
     `_neighbours`), until the budget or the time is spent or `patience` evaluations bring no improvement
     (Timeloop's victory condition). `uneven` also moves single tensors' cuts (ZigZag's uneven mappings).
     `seeds` (points from another search, e.g. LOMA's) are evaluated first and join the starting pool.
-    Deterministic for a seed."""
+    `refine` (pool -> new points, e.g. `loma.reallocate`) runs when the walk stalls or the budget nears its end;
+    whatever it improves joins the pool and the walk goes on. Deterministic for a seed."""
     started = time.perf_counter()
     space = mapspace or Mapspace(arch, workload)
     rng = np.random.default_rng(seed)
@@ -345,21 +347,40 @@ def local_search(
     best, since = tuple(pool_v[0]), 0
     stop = started + seconds if seconds is not None else None
     stopped = "budget"
+    refined = False
     while tracker.evaluated < budget:
-        if since >= patience:
-            stopped = "patience"
-            break
         if stop is not None and time.perf_counter() >= stop:
             stopped = "time"
             break
+        if (
+            refine is not None
+            and not refined
+            and (since >= patience or tracker.evaluated + batch_size > budget)
+        ):
+            refined = True  # once per stall: re-allocate the pool's loop orders, keep what improves
+            fresh = refine(pool)
+            if fresh is not None and fresh.size:
+                v = tracker.evaluate(space.batch(fresh))
+                fresh = fresh.with_shift(n_levels_, n_tensors_)
+                allp, allv = Points.concat([pool, fresh]), np.concatenate([pool_v, v])
+                keep = _rank(allv)[:keep_best]
+                pool, pool_v = allp.take(keep), allv[keep]
+                if tuple(pool_v[0]) < best:
+                    best, since, refined = tuple(pool_v[0]), 0, False
+                continue
+        if since >= patience:
+            stopped = "patience"
+            break
         n = min(batch_size, budget - tracker.evaluated)
+        if n <= 0:
+            break
         fresh = _neighbours(space, rng, pool, n, uneven)
         v = tracker.evaluate(space.batch(fresh))
         allp, allv = Points.concat([pool, fresh]), np.concatenate([pool_v, v])
         keep = _rank(allv)[:keep_best]
         pool, pool_v = allp.take(keep), allv[keep]
         if tuple(pool_v[0]) < best:
-            best, since = tuple(pool_v[0]), 0
+            best, since, refined = tuple(pool_v[0]), 0, False
         else:
             since += n
     return tracker.finish(started, stopped)
@@ -377,15 +398,20 @@ def search(
     top_k: int = 1,
     patience: int = 200_000,
     spatial: int = 4,
-    seed_orders: int = 240,
+    seed_orders: int = 60,
+    batch_size: int = 4096,
+    refine_best: int = 8,
 ) -> SearchResult:
     """The default search: a sample of LOMA's mappings over the best spatial unrollings (deterministic; at most
     `seed_orders` loop orders per unrolling, so seeding stays a small part of the work) seeds a local search
-    (`local_search`) that refines them with its neighbourhood walk."""
-    from loopscape.mapper.loma import loma_points
+    (`local_search`) that refines them with its neighbourhood walk; when the walk stalls, LOMA's allocators
+    re-allocate the best loop orders found to the levels (`loma.reallocate`)."""
+    from loopscape.mapper.loma import loma_points, reallocate
 
     space = mapspace or Mapspace(arch, workload)
     return local_search(
         arch, workload, energy, objective, budget=budget, seconds=seconds, seed=seed, mapspace=space,
-        top_k=top_k, patience=patience, seeds=loma_points(space, spatial=spatial, max_orders=seed_orders),
+        top_k=top_k, patience=patience, batch_size=batch_size,
+        seeds=loma_points(space, spatial=spatial, max_orders=seed_orders),
+        refine=lambda pool: reallocate(space, pool.take(np.arange(min(refine_best, pool.size)))),
     )  # fmt: skip
