@@ -106,7 +106,9 @@ def test_objectives():
 
 def test_no_valid_mapping_says_why():
     a, w = arch(glb=1, rf=1), matmul(M=4, N=4, K=4)
-    with pytest.raises(LoopscapeError, match=r"GLB is too small for matmul: it must keep A 1, B 1, Z 1 words .* holds 1"):
+    with pytest.raises(
+        LoopscapeError, match=r"GLB is too small for matmul: it must keep A 1, B 1, Z 1 words .* holds 1"
+    ):
         random_search(a, w, budget=2000, mapspace=Mapspace(a, w, bypass=False))
 
 
