@@ -133,7 +133,7 @@ class Tracker:
         if self.space is not None:
             ok &= self.space.admissible(batch)
         for lv, limit in self.bandwidth:
-            moved = res.counts[:, lv, :, [READS, FILLS, UPDATES]].sum(axis=(1, 2))
+            moved = res.counts[:, lv][:, :, [READS, FILLS, UPDATES]].sum(axis=(1, 2))  # (B,)
             ok &= moved <= limit * res.cycles
         values = np.stack(
             [np.where(ok, METRICS[n](res, self.workload), np.inf) for n in self.metrics], axis=1
