@@ -15,24 +15,25 @@ from typing import Any
 from loopscape.arch import Architecture
 from loopscape.energy import EnergyTable
 from loopscape.errors import LoopscapeError, SpecError
-from loopscape.mapper.loma import loma_points
 from loopscape.mapper.mapspace import Mapspace
-from loopscape.mapper.search import OBJECTIVES, SearchResult, local_search
+from loopscape.mapper.search import OBJECTIVES, SearchResult, search
 from loopscape.mapping import PRESETS, Constraints, Mapping
 from loopscape.model.result import Result
 from loopscape.workload import Workload
 from loopscape.workload.networks import Network
 
-# The search per distinct layer shape is the mapper's default (`search.search`: LOMA's mappings seed the local
-# search), tuned for many layers: LOMA over the best spatial unrolling only (its Python allocator takes ~1 s
-# per order set, ~5,000 orders for a grouped conv), then batches of BATCH neighbours of the best so far, until
-# PATIENCE mappings (or a sixth of a larger budget) bring no improvement or DEFAULT_BUDGET are spent. Measured
-# on Eyeriss (2 cores): ResNet-50's 24 shapes take ~6 s to a summed EDP within 5% of `search` with its
-# defaults (4 unrollings, 1M mappings per shape: 70 s); without the LOMA seeds, 11 s and 18% above it.
+# The search per distinct layer shape is the mapper's default (`search.search`: a sample of LOMA's mappings
+# seeds the local search, which LOMA's allocators refine when it stalls), tuned for many layers: LOMA over the
+# best spatial unrolling only and SEED_ORDERS loop orders of it, then batches of BATCH neighbours of the best so
+# far, until PATIENCE mappings (or a sixth of a larger budget) bring no improvement or DEFAULT_BUDGET are spent.
+# Measured on Eyeriss (2 cores, `loopscape network eyeriss ...`): ResNet-50 (24 shapes) 18 s wall, AlexNet
+# 5.4 s; allocating every LOMA order instead (5,040 for a grouped conv, in Python) took AlexNet 31 s for an EDP
+# only 0.7% lower.
 DEFAULT_BUDGET = 100_000
 BATCH = 2048
 PATIENCE = 16_000
 LOMA_SPATIAL = 1  # spatial unrollings LOMA allocates (loma_points' `spatial`)
+SEED_ORDERS = 60  # LOMA loop orders allocated per spatial unrolling (search's `seed_orders`)
 
 Progress = Callable[[int, int, str], None]
 
@@ -47,12 +48,12 @@ def search_layer(
     seconds: float | None,
     seed: int,
 ) -> SearchResult:
-    """The one place a network layer is searched (swap the search here): the mapper's default search, LOMA's
-    mappings (always evaluated, whatever the budget) seeding the local search."""
+    """The one place a network layer is searched (swap the search here): the mapper's default search (a sample
+    of LOMA's mappings, always evaluated whatever the budget, seeding the local search)."""
     space = Mapspace(arch, workload, constraints=constraints)
-    return local_search(
-        arch, workload, energy, objective, budget=budget, seconds=seconds, seed=seed, batch_size=BATCH,
-        patience=max(PATIENCE, budget // 6), mapspace=space, seeds=loma_points(space, spatial=LOMA_SPATIAL),
+    return search(
+        arch, workload, energy, objective, budget=budget, seconds=seconds, seed=seed, mapspace=space,
+        patience=max(PATIENCE, budget // 6), spatial=LOMA_SPATIAL, seed_orders=SEED_ORDERS, batch_size=BATCH,
     )  # fmt: skip
 
 
