@@ -301,9 +301,12 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
         constraints = constraints.merged(extra) if constraints else extra
         sources += [f"--preset {preset}"] * len(extra.levels)
     timeloop_arch = specs.formats.get("architecture") == "timeloop"
-    one_axis = bool(timeloop_out) or timeloop_arch  # Timeloop mappings spread a dimension along one axis only
+    # Timeloop mappings spread a dimension along one axis only and cut every tensor at its level's first loop
+    one_axis = bool(timeloop_out) or timeloop_arch
     try:
-        space = Mapspace(arch, workload, constraints=constraints, one_axis_per_dim=one_axis)
+        space = Mapspace(
+            arch, workload, constraints=constraints, one_axis_per_dim=one_axis, uneven=not one_axis
+        )
     except SpecError:
         raise
     except LoopscapeError as e:  # say which file and entry the emptying constraint came from

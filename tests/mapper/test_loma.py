@@ -113,3 +113,17 @@ def test_lexicographic_objective_breaks_ties_by_the_second_metric():
     tied = [c for c in fastest.top if c.value[0] == fastest.value]
     assert by_delay.result.cycles == fastest.value
     assert by_delay.result.energy_pj <= min(c.energy_pj for c in tied) + 1e-9
+
+
+def test_an_even_only_mapspace_keeps_every_search_even():
+    """Timeloop's mappings have one cut per level: with `uneven=False` no search leaves that space (the same
+    case gives uneven bests otherwise)."""
+    a, w = small_arch(glb=40), matmul(M=4, N=4, K=8)
+    assert any(c.mapping.cuts for c in loma_search(a, w, top_k=20).top)
+    space = Mapspace(a, w, uneven=False)
+    for found in (
+        loma_search(a, w, mapspace=space, top_k=20),
+        search(a, w, budget=20_000, mapspace=space, top_k=20),
+        local_search(a, w, budget=20_000, mapspace=space, top_k=20),
+    ):
+        assert all(c.mapping.is_even for c in found.top)

@@ -351,7 +351,7 @@ def loma_points(
             if i not in picks:
                 continue
             pending.append(allocator.allocate(order, False))
-            if uneven:
+            if uneven and space.uneven:
                 pending.append(allocator.allocate(order, True))
                 pending.append(allocator.allocate_per_tensor(order))
             if len(pending) >= batch_size:
@@ -367,7 +367,8 @@ def loma_points(
 
 def reallocate(space: Mapspace, pool: Points) -> Points | None:
     """LOMA's allocators on the loop orders of `pool`'s mappings: each mapping's temporal loops, innermost first
-    and split into prime factors, re-allocated to the levels evenly, unevenly and per tensor."""
+    and split into prime factors, re-allocated to the levels evenly and (when the mapspace has uneven mappings)
+    unevenly and per tensor."""
     batch = space.batch(pool)
     spatial_slots = [i for i, s in enumerate(space.slots) if s.kind != TEMPORAL_SLOT]
     allocators: dict[tuple, _Allocator] = {}
@@ -387,9 +388,10 @@ def reallocate(space: Mapspace, pool: Points) -> Points | None:
             allocators[su] = _Allocator(space, su)
         a = allocators[su]
         order = tuple(tokens)
-        by_su.setdefault(su, []).extend(
-            [a.allocate(order, False), a.allocate(order, True), a.allocate_per_tensor(order)]
-        )
+        allocations = [a.allocate(order, False)]
+        if space.uneven:
+            allocations += [a.allocate(order, True), a.allocate_per_tensor(order)]
+        by_su.setdefault(su, []).extend(allocations)
     parts = [p for su, allocs in by_su.items() if (p := allocators[su].points(allocs)) is not None]
     return Points.concat(parts) if parts else None
 

@@ -146,7 +146,8 @@ class Mapspace:
 
     `keep` (levels x tensors) fixes every keep choice; otherwise each (level, tensor) the architecture allows
     and no constraint fixes is a choice (`bypass=True`, Timeloop's default) or kept (`bypass=False`).
-    `one_axis_per_dim` keeps each dimension on one mesh axis per level, as Timeloop's mappings must be.
+    `one_axis_per_dim` keeps each dimension on one mesh axis per level, and `uneven=False` keeps every cut at
+    its level's first loop, as Timeloop's mappings must be; searches never leave the space they are given.
     """
 
     def __init__(
@@ -157,9 +158,11 @@ class Mapspace:
         constraints: Constraints | None = None,
         bypass: bool = True,
         one_axis_per_dim: bool = False,
+        uneven: bool = True,
     ) -> None:
         self.arch = arch
         self.one_axis_per_dim = one_axis_per_dim
+        self.uneven = uneven
         self.workload = workload
         self.constraints = constraints or Constraints()
         self.constraints.validate(arch, workload)

@@ -374,7 +374,7 @@ def local_search(
         n = min(batch_size, budget - tracker.evaluated)
         if n <= 0:
             break
-        fresh = _neighbours(space, rng, pool, n, uneven)
+        fresh = _neighbours(space, rng, pool, n, uneven and space.uneven)
         v = tracker.evaluate(space.batch(fresh))
         allp, allv = Points.concat([pool, fresh]), np.concatenate([pool_v, v])
         keep = _rank(allv)[:keep_best]
