@@ -5,6 +5,8 @@ A storage level is a component of its `component` class (default by level class:
 (ceil(entries / block_size)) and `width` = block_size x word_bits, so one action is one vector access;
 its read, fill and update cost the component's read, write and update. The compute units are a `mac`
 (`bits` = word_bits) unless they name another class; one operation costs its `compute` or `mac` action.
+Operations of other kinds (`Workload.op`) cost a primitive of word_bits: an add an `adder`, a multiply a
+`multiplier`, a compare a `comparator`, a lookup a read of a `lut` of LUT_ENTRIES words.
 """
 
 from __future__ import annotations
@@ -31,6 +33,16 @@ DEFAULT_LEVEL_COMPONENTS = {
 DEFAULT_COMPUTE_COMPONENT = "mac"
 COMPUTE_ACTIONS = ("compute", "mac")  # the compute component's action that is one operation
 COMPUTE_KEY = "compute"  # provenance key of the operation: '<compute name>.compute'
+# Operation kinds other than the MAC -> (primitive class, its action): what the compute units spend on one.
+OP_COMPONENTS = {
+    "add": ("adder", "add"),
+    "mul": ("multiplier", "multiply"),
+    "compare": ("comparator", "compare"),
+    "lookup": ("lut", "lookup"),
+}
+# An activation LUT indexed by 8 bits of its input (an assumption: a 256-entry table, e.g. piecewise-linear
+# sigmoid/tanh tables are of this order; no cited size).
+LUT_ENTRIES = 256
 # The model's storage actions -> the component actions that give them, first found wins.
 STORAGE_ACTIONS = {"read": ("read",), "fill": ("write", "fill"), "update": ("update", "write")}
 
@@ -98,6 +110,29 @@ def compute_action(component: Component, library: ComponentLibrary) -> str:
     )
 
 
+def op_energies(
+    compute: ComputeLevel, technology: str, registry: EstimatorRegistry, mac_pj: float
+) -> dict[str, float]:
+    """pJ per operation of each kind on word_bits operands ('mac' = `mac_pj`, the compute component's).
+
+    A kind the registry cannot price (no estimator for its primitive) is left out: it costs a MAC.
+    """
+    out = {"mac": mac_pj}
+    bits = compute.word_bits
+    for op, (cls, action) in OP_COMPONENTS.items():
+        attrs: dict[str, Any] = {"technology": technology, "bits": bits}
+        if cls == "lut":
+            attrs["entries"] = LUT_ENTRIES
+        try:
+            est = registry.estimate(
+                Component(cls, attrs, f"{compute.name}.{op}"), f"architecture.compute.{op}"
+            )
+        except SpecError:
+            continue
+        out[op] = est.energy_pj[action]
+    return out
+
+
 def storage_energy(est: Estimate, component: Component, path: str) -> tuple[ActionEnergy, dict[str, str]]:
     """The level's read/fill/update per vector access from its component's actions, and who produced each."""
     values: dict[str, float] = {}
@@ -150,6 +185,7 @@ def _copy(t: EnergyTable) -> EnergyTable:
         provenance=dict(t.provenance),
         network=dict(t.network),
         leakage=dict(t.leakage),
+        compute_ops=dict(t.compute_ops),
     )
 
 
@@ -193,6 +229,7 @@ def _build(arch: Architecture, technology: str | None, registry: EstimatorRegist
         network=network,
         compute_gated=compute_gated,
         leakage=leakage,
+        compute_ops=op_energies(arch.compute, node, registry, est.energy_pj[op]),
     )
 
 
@@ -228,10 +265,13 @@ __all__ = [
     "COMPUTE_KEY",
     "DEFAULT_COMPUTE_COMPONENT",
     "DEFAULT_LEVEL_COMPONENTS",
+    "LUT_ENTRIES",
+    "OP_COMPONENTS",
     "build_ert",
     "compute_action",
     "compute_component",
     "default_registry",
     "level_component",
+    "op_energies",
     "storage_energy",
 ]

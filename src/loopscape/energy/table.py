@@ -34,6 +34,13 @@ class EnergyTable:
     compute_gated: float = 0.0  # pJ per gated operation (an operand is zero and the compute units gate it)
     # level or compute name -> leakage in pJ per cycle per instance (reported apart from the dynamic energy)
     leakage: dict[str, float] = field(default_factory=dict)
+    # operation kind ('mac', 'add', 'mul', 'compare', 'lookup': Workload.op) -> pJ per operation; a kind
+    # not listed costs `compute`
+    compute_ops: dict[str, float] = field(default_factory=dict)
 
     def level(self, name: str) -> ActionEnergy:
         return self.levels.get(name, ActionEnergy())
+
+    def compute_energy(self, op: str = "mac") -> float:
+        """pJ per operation of kind `op` on the compute units (`compute` for a MAC or a kind not listed)."""
+        return self.compute_ops.get(op, self.compute)

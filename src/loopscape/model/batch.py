@@ -8,10 +8,13 @@ import numpy as np
 
 from loopscape.arch import Architecture
 from loopscape.energy import EnergyTable
+from loopscape.errors import LoopscapeError
 from loopscape.mapping import Loop, Mapping
 from loopscape.mapping.mapping import SPATIAL_X, SPATIAL_Y, TEMPORAL
 from loopscape.model.batch_kernel import evaluate_template_batch
+from loopscape.model.codes import FILLS, LINKS, READS, REDUCTIONS, UPDATES, WORDS
 from loopscape.model.costs import level_params
+from loopscape.model.evaluate import evaluate
 from loopscape.model.nest import NestArrays, problem_arrays
 from loopscape.workload import Workload
 
@@ -131,13 +134,16 @@ def evaluate_batch(
     keep_counts: bool = False,
     exact: bool = False,
 ) -> BatchResult:
-    """Evaluate every mapping of the batch in compiled code; equal, mapping by mapping, to `evaluate`."""
+    """Evaluate every mapping of the batch in compiled code; equal, mapping by mapping, to `evaluate`.
+
+    A written tensor with a dimension in several of its ranks has no closed-form partition: those mappings
+    fall back to `evaluate`, one by one (see `_evaluate_flagged`), and are that much slower."""
     if energy is None:
         from loopscape.energy.defaults import default_table
 
         energy = default_table(arch)
     p = problem_arrays(arch, workload)
-    lp = level_params(arch, energy)
+    lp = level_params(arch, energy, workload.op)
     cycles, energy_pj, valid, status, counts = evaluate_template_batch(
         p.coef,
         p.coef_t,
@@ -175,13 +181,49 @@ def evaluate_batch(
         keep_counts,
     )
     if status.any():
-        raise NotImplementedError(
-            "evaluate_batch: a read-write tensor with a rank over several dimensions needs the enumerated "
-            "partition; use evaluate() for this workload"
-        )
+        _evaluate_flagged(arch, workload, batch, energy, exact, status, cycles, energy_pj, valid, counts)
     busy = cycles * lp.compute_instances
     utilization = np.divide(workload.operations, busy, out=np.zeros(busy.shape), where=busy > 0)  # no padding
     return BatchResult(cycles, energy_pj, utilization, valid, counts if keep_counts else None)
+
+
+def _evaluate_flagged(
+    arch: Architecture,
+    workload: Workload,
+    batch: MappingBatch,
+    energy: EnergyTable,
+    exact: bool,
+    status: np.ndarray,
+    cycles: np.ndarray,
+    energy_pj: np.ndarray,
+    valid: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """Rows the kernel flagged (a written tensor with a dimension in several of its ranks, whose partition
+    has no closed form) go one by one through `evaluate`, which enumerates the partition, and are patched in
+    place. Only those rows are slow (Python, and an enumeration); a row `evaluate` refuses (a cut out of place,
+    or a partition over its enumeration limit) is marked invalid."""
+    for i in np.nonzero(status)[0]:
+        mapping = batch.mapping(int(i), workload)
+        try:
+            r = evaluate(arch, workload, mapping, energy, check_capacity=False, exact=exact)
+        except LoopscapeError:  # MappingError, or the enumeration limit
+            valid[i] = False
+            continue
+        cycles[i] = r.cycles
+        energy_pj[i] = r.energy_pj
+        if counts.shape[0]:
+            for lv in range(len(arch.levels)):
+                for j, t in enumerate(workload.tensor_names):
+                    if not mapping.keeps(lv, t):
+                        continue
+                    acc, net = r.counts.levels[lv][t], r.counts.networks[lv][t]
+                    counts[i, lv, j, READS] = acc.reads
+                    counts[i, lv, j, FILLS] = acc.fills
+                    counts[i, lv, j, UPDATES] = acc.updates
+                    counts[i, lv, j, LINKS] = net.link_transfers
+                    counts[i, lv, j, REDUCTIONS] = net.spatial_reductions
+                    counts[i, lv, j, WORDS] = r.levels[lv].tile_words[t]
 
 
 def _i64(a: np.ndarray) -> np.ndarray:

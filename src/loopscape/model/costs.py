@@ -25,7 +25,7 @@ class LevelParams:
     write_bw: np.ndarray
     shared_bw: np.ndarray
     hop_pj: np.ndarray  # (levels,) float64 pJ per word per hop on the network below each level
-    compute_pj: float
+    compute_pj: float  # pJ per operation of the workload's kind (Workload.op)
     ert_gated: np.ndarray  # (levels, 3) float64 pJ per gated vector access: read, fill, update
     compute_gated_pj: float
     compute_gating: bool
@@ -33,7 +33,8 @@ class LevelParams:
     area_um2: float
 
 
-def level_params(arch: Architecture, table: EnergyTable) -> LevelParams:
+def level_params(arch: Architecture, table: EnergyTable, op: str = "mac") -> LevelParams:
+    """The arrays for `arch` priced by `table`; `compute_pj` is the energy of one operation of kind `op`."""
     levels = arch.levels
     fan = [arch.fanout(i) for i in range(len(levels))]
     area = sum(table.area.get(lv.name, 0.0) * lv.instances for lv in levels)
@@ -50,7 +51,7 @@ def level_params(arch: Architecture, table: EnergyTable) -> LevelParams:
         write_bw=np.array([lv.write_bandwidth or 0.0 for lv in levels], dtype=np.float64),
         shared_bw=np.array([lv.shared_bandwidth or 0.0 for lv in levels], dtype=np.float64),
         hop_pj=np.array([table.network.get(lv.name, 0.0) for lv in levels], dtype=np.float64),
-        compute_pj=float(table.compute),
+        compute_pj=float(table.compute_energy(op)),
         ert_gated=np.array(
             [[getattr(table.level(lv.name), f"gated_{a}") for a in ACTIONS] for lv in levels],
             dtype=np.float64,

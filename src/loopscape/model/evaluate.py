@@ -174,7 +174,7 @@ def assemble(
         levels=tuple(levels_counts),
         networks=tuple(networks),
     )
-    params = level_params(arch, energy)
+    params = level_params(arch, energy, workload.op)
     lcycles = np.zeros(len(arch.levels), dtype=np.int64)
     level_cycles(out, used, compute_cycles, params.read_bw, params.write_bw, params.shared_bw, lcycles)
     cycles = int(max(compute_cycles, lcycles.max(initial=0)))
