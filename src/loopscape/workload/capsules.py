@@ -122,18 +122,19 @@ def dynamic_routing(
 ) -> list[Workload]:
     """Procedure 1's r iterations as workloads `{name}.route{k}.{softmax,weighted_sum,squash,agreement}`.
 
-    The votes u_hat are the tensor 'Votes' (N, I, J, O, *positions); the logits b start at zero.
+    The votes u_hat are the tensor 'Votes' (N, *positions, I, J, O); the logits b start at zero.
     Procedure 1 updates b in every iteration; final_agreement=False skips the last update, whose result no
     later step reads (as Sabour's and DeepCaps' class-capsule code does).
     """
     _check(name, squash, iterations)
     pos = tuple(d for d, _ in positions)
     pos_bounds = tuple(b for _, b in positions)
-    pair = ("N", "I", "J", *pos)  # one logit / coupling coefficient per (input, output) capsule pair
-    pair_bounds = (N, in_caps, out_caps, *pos_bounds)
-    vote = ("N", "I", "J", "O", *pos)
-    vote_bounds = (N, in_caps, out_caps, out_dim, *pos_bounds)
-    out = ("N", "J", "O", *pos)
+    # Positions come right after the batch in every tensor, as in squash_layer's.
+    pair = ("N", *pos, "I", "J")  # one logit / coupling coefficient per (input, output) capsule pair
+    pair_bounds = (N, *pos_bounds, in_caps, out_caps)
+    vote = ("N", *pos, "I", "J", "O")
+    vote_bounds = (N, *pos_bounds, in_caps, out_caps, out_dim)
+    out = ("N", *pos, "J", "O")
     layers: list[Workload] = []
     for k in range(1, iterations + 1):
         step = f"{name}.route{k}"
@@ -274,7 +275,7 @@ def conv_capsules_3d(
 ) -> list[Workload]:
     """DeepCaps' ConvCaps3D: votes by a 3D conv, then dynamic routing at every output position.
 
-    Votes: Outputs[n, i, j, o, p, q] += Weights[j, o, d, r, s] * Inputs[n, i, d, p*stride + r, q*stride + s],
+    Votes: Outputs[n, p, q, i, j, o] += Weights[j, o, d, r, s] * Inputs[n, i, d, p*stride + r, q*stride + s],
     one kernel shared by all input capsules (Rajasegaran et al. Sec. 3.2; the reference code's W has shape
     [in_dim, R, S, 1, out_caps * out_dim]). The routing softmax then covers each input capsule's logits; the
     reference code normalises them over (J, P, Q) jointly, which is the same number of lookups.
@@ -282,8 +283,8 @@ def conv_capsules_3d(
     _check(name, squash, iterations)
     votes = Workload(
         f"{name}.predict",
-        ("N", "I", "J", "O", "D", "P", "Q", "R", "S"),
-        (N, in_caps, out_caps, out_dim, in_dim, P, Q, R, S),
+        ("N", "P", "Q", "I", "J", "O", "D", "R", "S"),
+        (N, P, Q, in_caps, out_caps, out_dim, in_dim, R, S),
         (
             _tensor("Weights", ("J", "O", "D", "R", "S")),
             Tensor(
@@ -291,7 +292,7 @@ def conv_capsules_3d(
                 ((("N", 1),), (("I", 1),), (("D", 1),), (("P", stride), ("R", 1)), (("Q", stride), ("S", 1))),
                 ("N", "I", "D", "H", "W"),
             ),
-            _tensor("Outputs", ("N", "I", "J", "O", "P", "Q"), True),
+            _tensor("Outputs", ("N", "P", "Q", "I", "J", "O"), True),
         ),
     )
     return [votes] + dynamic_routing(
