@@ -141,3 +141,92 @@ def test_batch_equals_evaluate(case, exact):
                 assert (row[READS], row[FILLS], row[UPDATES]) == (acc.reads, acc.fills, acc.updates)
                 assert (row[LINKS], row[REDUCTIONS]) == (net.link_transfers, net.spatial_reductions)
                 assert row[WORDS] == r.levels[lv].tile_words[t]
+
+
+def _multirank_workload(stride: int, second: str, bounds: tuple[int, int, int]):
+    """A transposed conv whose written tensor also has a rank over one of its window's dimensions (out[p*s + r,
+    second]): no closed-form partition, so the batch kernel flags it and evaluate_batch falls back."""
+    from loopscape.workload import Tensor, Workload
+
+    return Workload(
+        "transposed2",
+        ("K", "P", "R"),
+        bounds,
+        (
+            Tensor("Weights", ((("K", 1),), (("R", 1),))),
+            Tensor("Inputs", ((("K", 1),), (("P", 1),))),
+            Tensor("Outputs", ((("P", stride), ("R", 1)), ((second, 1),)), read_write=True),
+        ),
+    )
+
+
+@st.composite
+def multirank_batches(draw):
+    """Random even batches (some padded, short or over a fan-out) of a multi-rank transposed conv."""
+    w = _multirank_workload(
+        draw(st.integers(1, 3)),
+        draw(st.sampled_from(["P", "R"])),
+        (draw(st.integers(1, 3)), draw(st.integers(1, 6)), draw(st.integers(1, 4))),
+    )
+    a = draw(architectures(w))
+    n_levels, n_dims = len(a.levels), len(w.dims)
+    size = draw(st.integers(1, 8))
+    temporal = np.ones((size, n_levels, n_dims), dtype=np.int64)
+    sx, sy = np.ones_like(temporal), np.ones_like(temporal)
+    for i in range(size):
+        for d, b in enumerate(w.bounds):
+            remaining = b + (1 if draw(st.integers(0, 9)) == 0 else 0)
+            for lv in range(n_levels):
+                for arr in (sx, sy):
+                    if draw(st.integers(0, 2)) == 0:
+                        arr[i, lv, d] = draw(st.sampled_from(_divisors(remaining)))
+                        remaining //= int(arr[i, lv, d])
+            for lv in range(n_levels - 1, 0, -1):
+                temporal[i, lv, d] = draw(st.sampled_from(_divisors(remaining)))
+                remaining //= int(temporal[i, lv, d])
+            temporal[i, 0, d] = remaining if draw(st.integers(0, 15)) else max(1, remaining - 1)
+    order = np.array(
+        [[draw(st.permutations(range(n_dims))) for _ in range(n_levels)] for _ in range(size)], dtype=np.int64
+    )
+    keep = np.ones((size, n_levels, len(w.tensors)), dtype=np.bool_)
+    for i in range(size):
+        for lv in range(1, n_levels):
+            for j, t in enumerate(w.tensor_names):
+                keep[i, lv, j] = a.may_keep(lv, t) and draw(st.integers(0, 3)) > 0
+    energy = EnergyTable(
+        {lv.name: ActionEnergy(*[draw(st.floats(0.1, 100.0)) for _ in range(6)]) for lv in a.levels},
+        compute=draw(st.floats(0.1, 5.0)),
+        network={lv.name: draw(st.floats(0.0, 2.0)) for lv in a.levels},
+    )
+    return a, w, MappingBatch(temporal, order, sx, sy, keep), energy
+
+
+@settings(max_examples=150)
+@given(multirank_batches(), st.booleans())
+def test_batch_falls_back_to_evaluate(case, exact):
+    """Mappings the kernel flags (no closed-form partition) go through evaluate: batch == evaluate still."""
+    test_batch_equals_evaluate.hypothesis.inner_test(case, exact)
+
+
+def test_fallback_rows_are_flagged_and_patched():
+    """A mapping of the multi-rank workload that the kernel flags: the batch's figures are evaluate's."""
+    from loopscape.arch import ComputeLevel
+    from loopscape.model.evaluate import analyze
+    from loopscape.model.nest import nest_arrays
+
+    w = _multirank_workload(2, "P", (2, 4, 3))
+    arch = Architecture(
+        "two", (StorageLevel("DRAM", "DRAM"), StorageLevel("Buf", "SRAM", entries=64)), ComputeLevel("MAC", 1)
+    )
+    temporal = np.array([[[2, 2, 1], [1, 2, 3]]], dtype=np.int64)  # K and half of P above the buffer
+    ones = np.ones_like(temporal)
+    order = np.array([[[0, 1, 2], [2, 1, 0]]], dtype=np.int64)
+    batch = MappingBatch(temporal, order, ones, ones, np.ones((1, 2, 3), dtype=np.bool_))
+    mapping = batch.mapping(0, w)
+    status = analyze(arch, w, nest_arrays(arch, w, [mapping]))[3]
+    assert status[0] != 0  # the kernel has no closed form here
+    got = evaluate_batch(arch, w, batch, keep_counts=True)
+    r = evaluate(arch, w, mapping)
+    assert got.valid[0] and int(got.cycles[0]) == r.cycles and float(got.energy_pj[0]) == r.energy_pj
+    out = r.counts.levels[1]["Outputs"]
+    assert tuple(got.counts[0, 1, 2, [READS, FILLS, UPDATES]]) == (out.reads, out.fills, out.updates)
