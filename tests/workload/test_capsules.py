@@ -15,6 +15,7 @@ from loopscape.workload.capsules import (
     conv_capsules_3d,
     primary_capsules,
 )
+from loopscape.workload.networks import get
 from loopscape.workload.workload import Workload
 
 # --- a literal interpreter of workloads -------------------------------------------------------------------
@@ -271,3 +272,65 @@ def test_bad_capsule_layers(kwargs, path):
     with pytest.raises(SpecError) as e:
         capsule_layer("caps", **args)
     assert e.value.path == path
+
+
+# --- CapsNet and DeepCaps --------------------------------------------------------------------------------
+
+
+def mac_total(layers) -> int:
+    return sum(wl.operations for wl in layers if wl.op == "mac")
+
+
+def weights(layers) -> int:
+    return sum(wl.tensor_size("Weights") for wl in layers if "Weights" in wl.tensor_names)
+
+
+def test_capsnet_published_totals():
+    """Sabour et al. 2017, Sec. 5: "CapsNet has 8.2M parameters and 6.8M parameters without the
+    reconstruction subnetwork". By hand: conv1 256*81 = 20,736; PrimaryCaps 256*256*81 = 5,308,416; DigitCaps
+    1152*10*16*8 = 1,474,560; decoder 160*512 + 512*1024 + 1024*784 = 1,409,024 (biases left out)."""
+    net = get("capsnet")
+    assert net.source.startswith("Sabour")
+    assert weights(net.layers) == 20_736 + 5_308_416 + 1_474_560 + 1_409_024 == net.params
+    assert abs(net.params / 8.2e6 - 1) < 0.02
+    encoder = [wl for wl in net.layers if not wl.name.startswith("decoder")]
+    assert abs(weights(encoder) / 6.8e6 - 1) < 0.02
+    # MACs from Sabour's layer shapes (Fig. 1, Sec. 4), as tabulated per layer in shared/notes/coac-xploredl.md
+    # section 4; no published whole-network MAC total was found to check against.
+    per_layer = {
+        "conv1": 20 * 20 * 256 * 81,  # 8,294,400
+        "primarycaps.conv": 6 * 6 * 256 * 256 * 81,  # 191,102,976
+        "digitcaps.predict": 1152 * 10 * 16 * 8,  # 1,474,560
+        "decoder.fc1": 160 * 512,
+        "decoder.fc2": 512 * 1024,
+        "decoder.fc3": 1024 * 784,
+    }
+    routing = 3 * 2 * 1152 * 10 * 16  # s_j and b_ij += u_hat . v_j in each of 3 iterations: 1,105,920
+    assert mac_total(net.layers) == sum(per_layer.values()) + routing == 203_386_880
+    for name, macs in per_layer.items():
+        assert net.layer(name).operations == macs
+    assert net.layer("primarycaps.squash").operations == 1152 * 8
+    assert sum(".softmax" in wl.name for wl in net.layers) == 3
+
+
+def test_deepcaps_shapes():
+    """DeepCapsNet28 (github.com/brjathu/deepcaps): the table in shared/notes/coac-xploredl.md section 4."""
+    net = get("deepcaps")
+    assert "brjathu/deepcaps" in net.source
+    assert net.layer("cell1.conv1.conv").bounds == (1, 128, 128, 14, 14, 3, 3)
+    assert net.layer("cell2.conv1.conv").bounds == (1, 256, 128, 7, 7, 3, 3)
+    assert net.layer("cell3.conv1.conv").bound("P") == 4  # 'same' padding, stride 2: ceil(7 / 2)
+    assert net.layer("cell4.skip.predict").operations == 32 * 256 * 72 * 4 == 2_359_296
+    assert net.layer("cell4.skip.predict").tensor_size("Weights") == 8 * 9 * 256
+    assert net.layer("cell4.skip.route3.agreement").operations == 32 * 32 * 8 * 4  # update_routing: every one
+    assert net.layer("classcaps.predict").operations == 640 * 10 * 32 * 8 == 1_638_400
+    assert "classcaps.route3.agreement" not in {wl.name for wl in net.layers}  # CapsuleLayer skips the last
+    assert net.layer("cell1.add").op == "add" and net.layer("cell1.add").operations == 14 * 14 * 32 * 4
+    # Weights by hand: conv1 1*9*128; cell 1: 4 convs 9*128*128; cell 2: 9*128*256 + 3 * 9*256*256; cell 3:
+    # 4 * 9*256*256; cell 4: 3 * 9*256*256 + ConvCaps3D 8*9*256; class capsules 640*10*32*8; decoder
+    # 32*784 + 9*(16*64 + 64*32 + 32*16 + 16*1).
+    conv = 9 * 256 * 256
+    encoder = 1152 + 4 * 9 * 128 * 128 + 9 * 128 * 256 + 3 * conv + 4 * conv + 3 * conv + 18_432 + 1_638_400
+    assert encoder == 8_440_960
+    assert net.params == encoder + 32 * 784 + 9 * (16 * 64 + 64 * 32 + 32 * 16 + 16)
+    assert len({wl.name for wl in net.layers}) == len(net.layers)

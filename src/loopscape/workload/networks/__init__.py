@@ -7,11 +7,19 @@ from collections.abc import Callable
 
 from loopscape.errors import SpecError
 from loopscape.workload.networks.alexnet import alexnet
+from loopscape.workload.networks.capsnet import capsnet
+from loopscape.workload.networks.deepcaps import deepcaps
 from loopscape.workload.networks.network import Network
 from loopscape.workload.networks.resnet50 import resnet50
 from loopscape.workload.networks.vgg16 import vgg16
 
-NETWORKS: dict[str, Callable[[], Network]] = {"alexnet": alexnet, "resnet50": resnet50, "vgg16": vgg16}
+NETWORKS: dict[str, Callable[[], Network]] = {
+    "alexnet": alexnet,
+    "capsnet": capsnet,
+    "deepcaps": deepcaps,
+    "resnet50": resnet50,
+    "vgg16": vgg16,
+}
 
 
 def names() -> list[str]:
@@ -28,4 +36,4 @@ def get(name: str) -> Network:
     return NETWORKS[name]()
 
 
-__all__ = ["NETWORKS", "Network", "alexnet", "get", "names", "resnet50", "vgg16"]
+__all__ = ["NETWORKS", "Network", "alexnet", "capsnet", "deepcaps", "get", "names", "resnet50", "vgg16"]
