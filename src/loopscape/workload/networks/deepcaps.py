@@ -20,7 +20,7 @@ batch norm. The paper's own parameter and MAC figures could not be retrieved to 
 from __future__ import annotations
 
 from loopscape.workload.capsules import capsule_layer, conv_capsules, conv_capsules_3d
-from loopscape.workload.layers import conv2d, fully_connected
+from loopscape.workload.layers import conv2d, elementwise, fully_connected
 from loopscape.workload.networks.network import Network
 from loopscape.workload.workload import Tensor, Workload
 
@@ -31,19 +31,6 @@ SOURCE = (
 
 # (cell, capsules, capsule dimension, output size): DeepCapsNet28's Conv2DCaps(32, n) cells.
 CELLS = ((1, 32, 4, 14), (2, 32, 8, 7), (3, 32, 8, 4), (4, 32, 8, 2))
-
-
-def _add(name: str, *, caps: int, dim: int, size: int) -> Workload:
-    """The skip connection: Z = A + B over a size x size grid of capsules, one add per element."""
-    dims = ("N", "P", "Q", "J", "O")
-    rank = tuple(((d, 1),) for d in dims)
-    return Workload(
-        name,
-        dims,
-        (1, size, size, caps, dim),
-        (Tensor("A", rank, dims), Tensor("B", rank, dims), Tensor("Z", rank, dims, True)),
-        op="add",
-    )
 
 
 def _transposed_conv2d(name: str, *, K: int, C: int, H: int, W: int, R: int, S: int, stride: int) -> Workload:
@@ -85,7 +72,8 @@ def deepcaps() -> Network:
             layers += conv_capsules(f"cell{cell}.skip", **same)
         layers += conv_capsules(f"cell{cell}.conv2", **same)
         layers += conv_capsules(f"cell{cell}.conv3", **same)
-        layers.append(_add(f"cell{cell}.add", caps=caps, dim=dim, size=size))
+        # The skip connection: one add per element of the capsule grid.
+        layers.append(elementwise(f"cell{cell}.add", "add", N=1, P=size, Q=size, J=caps, O=dim))
         in_caps, in_dim = caps, dim
     flat = 2 * 2 * 32 + 4 * 4 * 32  # cell 4's and cell 3's capsules, concatenated
     layers += capsule_layer(
