@@ -28,7 +28,12 @@ class Network:
 
     @property
     def macs(self) -> int:
-        """Operations summed over the layers (MACs for conv and FC layers)."""
+        """MACs summed over the layers whose operation is a MAC (conv, FC, matmul; not pooling or adds)."""
+        return sum(wl.operations for wl in self.layers if wl.op == "mac")
+
+    @property
+    def ops(self) -> int:
+        """Operations of every kind (MACs, adds, compares, lookups) summed over the layers."""
         return sum(wl.operations for wl in self.layers)
 
     @property
