@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from loopscape.arch import Architecture
     from loopscape.energy import EnergyTable
     from loopscape.mapper.network import NetworkResult
+    from loopscape.workload.networks import Network
 
 
 def _load_architecture(arch: tuple[str, ...]) -> tuple[Architecture, EnergyTable | None, str]:
@@ -39,13 +40,28 @@ def _load_architecture(arch: tuple[str, ...]) -> tuple[Architecture, EnergyTable
     return specs.arch, specs.energy, ", ".join(arch)
 
 
-def _network(name: str):
+def load_network(name: str) -> tuple[Network, list[str]]:
+    """A built-in network by name, or a network file (YAML or ONNX), with notes on what was not imported."""
     from loopscape.workload import networks
 
+    path = Path(name)
+    if path.suffix.lower() == ".onnx":
+        from loopscape.io.onnx_import import load_onnx
+
+        return load_onnx(path)
+    if path.suffix.lower() in (".yaml", ".yml") or path.exists():
+        from loopscape.io.network_yaml import load_network_yaml_with_notes
+
+        return load_network_yaml_with_notes(path)
     try:
-        return networks.get(name)
+        return networks.get(name), []
     except SpecError as e:
-        raise SpecError("NETWORK", e.found, e.expected, "(command line)") from None
+        raise SpecError(
+            "NETWORK",
+            f"no such file or built-in network: {e.found}",
+            f"a network file (.yaml, .onnx) or {e.expected}",
+            "(command line)",
+        ) from None
 
 
 def _print_table(result: NetworkResult) -> None:
@@ -107,7 +123,8 @@ def network(arch: tuple[str, ...], network: str, objective: str, preset: str | N
     """Map every layer of a network on an architecture: the best mapping per layer, and totals.
 
     ARCH is a built-in architecture (`loopscape zoo`) or spec files (native or Timeloop v0.4) giving one,
-    optionally with an energy table. NETWORK is a built-in network: alexnet, resnet50 or vgg16. Layers of
+    optionally with an energy table. NETWORK is a built-in network (`loopscape zoo`), a network YAML file
+    or an ONNX model (docs/networks.md); ONNX nodes that make no layer are listed as notes. Layers of
     identical shape are searched once and share the mapping.
     """
     from rich.console import Console
@@ -115,7 +132,9 @@ def network(arch: tuple[str, ...], network: str, objective: str, preset: str | N
 
     from loopscape.mapper.network import map_network
 
-    net = _network(network)
+    net, notes = load_network(network)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     architecture, energy, where = _load_architecture(arch)
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),

@@ -1,0 +1,364 @@
+"""ONNX import: the layers of an ONNX model as workloads, with notes on what was not imported.
+
+Conv, Gemm and MatMul become conv2d / fully_connected / matmul / batched_matmul workloads; pooling,
+Add/Mul and activations become the matching layers where loopscape.workload has them. Shapes come from
+ONNX shape inference; ops that only move or reshape data are followed for shapes and make no layer. Any other
+op is named (node and op type) in the notes and the rest still imports. Needs the `onnx` extra.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loopscape.errors import SpecError
+from loopscape.workload import layers as layer_constructors
+from loopscape.workload.layers import conv2d, fully_connected, matmul
+from loopscape.workload.networks.network import Network
+from loopscape.workload.workload import Workload
+
+# Ops that only move, reshape, cast or (at inference) fold into a neighbour: no layer of their own.
+SHAPE_OPS = frozenset(
+    {
+        "BatchNormalization", "Cast", "Concat", "Constant", "ConstantOfShape", "Dropout", "Expand", "Flatten",
+        "Gather", "Identity", "Pad", "Reshape", "Shape", "Slice", "Split", "Squeeze", "Transpose", "Unsqueeze",
+    }
+)  # fmt: skip
+# ONNX activation ops and the LUT function (loopscape.workload.layers.ACTIVATIONS) that stands for each.
+ACTIVATION_OPS = {
+    "Relu": "relu", "Clip": "relu6", "LeakyRelu": "leaky_relu", "PRelu": "leaky_relu", "Sigmoid": "sigmoid",
+    "HardSigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax", "LogSoftmax": "softmax", "Gelu": "gelu",
+    "Exp": "exp",
+}  # fmt: skip
+ELEMENTWISE_OPS = {"Add": "add", "Sub": "add", "Mul": "mul"}
+POOL_OPS = {"MaxPool": "max", "AveragePool": "avg", "GlobalMaxPool": "max", "GlobalAveragePool": "avg"}
+
+Shape = tuple[int | None, ...]
+
+
+@dataclass
+class _Graph:
+    """What the importers need to know about the model: tensor shapes and which tensors are constants."""
+
+    shapes: dict[str, Shape]
+    constants: set[str]
+    notes: list[str] = field(default_factory=list)
+
+    def shape(self, tensor: str) -> tuple[int, ...] | None:
+        s = self.shapes.get(tensor)
+        if s is None or any(d is None for d in s):
+            return None
+        return s  # type: ignore[return-value]
+
+
+class _Skip(Exception):
+    """This node makes no layer; the message says why (it goes to the notes)."""
+
+
+def load_onnx(path: str | Path) -> tuple[Network, list[str]]:
+    """The network in an ONNX file and notes on every node that did not become a layer (and why)."""
+    file = str(path)
+    onnx = _onnx_module(file)
+    model = _read(onnx, path, file)
+    graph = _graph(onnx, model)
+    layers: list[Workload] = []
+    used: set[str] = set()
+    notes = graph.notes
+    for i, node in enumerate(model.graph.node):
+        if node.op_type in SHAPE_OPS:
+            continue
+        name = _unique(node.name or f"{node.op_type.lower()}{i}", used)
+        what = f"{node.name or f'node {i}'} ({node.op_type})"
+        importer = _IMPORTERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
+        if importer is None:
+            notes.append(f"{what}: unsupported op, skipped")
+            continue
+        try:
+            layers.append(importer(onnx, node, name, graph))
+        except _Skip as e:
+            notes.append(f"{what}: {e}")
+            continue
+        except SpecError as e:  # a shape no layer constructor takes
+            notes.append(f"{what}: {e}; skipped")
+            continue
+        used.add(name)
+    if not layers:
+        ops = sorted({n.op_type for n in model.graph.node})
+        raise SpecError(
+            "graph.node", f"no node that becomes a layer (ops: {ops})", "a Conv, Gemm or MatMul", file
+        )
+    producer = f", exported by {model.producer_name}" if model.producer_name else ""
+    return Network(Path(file).stem, tuple(layers), f"ONNX model {Path(file).name}{producer}"), notes
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def _onnx_module(file: str) -> Any:
+    try:
+        import onnx
+    except ImportError:
+        raise SpecError(
+            "(file)",
+            "an ONNX model, but the onnx package is not installed",
+            "pip install 'loopscape[onnx]'",
+            file,
+        ) from None
+    return onnx
+
+
+def _read(onnx: Any, path: str | Path, file: str) -> Any:
+    from google.protobuf.message import DecodeError
+
+    p = Path(path)
+    if not p.exists():
+        raise SpecError("(file)", "no such file", "an existing ONNX model (.onnx)", file)
+    if p.is_dir():
+        raise SpecError("(file)", "a directory", "an ONNX model (.onnx)", file)
+    try:
+        model = onnx.load(
+            str(p), load_external_data=False
+        )  # weights' values are not needed, their shapes are
+    except DecodeError as e:
+        raise SpecError(
+            "(file)", f"not an ONNX model ({e})", "an ONNX model (protobuf ModelProto)", file
+        ) from None
+    except (OSError, ValueError, RuntimeError) as e:
+        raise SpecError("(file)", f"an unreadable file ({e})", "a readable ONNX model", file) from None
+    if not model.graph.node:
+        raise SpecError(
+            "graph.node", "an empty graph (no nodes; is this an ONNX model?)", "an ONNX model", file
+        )
+    return model
+
+
+def _graph(onnx: Any, model: Any) -> _Graph:
+    """Shapes of every tensor ONNX shape inference can find, symbolic input dimensions taken as 1."""
+    notes: list[str] = []
+    light = _shapes_only(onnx, model, notes)
+    try:
+        light = onnx.shape_inference.infer_shapes(light)
+    except Exception as e:  # noqa: BLE001 - any inference failure leaves the declared shapes to work with
+        notes.append(f"(graph): ONNX shape inference failed ({type(e).__name__}: {e}); declared shapes only")
+    shapes: dict[str, Shape] = {}
+    for info in (*light.graph.input, *light.graph.value_info, *light.graph.output):
+        t = info.type
+        if t.HasField("tensor_type") and t.tensor_type.HasField("shape"):
+            shapes[info.name] = tuple(
+                d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+                for d in t.tensor_type.shape.dim
+            )
+    constants: set[str] = set()
+    for init in model.graph.initializer:
+        shapes[init.name] = tuple(init.dims)
+        constants.add(init.name)
+    for sparse in model.graph.sparse_initializer:  # its dims are the dense shape
+        shapes[sparse.values.name] = tuple(sparse.dims)
+        constants.add(sparse.values.name)
+    for node in model.graph.node:
+        if node.op_type == "Constant":
+            constants.update(node.output)
+    return _Graph(shapes, constants, notes)
+
+
+# Initializers larger than this are weights: shape inference needs their shapes, not their values (it does
+# need the values of small ones, such as a Reshape's target shape).
+_WEIGHT_ELEMENTS = 4096
+
+
+def _shapes_only(onnx: Any, model: Any, notes: list[str]) -> Any:
+    """The model with its weights declared as inputs of their shape (no data to copy through inference), and
+    every symbolic input dimension (a batch 'N') set to 1."""
+    light = type(model)()
+    light.ir_version = model.ir_version
+    light.opset_import.extend(model.opset_import)
+    light.functions.extend(model.functions)
+    g, src = light.graph, model.graph
+    g.name = src.name
+    g.node.extend(src.node)
+    g.input.extend(src.input)
+    g.output.extend(src.output)
+    g.value_info.extend(src.value_info)
+    g.sparse_initializer.extend(src.sparse_initializer)
+    declared = {i.name for i in src.input}
+    for init in src.initializer:
+        if math.prod(init.dims) <= _WEIGHT_ELEMENTS:
+            g.initializer.append(init)
+        elif init.name not in declared:
+            g.input.append(onnx.helper.make_tensor_value_info(init.name, init.data_type, list(init.dims)))
+    for info in g.input:
+        if not info.type.HasField("tensor_type"):
+            continue
+        for d in info.type.tensor_type.shape.dim:
+            if not d.HasField("dim_value"):
+                notes.append(f"(input {info.name}): symbolic dimension {d.dim_param or '?'!r} taken as 1")
+                d.dim_value = 1
+    return light
+
+
+def _unique(name: str, used: set[str]) -> str:
+    if name not in used:
+        return name
+    k = 2
+    while f"{name}_{k}" in used:
+        k += 1
+    return f"{name}_{k}"
+
+
+# --- one importer per op -----------------------------------------------------------------------------
+
+
+def _attrs(onnx: Any, node: Any) -> dict[str, Any]:
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _need(graph: _Graph, tensor: str, rank: tuple[int, ...] | None = None) -> tuple[int, ...]:
+    shape = graph.shape(tensor)
+    if shape is None:
+        raise _Skip(f"the shape of {tensor!r} is unknown; skipped")
+    if rank is not None and len(shape) not in rank:
+        raise _Skip(
+            f"{tensor!r} has rank {len(shape)} ({list(shape)}), not {' or '.join(map(str, rank))}; skipped"
+        )
+    return shape
+
+
+def _window(attrs: dict[str, Any], spatial: int) -> tuple[list[int], list[int], list[int]]:
+    """strides, dilations, and begin+end padding per spatial axis."""
+    strides = list(attrs.get("strides") or [1] * spatial)
+    dilations = list(attrs.get("dilations") or [1] * spatial)
+    pads = list(attrs.get("pads") or [0] * (2 * spatial))
+    return strides, dilations, [pads[i] + pads[i + spatial] for i in range(spatial)]
+
+
+def _out_sizes(
+    graph: _Graph, node: Any, attrs: dict, ins: tuple[int, ...], kernel: list[int], ceil: bool = False
+) -> list[int]:
+    """Spatial output sizes: from shape inference, else from the window attributes."""
+    y = graph.shape(node.output[0])
+    if y is not None and len(y) == len(ins) + 2:
+        return list(y[2:])
+    strides, dilations, pads = _window(attrs, len(ins))
+    auto = attrs.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    out = []
+    for x, k, s, d, p in zip(ins, kernel, strides, dilations, pads, strict=True):
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            out.append(-(-x // s))
+        else:
+            span = x + (0 if auto == "VALID" else p) - d * (k - 1) - 1
+            out.append((-(-span // s) if ceil else span // s) + 1)
+    return out
+
+
+def _conv(onnx: Any, node: Any, name: str, graph: _Graph) -> Workload:
+    x = _need(graph, node.input[0], (3, 4))
+    w = _need(graph, node.input[1], (3, 4))
+    attrs = _attrs(onnx, node)
+    groups = int(attrs.get("group", 1))
+    n, c, ins = x[0], x[1], x[2:]
+    kernel = list(w[2:])
+    strides, dilations, _ = _window(attrs, len(ins))
+    out = _out_sizes(graph, node, attrs, ins, kernel)
+    if len(ins) == 1:  # a 1D convolution runs along Q, with P = R = 1
+        kernel, strides, dilations, out = [1, *kernel], [1, *strides], [1, *dilations], [1, *out]
+    return conv2d(
+        name, N=n, K=w[0], C=c, P=out[0], Q=out[1], R=kernel[0], S=kernel[1],
+        stride=(strides[0], strides[1]), dilation=(dilations[0], dilations[1]), groups=groups,
+    )  # fmt: skip
+
+
+def _gemm(onnx: Any, node: Any, name: str, graph: _Graph) -> Workload:
+    a = _need(graph, node.input[0], (2,))
+    b = _need(graph, node.input[1], (2,))
+    attrs = _attrs(onnx, node)
+    m, k = (a[1], a[0]) if attrs.get("transA", 0) else a
+    n = b[0] if attrs.get("transB", 0) else b[1]
+    if node.input[1] in graph.constants:
+        return fully_connected(name, N=m, K=n, C=k)
+    return matmul(name, M=m, N=n, K=k)
+
+
+def _matmul(onnx: Any, node: Any, name: str, graph: _Graph) -> Workload:
+    a = _need(graph, node.input[0])
+    b = _need(graph, node.input[1])
+    if not a or not b:
+        raise _Skip("a scalar operand; skipped")
+    a2 = (1, *a) if len(a) == 1 else a  # numpy's rules for vectors
+    b2 = (*b, 1) if len(b) == 1 else b
+    m, k, n = a2[-2], a2[-1], b2[-1]
+    if node.input[1] in graph.constants and len(b2) == 2:  # a linear layer over every row of A
+        return fully_connected(name, N=math.prod(a2[:-1]), K=n, C=k)
+    batch = math.prod(_broadcast(a2[:-2], b2[:-2]))
+    if batch == 1:
+        return matmul(name, M=m, N=n, K=k)
+    return _extension("batched_matmul", name, B=batch, M=m, N=n, K=k)
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    width = max(len(a), len(b))
+    a, b = (1,) * (width - len(a)) + a, (1,) * (width - len(b)) + b
+    return tuple(max(x, y) for x, y in zip(a, b, strict=True))
+
+
+def _pool(onnx: Any, node: Any, name: str, graph: _Graph) -> Workload:
+    x = _need(graph, node.input[0], (4,))
+    kind = POOL_OPS[node.op_type]
+    n, c, h, w = x
+    if node.op_type.startswith("Global"):
+        return _extension("pooling", name, kind, N=n, C=c, P=1, Q=1, R=h, S=w, stride=1)
+    attrs = _attrs(onnx, node)
+    kernel = list(attrs["kernel_shape"])
+    strides, dilations, _ = _window(attrs, 2)
+    if dilations != [1, 1]:
+        raise _Skip(f"dilated pooling ({dilations}) is not modelled; skipped")
+    p, q = _out_sizes(graph, node, attrs, (h, w), kernel, ceil=bool(attrs.get("ceil_mode", 0)))
+    return _extension(
+        "pooling", name, kind, N=n, C=c, P=p, Q=q, R=kernel[0], S=kernel[1], stride=tuple(strides)
+    )
+
+
+def _dims(shape: tuple[int, ...]) -> dict[str, int]:
+    """Names for an elementwise layer's dimensions: N, C, P, Q for NCHW (the batch only when above 1)."""
+    names = {1: ("C",), 2: ("N", "C"), 3: ("N", "C", "P"), 4: ("N", "C", "P", "Q")}.get(
+        len(shape), tuple(f"D{i}" for i in range(len(shape)))
+    )
+    dims = dict(zip(names, shape, strict=True))
+    if dims.get("N") == 1 and len(dims) > 1:
+        del dims["N"]
+    return dims or {"C": 1}
+
+
+def _elementwise(onnx: Any, node: Any, name: str, graph: _Graph) -> Workload:
+    y = _need(graph, node.output[0])
+    return _extension("elementwise", name, ELEMENTWISE_OPS[node.op_type], **_dims(y))
+
+
+def _activation(onnx: Any, node: Any, name: str, graph: _Graph) -> Workload:
+    y = _need(graph, node.output[0])
+    function = ACTIVATION_OPS[node.op_type]
+    known = getattr(layer_constructors, "ACTIVATIONS", None)
+    if known is not None and function not in known:
+        raise _Skip(f"loopscape.workload has no activation {function!r} yet; skipped")
+    return _extension("activation", name, function, **_dims(y))
+
+
+def _extension(constructor: str, name: str, *args: Any, **kwargs: Any) -> Workload:
+    """A layer from a constructor that loopscape.workload may not have yet (then the node is skipped)."""
+    fn = getattr(layer_constructors, constructor, None)
+    if fn is None:
+        raise _Skip(f"loopscape.workload has no {constructor} layer yet; skipped")
+    return fn(name, *args, **kwargs)
+
+
+_IMPORTERS: dict[str, Callable[[Any, Any, str, _Graph], Workload]] = {
+    "Conv": _conv,
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+    **dict.fromkeys(POOL_OPS, _pool),
+    **dict.fromkeys(ELEMENTWISE_OPS, _elementwise),
+    **dict.fromkeys(ACTIVATION_OPS, _activation),
+}
