@@ -425,8 +425,10 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
 
 
 from loopscape.cli_network import network
+from loopscape.cli_train import train
 
 loopscape.add_command(network)
+loopscape.add_command(train)
 
 main = loopscape
 

@@ -1,0 +1,259 @@
+"""`loopscape train`: map every pass of one training step (forward, backward-data, backward-weight, weight
+update of every layer) on an architecture, and report per pass, per pass kind and overall."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from loopscape.cli_common import JSON_OPTION, spec_errors_exit
+from loopscape.errors import SpecError
+from loopscape.workload.training import PASSES, TrainingPass, training_passes
+
+if TYPE_CHECKING:
+    from loopscape.arch import Architecture
+    from loopscape.energy import EnergyTable
+    from loopscape.mapper.network import LayerResult, NetworkResult
+    from loopscape.workload import Workload
+    from loopscape.workload.networks import Network
+
+# A pass whose written tensor has a dimension in several of its ranks has no closed-form partition:
+# evaluate_batch sends each of its mappings through `evaluate` (about 3 ms a mapping on 2 cores, against
+# microseconds), so its search gets this smaller budget. Conv, FC and matmul passes never need it (every
+# dimension of their tensors lies in one rank), so a zoo network's training step maps at the full budget.
+FALLBACK_BUDGET = 2_000
+
+
+def needs_fallback(wl: Workload) -> bool:
+    """Whether the written tensor has a dimension in several ranks (evaluate_batch's per-mapping fallback)."""
+    ranks = [{d for d, c in rank if c != 0} for rank in wl.output.ranks]
+    return any(sum(d in r for r in ranks) > 1 for d in wl.dims)
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """Every pass of a training step with its best mapping, in execution order, and the budget it had."""
+
+    network: str
+    passes: tuple[TrainingPass, ...]
+    mapped: NetworkResult  # layers in the order of `passes`
+    budgets: tuple[int | None, ...]  # per pass (None: the mapper's default)
+    seconds: float
+    update_op: str = "add"
+
+    def rows(self) -> list[tuple[TrainingPass, LayerResult]]:
+        return list(zip(self.passes, self.mapped.layers))
+
+    def kind_totals(self, kind: str) -> dict[str, Any]:
+        rows = [lr for p, lr in self.rows() if p.kind == kind]
+        macs = sum(lr.macs for lr in rows)
+        energy = sum(lr.energy_pj for lr in rows)
+        cycles = sum(lr.cycles for lr in rows)
+        slots = cycles * self.mapped.arch.compute.instances
+        return {
+            "passes": len(rows),
+            "ops": macs,
+            "energy_pj": energy,
+            "cycles": cycles,
+            "utilization": macs / slots if slots else 0.0,
+            "pj_per_op": energy / macs if macs else 0.0,
+            "energy_share": energy / self.mapped.energy_pj if self.mapped.energy_pj else 0.0,
+            "fallback": [
+                p.workload.name
+                for p, b in zip(self.passes, self.budgets)
+                if p.kind == kind and b == FALLBACK_BUDGET
+            ],
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        layers = self.mapped.to_json()["layers"]
+        for p, doc in zip(self.passes, layers):
+            doc["layer"], doc["pass"], doc["ops"] = p.layer, p.kind, p.workload.operations
+        totals = self.mapped.totals()
+        totals["seconds"] = self.seconds
+        return {
+            "network": self.network,
+            "architecture": self.mapped.architecture,
+            "objective": self.mapped.objective,
+            "weight_update_op": self.update_op,
+            "fallback_budget": FALLBACK_BUDGET,
+            "passes": {k: self.kind_totals(k) for k in PASSES},
+            "layers": layers,
+            "totals": totals,
+        }
+
+
+def map_training(
+    arch: Architecture,
+    network: Network,
+    energy: EnergyTable | None = None,
+    objective: str = "edp",
+    seed: int = 0,
+    budget: int | None = None,
+    update_op: str = "add",
+    progress: Callable[[int, int, str], None] | None = None,
+) -> TrainingResult:
+    """Map every pass of one training step of `network` with the network mapper (one search per distinct
+    shape); passes that need evaluate_batch's fallback get at most FALLBACK_BUDGET mappings."""
+    from loopscape.mapper.network import NetworkResult, map_network
+    from loopscape.workload.networks import Network
+
+    started = time.perf_counter()
+    passes = training_passes(network, update_op)
+    budgets = tuple(
+        min(budget or FALLBACK_BUDGET, FALLBACK_BUDGET) if needs_fallback(p.workload) else budget
+        for p in passes
+    )
+    rows: dict[str, LayerResult] = {}
+    done, total = 0, len(passes)
+    for group in dict.fromkeys(budgets):  # one network mapping per distinct budget, in first-seen order
+        members = [p.workload for p, b in zip(passes, budgets) if b == group]
+
+        def advance(i: int, n: int, name: str, offset: int = done) -> None:
+            if progress is not None and name:
+                progress(offset + i, total, name)
+
+        part = map_network(
+            arch, Network(f"{network.name}.train", tuple(members), network.source), energy, objective,
+            seed=seed, budget=group, progress=advance,
+        )  # fmt: skip
+        rows.update((lr.name, lr) for lr in part.layers)
+        done += len(members)
+    if progress is not None:
+        progress(total, total, "")
+    mapped = NetworkResult(
+        network=f"{network.name}.train",
+        arch=arch,
+        objective=objective,
+        preset=None,
+        layers=tuple(rows[p.workload.name] for p in passes),
+        seconds=time.perf_counter() - started,
+        source=network.source,
+    )
+    return TrainingResult(network.name, passes, mapped, budgets, mapped.seconds, update_op)
+
+
+def _print_tables(result: TrainingResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    mapped = result.mapped
+    console = Console(width=max(100, Console().width))
+    table = Table(
+        title=f"training step of {result.network} on {mapped.architecture} (best {mapped.objective})"
+    )
+    table.add_column("layer")
+    table.add_column("pass")
+    for head in ("ops", "energy µJ", "cycles", "util %"):
+        table.add_column(head, justify="right")
+    table.add_column("reused")
+    for (p, lr), b in zip(result.rows(), result.budgets):
+        kind = p.kind + (" *" if b == FALLBACK_BUDGET else "")
+        table.add_row(
+            p.layer, kind, f"{lr.macs:,}", f"{lr.energy_pj / 1e6:,.2f}", f"{lr.cycles:,}",
+            f"{100 * lr.utilization:.1f}", "yes" if lr.reused else "",
+        )  # fmt: skip
+    console.print(table)
+    kinds = Table(title="per pass kind")
+    kinds.add_column("pass")
+    for head in ("passes", "ops", "energy µJ", "energy %", "cycles", "util %", "pJ/op"):
+        kinds.add_column(head, justify="right")
+    for k in PASSES:
+        t = result.kind_totals(k)
+        kinds.add_row(
+            k, str(t["passes"]), f"{t['ops']:,}", f"{t['energy_pj'] / 1e6:,.2f}", f"{100 * t['energy_share']:.1f}",
+            f"{t['cycles']:,}", f"{100 * t['utilization']:.1f}", f"{t['pj_per_op']:.3f}",
+        )  # fmt: skip
+    kinds.add_section()
+    kinds.add_row(
+        "total", str(len(result.passes)), f"{mapped.macs:,}", f"{mapped.energy_pj / 1e6:,.2f}", "100.0",
+        f"{mapped.cycles:,}", f"{100 * mapped.utilization:.1f}", f"{mapped.energy_pj / mapped.macs:.3f}",
+    )  # fmt: skip
+    console.print(kinds)
+    slow = [p.workload.name for p, b in zip(result.passes, result.budgets) if b == FALLBACK_BUDGET]
+    if slow:
+        click.echo(
+            f"* {len(slow)} passes write a tensor with a dimension in several ranks: their mappings are "
+            f"evaluated one by one (evaluate_batch's fallback), so each search had at most {FALLBACK_BUDGET:,}."
+        )
+    else:
+        click.echo("every pass was evaluated in the batch kernel (no pass needed the per-mapping fallback).")
+    click.echo(
+        f"{len(result.passes)} passes, {mapped.distinct_shapes} distinct shapes searched "
+        f"({mapped.evaluated:,} mappings) in {result.seconds:.1f} s"
+    )
+    how = (
+        "one add per weight (the learning rate folded into the loss gradient)"
+        if result.update_op == "add"
+        else "one multiply-add per weight (W - lr * dW)"
+    )
+    click.echo(f"weight update: {how}, on the architecture's compute units")
+
+
+@click.command("train")
+@click.argument("arch", nargs=-1, required=True)
+@click.argument("network")
+@click.option("--objective", type=click.Choice(["edp", "energy", "delay"]), default="edp", show_default=True)
+@click.option("--budget", type=click.IntRange(min=1), default=None,
+              help="Most mappings to evaluate per distinct pass shape [default: the network mapper's; "
+                   f"passes that need the per-mapping fallback: at most {FALLBACK_BUDGET}].")  # fmt: skip
+@click.option("--update-op", type=click.Choice(["add", "mac"]), default="add", show_default=True,
+              help="Weight update per weight: 'add' (W += dW', the learning rate folded into the loss "
+                   "gradient) or 'mac' (W -= lr * dW).")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True)
+@JSON_OPTION
+@spec_errors_exit
+def train(arch: tuple[str, ...], network: str, objective: str, budget: int | None, update_op: str, seed: int,
+          json_out: str | None) -> None:  # fmt: skip
+    """Map one training step of a network: forward, backward-data, backward-weight and weight update of
+    every layer (the first layer needs no backward-data), with the best mapping per pass and totals.
+
+    ARCH is a built-in architecture (`loopscape zoo`) or spec files giving one; NETWORK as in
+    `loopscape network`.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from loopscape.cli_network import _load_architecture, load_network
+
+    net, notes = load_network(network)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    try:
+        training_passes(net, update_op)  # a layer whose roles are ambiguous, named before any search
+    except SpecError as e:
+        raise e if e.file else e.in_file(network) from None
+    architecture, energy, where = _load_architecture(arch)
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+    )  # fmt: skip
+    task = progress.add_task(f"mapping {net.name} (training)", total=None)
+
+    def advance(done: int, total: int, name: str) -> None:
+        progress.update(task, completed=done, total=total, description=f"mapping {name}" if name else "done")
+
+    try:
+        with progress:
+            result = map_training(
+                architecture, net, energy, objective, seed=seed, budget=budget, update_op=update_op,
+                progress=advance,
+            )  # fmt: skip
+    except SpecError as e:
+        if e.path == "objective":
+            raise SpecError("--objective", e.found, e.expected, "(command line)") from None
+        raise e if e.file else e.in_file(where) from None
+    doc = result.to_json()
+    if json_out == "-":
+        click.echo(json.dumps(doc, indent=2))
+        return
+    _print_tables(result)
+    if json_out:
+        Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {json_out}")
