@@ -230,7 +230,9 @@ def test_training_step_of_a_network():
     ]
     step = training_step(net)
     assert [wl.name for wl in step.layers][:3] == ["conv1.forward", "fc.forward", "fc.backward_data"]
-    assert step.macs == 2 * net.layers[0].operations + 3 * net.layers[1].operations + net.params
+    macs = 2 * net.layers[0].operations + 3 * net.layers[1].operations
+    assert sum(wl.operations for wl in step.layers if wl.op == "mac") == macs
+    assert sum(wl.operations for wl in step.layers if wl.op == "add") == net.params  # one add per weight
 
 
 def test_training_step_names_the_ambiguous_layer():
