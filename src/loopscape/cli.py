@@ -426,9 +426,11 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
 
 from loopscape.cli_network import network
 from loopscape.cli_train import train
+from loopscape.cli_zoo import zoo
 
 loopscape.add_command(network)
 loopscape.add_command(train)
+loopscape.add_command(zoo)
 
 main = loopscape
 
