@@ -50,9 +50,9 @@ def load_network(name: str) -> tuple[Network, list[str]]:
 
         return load_onnx(path)
     if path.suffix.lower() in (".yaml", ".yml") or path.exists():
-        from loopscape.io.network_yaml import load_network_yaml_with_notes
+        from loopscape.io.network_yaml import load_network_yaml
 
-        return load_network_yaml_with_notes(path)
+        return load_network_yaml(path), []
     try:
         return networks.get(name), []
     except SpecError as e:

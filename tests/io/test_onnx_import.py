@@ -11,8 +11,15 @@ from click.testing import CliRunner
 
 from loopscape.cli import loopscape
 from loopscape.errors import SpecError
-from loopscape.workload import layers
-from loopscape.workload.layers import conv2d, fully_connected, matmul
+from loopscape.workload.layers import (
+    activation,
+    batched_matmul,
+    conv2d,
+    elementwise,
+    fully_connected,
+    matmul,
+    pooling,
+)
 from loopscape.workload.networks import get
 
 onnx = pytest.importorskip("onnx")
@@ -86,14 +93,9 @@ def test_small_cnn_imports_to_the_constructors_layers(tmp_path):
     assert any("symbolic dimension 'batch' taken as 1" in n for n in notes)
     names = [wl.name for wl in net.layers]
     assert "flatten" not in names  # shapes only
-    if hasattr(layers, "pooling"):
-        assert net.layer("pool1") == layers.pooling("pool1", "max", C=16, P=16, Q=16, R=2, S=2, stride=2)
-    else:
-        assert any(n.startswith("pool1 (MaxPool)") for n in notes)
-    if hasattr(layers, "activation"):
-        assert net.layer("relu1") == layers.activation("relu1", "relu", C=16, P=32, Q=32)
-    else:
-        assert any(n.startswith("relu1 (Relu)") for n in notes)
+    assert net.layer("pool1") == pooling("pool1", "max", C=16, P=16, Q=16, R=2, S=2, stride=2)
+    assert net.layer("relu1") == activation("relu1", "relu", C=16, P=32, Q=32)
+    assert names == ["conv1", "relu1", "pool1", "conv2", "fc"]
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +144,27 @@ def test_alexnet_round_trip_equals_the_zoo(alexnet_onnx):
     assert {"norm1 (LRN): unsupported op, skipped", "norm2 (LRN): unsupported op, skipped"} <= set(notes)
 
 
+def test_residual_block_global_pool_and_pool_layers(tmp_path, alexnet_onnx):
+    """A ResNet basic block's add and the global average pool, like the zoo's resnet18 builds them."""
+    b = _Builder([1, 64, 56, 56])
+    b.conv("conv1", 64, 64, 3, pads=[1, 1, 1, 1])
+    b.add("Relu", "relu")
+    b.conv("conv2", 64, 64, 3, pads=[1, 1, 1, 1])
+    b.add("Add", "add", ("x",))
+    b.add("GlobalAveragePool", "avgpool")
+    b.add("Flatten", "flatten")
+    b.gemm("fc", 1000, 64)
+    net, notes = load_onnx(b.save(tmp_path / "block.onnx"))
+    assert notes == []
+    assert [wl.name for wl in net.layers] == ["conv1", "relu", "conv2", "add", "avgpool", "fc"]
+    assert net.layer("add") == elementwise("add", "add", C=64, P=56, Q=56)
+    assert net.layer("avgpool") == pooling("avgpool", "avg", C=64, P=1, Q=1, R=56, S=56, stride=1)
+    assert net.layer("avgpool").op == "add"
+    alexnet, _ = load_onnx(alexnet_onnx)
+    assert alexnet.layer("pool5") == pooling("pool5", "max", C=256, P=6, Q=6, R=3, S=3, stride=2)
+    assert alexnet.layer("prob") == activation("prob", "softmax", M=1, N=1000)
+
+
 def test_unsupported_op_is_named_and_the_rest_imports(tmp_path):
     b = _Builder([1, 8, 4, 4])
     b.conv("conv", 8, 8, 1)
@@ -175,12 +198,10 @@ def test_matmuls_gemm_and_batched(tmp_path):
     path = tmp_path / "mm.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
     net, notes = load_onnx(path)
-    assert net.layer("linear") == fully_connected("linear", N=128, K=256, C=64)
+    assert net.layer("linear") == matmul("linear", M=128, N=256, K=64, weights=True)  # as BERT's in the zoo
     assert net.layer("gemm") == matmul("gemm", M=32, N=8, K=16)
-    if hasattr(layers, "batched_matmul"):
-        assert net.layer("qk") == layers.batched_matmul("qk", B=12, M=128, N=128, K=64)
-    else:
-        assert any(n.startswith("qk (MatMul)") for n in notes)
+    assert net.layer("qk") == batched_matmul("qk", B=12, M=128, N=128, K=64)
+    assert notes == []
 
 
 def test_depthwise_and_1d_convs(tmp_path):

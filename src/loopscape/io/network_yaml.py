@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from loopscape.errors import SpecError
 from loopscape.io.spec_yaml import (
@@ -33,8 +32,16 @@ from loopscape.io.spec_yaml import (
     load_yaml_file,
     suggestion,
 )
-from loopscape.workload import layers as layer_constructors
-from loopscape.workload.layers import conv2d, fully_connected, matmul
+from loopscape.workload.layers import (
+    ACTIVATIONS,
+    activation,
+    batched_matmul,
+    conv2d,
+    elementwise,
+    fully_connected,
+    matmul,
+    pooling,
+)
 from loopscape.workload.networks.network import Network
 from loopscape.workload.workload import Workload
 
@@ -69,18 +76,12 @@ class _Activation:
 
 @dataclass(frozen=True)
 class _Built:
-    workload: Workload | None
+    workload: Workload
     out: _Activation | None
-    note: str | None = None
 
 
 def load_network_yaml(path: str | Path) -> Network:
     """A network from a YAML network file; SpecErrors name the file and the path inside it."""
-    return load_network_yaml_with_notes(path)[0]
-
-
-def load_network_yaml_with_notes(path: str | Path) -> tuple[Network, list[str]]:
-    """The network and notes on layers kept for shapes only (a type whose constructor does not exist yet)."""
     file = str(path)
     doc = load_yaml_file(path)
     try:
@@ -89,8 +90,8 @@ def load_network_yaml_with_notes(path: str | Path) -> tuple[Network, list[str]]:
         raise e.in_file(file) from None
 
 
-def parse_network(doc: dict) -> tuple[Network, list[str]]:
-    """A network (and notes) from a parsed network document `{network: {...}}`."""
+def parse_network(doc: dict) -> Network:
+    """A network from a parsed network document `{network: {...}}`."""
     check_keys(doc, "", ("network",), ("network",))
     node = expect_map(doc["network"], "network")
     check_keys(node, "network", ("name", "source", "input", "layers"), ("name", "layers"))
@@ -101,7 +102,6 @@ def parse_network(doc: dict) -> tuple[Network, list[str]]:
     if not items:
         raise SpecError("network.layers", "an empty list", "at least one layer")
     workloads: list[Workload] = []
-    notes: list[str] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
         path = f"network.layers[{i}]"
@@ -122,15 +122,8 @@ def parse_network(doc: dict) -> tuple[Network, list[str]]:
         check_keys(layer, path, ("name", "type", *LAYER_KEYS[ltype]))
         built = _BUILDERS[ltype](lname, layer, path, act)
         act = built.out
-        if built.workload is not None:
-            workloads.append(built.workload)
-        if built.note:
-            notes.append(built.note)
-    if not workloads:
-        raise SpecError(
-            "network.layers", f"{len(items)} layers, none of a type with a workload", "at least one"
-        )
-    return Network(name, tuple(workloads), source), notes
+        workloads.append(built.workload)
+    return Network(name, tuple(workloads), source)
 
 
 def _input(value: object, path: str) -> _Activation:
@@ -314,8 +307,7 @@ def _matmul(name: str, node: dict, path: str, act: _Activation | None) -> _Built
 
 def _batched_matmul(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
     b, m, n, k = (get(node, key, path, as_int) for key in ("B", "M", "N", "K"))
-    wl, note = _extension("batched_matmul", name, B=b, M=m, N=n, K=k)
-    return _Built(wl, None, note)
+    return _Built(batched_matmul(name, B=b, M=m, N=n, K=k), None)
 
 
 def _pool(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
@@ -337,8 +329,8 @@ def _pool(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
         s = get(node, "S", path, as_int, default=r)
         stride = _pair(node, "stride", path, r)
         p, q = _spatial(node, path, act, (r, s), stride)
-    wl, note = _extension("pooling", name, kind, N=n, C=c, P=p, Q=q, R=r, S=s, stride=stride)
-    return _Built(wl, _chain(act, name, n, c, p, q, "channels"), note)
+    wl = pooling(name, kind, N=n, C=c, P=p, Q=q, R=r, S=s, stride=stride)
+    return _Built(wl, _chain(act, name, n, c, p, q, "channels"))
 
 
 def _input_size(node: dict, path: str, act: _Activation | None) -> tuple[int, int]:
@@ -371,37 +363,29 @@ def _dims(n: int, c: int, p: int, q: int) -> dict[str, int]:
 def _elementwise(kind: str) -> Callable[[str, dict, str, _Activation | None], _Built]:
     def build(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
         n, c, p, q = _elementwise_shape(node, path, act)
-        wl, note = _extension("elementwise", name, kind, **_dims(n, c, p, q))
-        return _Built(wl, _chain(act, name, n, c, p, q, "channels"), note)
+        wl = elementwise(name, kind, **_dims(n, c, p, q))
+        return _Built(wl, _chain(act, name, n, c, p, q, "channels"))
 
     return build
 
 
 def _activation(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
     function = get(node, "function", path, as_str, default="relu")
-    known = getattr(layer_constructors, "ACTIVATIONS", None)
-    if known is not None and function not in known:
+    if function not in ACTIVATIONS:
         raise SpecError(
-            join(path, "function"), f"{function!r}{suggestion(function, known)}", f"one of {list(known)}"
+            join(path, "function"),
+            f"{function!r}{suggestion(function, ACTIVATIONS)}",
+            f"one of {list(ACTIVATIONS)}",
         )
     n, c, p, q = _elementwise_shape(node, path, act)
-    wl, note = _extension("activation", name, function, **_dims(n, c, p, q))
-    return _Built(wl, _chain(act, name, n, c, p, q, "channels"), note)
+    wl = activation(name, function, **_dims(n, c, p, q))
+    return _Built(wl, _chain(act, name, n, c, p, q, "channels"))
 
 
 def _as_bool(value: object, path: str) -> bool:
     if not isinstance(value, bool):
         raise SpecError(path, describe(value), "true or false")
     return value
-
-
-def _extension(constructor: str, name: str, *args: Any, **kwargs: Any) -> tuple[Workload | None, str | None]:
-    """Build with a layer constructor that loopscape.workload may not have yet; without it the layer is kept
-    for shapes only and a note says so."""
-    fn = getattr(layer_constructors, constructor, None)
-    if fn is None:
-        return None, f"{name}: loopscape.workload has no {constructor} layer yet; used for shapes only"
-    return fn(name, *args, **kwargs), None
 
 
 _BUILDERS: dict[str, Callable[[str, dict, str, _Activation | None], _Built]] = {

@@ -1,9 +1,10 @@
 """ONNX import: the layers of an ONNX model as workloads, with notes on what was not imported.
 
-Conv, Gemm and MatMul become conv2d / fully_connected / matmul / batched_matmul workloads; pooling,
-Add/Mul and activations become the matching layers where loopscape.workload has them. Shapes come from
-ONNX shape inference; ops that only move or reshape data are followed for shapes and make no layer. Any other
-op is named (node and op type) in the notes and the rest still imports. Needs the `onnx` extra.
+Conv becomes conv2d (grouped, depthwise, 1D along Q), Gemm fully_connected (or matmul between two
+activations), MatMul matmul (with weights: a linear layer, as in the zoo's BERT) or batched_matmul;
+pooling, Add/Sub/Mul and activations become pooling, elementwise and activation layers. Shapes come from
+ONNX shape inference; ops that only move or reshape data are followed for shapes and make no layer. Any
+other op is named (node and op type) in the notes and the rest still imports. Needs the `onnx` extra.
 """
 
 from __future__ import annotations
@@ -15,8 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from loopscape.errors import SpecError
-from loopscape.workload import layers as layer_constructors
-from loopscape.workload.layers import conv2d, fully_connected, matmul
+from loopscape.workload.layers import (
+    activation,
+    batched_matmul,
+    conv2d,
+    elementwise,
+    fully_connected,
+    matmul,
+    pooling,
+)
 from loopscape.workload.networks.network import Network
 from loopscape.workload.workload import Workload
 
@@ -290,12 +298,12 @@ def _matmul(onnx: Any, node: Any, name: str, graph: _Graph) -> Workload:
     a2 = (1, *a) if len(a) == 1 else a  # numpy's rules for vectors
     b2 = (*b, 1) if len(b) == 1 else b
     m, k, n = a2[-2], a2[-1], b2[-1]
-    if node.input[1] in graph.constants and len(b2) == 2:  # a linear layer over every row of A
-        return fully_connected(name, N=math.prod(a2[:-1]), K=n, C=k)
+    if node.input[1] in graph.constants and len(b2) == 2:  # a linear layer over every row of A (BERT's)
+        return matmul(name, M=math.prod(a2[:-1]), N=n, K=k, weights=True)
     batch = math.prod(_broadcast(a2[:-2], b2[:-2]))
     if batch == 1:
         return matmul(name, M=m, N=n, K=k)
-    return _extension("batched_matmul", name, B=batch, M=m, N=n, K=k)
+    return batched_matmul(name, B=batch, M=m, N=n, K=k)
 
 
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
@@ -309,49 +317,38 @@ def _pool(onnx: Any, node: Any, name: str, graph: _Graph) -> Workload:
     kind = POOL_OPS[node.op_type]
     n, c, h, w = x
     if node.op_type.startswith("Global"):
-        return _extension("pooling", name, kind, N=n, C=c, P=1, Q=1, R=h, S=w, stride=1)
+        return pooling(name, kind, N=n, C=c, P=1, Q=1, R=h, S=w, stride=1)
     attrs = _attrs(onnx, node)
     kernel = list(attrs["kernel_shape"])
     strides, dilations, _ = _window(attrs, 2)
     if dilations != [1, 1]:
         raise _Skip(f"dilated pooling ({dilations}) is not modelled; skipped")
     p, q = _out_sizes(graph, node, attrs, (h, w), kernel, ceil=bool(attrs.get("ceil_mode", 0)))
-    return _extension(
-        "pooling", name, kind, N=n, C=c, P=p, Q=q, R=kernel[0], S=kernel[1], stride=tuple(strides)
-    )
+    return pooling(name, kind, N=n, C=c, P=p, Q=q, R=kernel[0], S=kernel[1], stride=(strides[0], strides[1]))
+
+
+# Names of an elementwise layer's dimensions by rank: a matrix or a batch of them (tokens x features, as in
+# the zoo's BERT) up to rank 3, an NCHW feature map at rank 4 (as in its ResNets).
+_DIM_NAMES = {1: ("N",), 2: ("M", "N"), 3: ("B", "M", "N"), 4: ("N", "C", "P", "Q")}
 
 
 def _dims(shape: tuple[int, ...]) -> dict[str, int]:
-    """Names for an elementwise layer's dimensions: N, C, P, Q for NCHW (the batch only when above 1)."""
-    names = {1: ("C",), 2: ("N", "C"), 3: ("N", "C", "P"), 4: ("N", "C", "P", "Q")}.get(
-        len(shape), tuple(f"D{i}" for i in range(len(shape)))
-    )
+    """An elementwise layer's dimensions, without a leading batch of 1."""
+    names = _DIM_NAMES.get(len(shape), tuple(f"D{i}" for i in range(len(shape))))
     dims = dict(zip(names, shape, strict=True))
-    if dims.get("N") == 1 and len(dims) > 1:
-        del dims["N"]
-    return dims or {"C": 1}
+    if len(shape) in (3, 4) and shape[0] == 1:
+        del dims[names[0]]
+    return dims or {"N": 1}
 
 
 def _elementwise(onnx: Any, node: Any, name: str, graph: _Graph) -> Workload:
     y = _need(graph, node.output[0])
-    return _extension("elementwise", name, ELEMENTWISE_OPS[node.op_type], **_dims(y))
+    return elementwise(name, ELEMENTWISE_OPS[node.op_type], **_dims(y))
 
 
 def _activation(onnx: Any, node: Any, name: str, graph: _Graph) -> Workload:
     y = _need(graph, node.output[0])
-    function = ACTIVATION_OPS[node.op_type]
-    known = getattr(layer_constructors, "ACTIVATIONS", None)
-    if known is not None and function not in known:
-        raise _Skip(f"loopscape.workload has no activation {function!r} yet; skipped")
-    return _extension("activation", name, function, **_dims(y))
-
-
-def _extension(constructor: str, name: str, *args: Any, **kwargs: Any) -> Workload:
-    """A layer from a constructor that loopscape.workload may not have yet (then the node is skipped)."""
-    fn = getattr(layer_constructors, constructor, None)
-    if fn is None:
-        raise _Skip(f"loopscape.workload has no {constructor} layer yet; skipped")
-    return fn(name, *args, **kwargs)
+    return activation(name, ACTIVATION_OPS[node.op_type], **_dims(y))
 
 
 _IMPORTERS: dict[str, Callable[[Any, Any, str, _Graph], Workload]] = {
