@@ -101,8 +101,14 @@ class LayerResult:
         return self.result.utilization
 
     @property
-    def macs(self) -> int:
+    def ops(self) -> int:
+        """Operations of the layer, whatever their kind."""
         return self.workload.operations
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates (0 for pooling, element-wise and activation layers, whose ops are not MACs)."""
+        return self.workload.operations if self.workload.op == "mac" else 0
 
 
 @dataclass(frozen=True)
@@ -134,9 +140,13 @@ class NetworkResult:
         return sum(lr.macs for lr in self.layers)
 
     @property
+    def ops(self) -> int:
+        return sum(lr.ops for lr in self.layers)
+
+    @property
     def utilization(self) -> float:
-        """Useful MACs over the MAC slots of the whole run (all compute units, every cycle)."""
-        return self.macs / (self.cycles * self.arch.compute.instances)
+        """Useful operations over the compute slots of the whole run (all compute units, every cycle)."""
+        return self.ops / (self.cycles * self.arch.compute.instances)
 
     @property
     def distinct_shapes(self) -> int:
@@ -151,10 +161,11 @@ class NetworkResult:
             "layers": len(self.layers),
             "distinct_shapes": self.distinct_shapes,
             "macs": self.macs,
+            "ops": self.ops,
             "energy_pj": self.energy_pj,
             "cycles": self.cycles,
             "utilization": self.utilization,
-            "pj_per_mac": self.energy_pj / self.macs,
+            "pj_per_mac": self.energy_pj / self.macs if self.macs else None,
             "edp": self.energy_pj * self.cycles,
             "evaluated": self.evaluated,
             "seconds": self.seconds,
