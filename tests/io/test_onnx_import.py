@@ -180,6 +180,34 @@ def test_unsupported_op_is_named_and_the_rest_imports(tmp_path):
     assert "lstm (LSTM): unsupported op, skipped" in notes
 
 
+def test_malformed_nodes_and_unknown_shapes_go_to_the_notes(tmp_path):
+    """A custom op hides the shapes after it; bad attributes, missing inputs and misfit weights are named."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    w = numpy_helper.from_array(np.zeros((4, 3, 3, 3), np.float32), "w")
+    w2 = numpy_helper.from_array(np.zeros((4, 4, 1, 1), np.float32), "w2")
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["a"], name="conv"),
+        helper.make_node("Foo", ["a"], ["b"], domain="my.ops", name="foo"),
+        helper.make_node("Conv", ["b", "w2"], ["c"], name="after_foo"),
+        helper.make_node("MaxPool", ["a"], ["d"], kernel_shape=[2], name="pool_1d_kernel"),
+        helper.make_node("Conv", ["a"], ["e"], name="no_weights"),
+        helper.make_node("Conv", ["x", "w2"], ["f"], name="misfit"),
+    ]
+    outs = [helper.make_empty_tensor_value_info(n) for n in "cdef"]
+    graph = helper.make_graph(nodes, "g", [x], outs, initializer=[w, w2])
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("my.ops", 1)]
+    path = tmp_path / "odd.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=opsets), str(path))
+    net, notes = load_onnx(path)
+    assert [wl.name for wl in net.layers] == ["conv"]
+    assert notes[0] == "foo (Foo): unsupported op, skipped"
+    assert notes[1] == "after_foo (Conv): the shape of 'b' is unknown; skipped"
+    assert notes[2].startswith("pool_1d_kernel (MaxPool): attribute kernel_shape=[2]")
+    assert notes[3].startswith("no_weights (Conv): malformed node")
+    assert notes[4].startswith("misfit (Conv): weights [4, 4, 1, 1] with group=1 do not fit")
+    assert len(notes) == 5
+
+
 def test_matmuls_gemm_and_batched(tmp_path):
     """A linear layer (MatMul by a constant), Gemm of two activations, attention's batched QK^T."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 128, 64])  # batch, tokens, features

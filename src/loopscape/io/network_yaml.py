@@ -64,8 +64,8 @@ POOL_KINDS = ("max", "avg")
 
 
 @dataclass(frozen=True)
-class _Activation:
-    """The tensor flowing between layers once `network.input` is declared, and where its channels came from."""
+class _FeatureMap:
+    """The feature map between layers once `network.input` is declared, and where its channels came from."""
 
     N: int
     C: int
@@ -77,7 +77,7 @@ class _Activation:
 @dataclass(frozen=True)
 class _Built:
     workload: Workload
-    out: _Activation | None
+    out: _FeatureMap | None
 
 
 def load_network_yaml(path: str | Path) -> Network:
@@ -126,10 +126,10 @@ def parse_network(doc: dict) -> Network:
     return Network(name, tuple(workloads), source)
 
 
-def _input(value: object, path: str) -> _Activation:
+def _input(value: object, path: str) -> _FeatureMap:
     node = expect_map(value, path, "a mapping {C, H, W} (and optionally N)")
     check_keys(node, path, ("N", "C", "H", "W"), ("C", "H", "W"))
-    return _Activation(
+    return _FeatureMap(
         N=get(node, "N", path, as_int, default=1),
         C=get(node, "C", path, as_int),
         H=get(node, "H", path, as_int),
@@ -156,14 +156,14 @@ def _pair(node: dict, key: str, path: str, default: int, minimum: int = 1) -> tu
     return (as_int(value, where, minimum=minimum),) * 2
 
 
-def _batch(node: dict, path: str, act: _Activation | None) -> int:
+def _batch(node: dict, path: str, act: _FeatureMap | None) -> int:
     n = get(node, "N", path, as_int, default=act.N if act else 1)
     if act and n != act.N:
         raise SpecError(join(path, "N"), n, f"{act.N} (the batch of the network's input)")
     return n
 
 
-def _channels(node: dict, key: str, path: str, act: _Activation | None) -> int:
+def _channels(node: dict, key: str, path: str, act: _FeatureMap | None) -> int:
     """A layer's input channels: given, or taken from the chain; when both, they must agree."""
     if key in node:
         c = as_int(node[key], join(path, key))
@@ -187,7 +187,7 @@ def _out_size(size: int, kernel: int, stride: int, dilation: int, pad: int) -> i
 def _spatial(
     node: dict,
     path: str,
-    act: _Activation | None,
+    act: _FeatureMap | None,
     kernel: tuple[int, int],
     stride: tuple[int, int],
     dilation: tuple[int, int] = (1, 1),
@@ -236,17 +236,17 @@ def _spatial(
 
 
 def _chain(
-    act: _Activation | None, name: str, n: int, k: int, p: int, q: int, what: str
-) -> _Activation | None:
+    act: _FeatureMap | None, name: str, n: int, k: int, p: int, q: int, what: str
+) -> _FeatureMap | None:
     if act is None:
         return None
-    return _Activation(n, k, p, q, f"the previous layer's {what}, layer {name!r}")
+    return _FeatureMap(n, k, p, q, f"the previous layer's {what}, layer {name!r}")
 
 
 # --- one builder per layer type ----------------------------------------------------------------------
 
 
-def _conv(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
+def _conv(name: str, node: dict, path: str, act: _FeatureMap | None) -> _Built:
     n = _batch(node, path, act)
     c = _channels(node, "C", path, act)
     k = get(node, "K", path, as_int)
@@ -262,7 +262,7 @@ def _conv(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
     return _Built(wl, _chain(act, name, n, k, p, q, "K"))
 
 
-def _depthwise(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
+def _depthwise(name: str, node: dict, path: str, act: _FeatureMap | None) -> _Built:
     n = _batch(node, path, act)
     c = _channels(node, "C", path, act)
     k = get(node, "K", path, as_int, default=c)
@@ -277,7 +277,7 @@ def _depthwise(name: str, node: dict, path: str, act: _Activation | None) -> _Bu
     return _Built(wl, _chain(act, name, n, k, p, q, "K"))
 
 
-def _pointwise(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
+def _pointwise(name: str, node: dict, path: str, act: _FeatureMap | None) -> _Built:
     n = _batch(node, path, act)
     c = _channels(node, "C", path, act)
     k = get(node, "K", path, as_int)
@@ -287,7 +287,7 @@ def _pointwise(name: str, node: dict, path: str, act: _Activation | None) -> _Bu
     return _Built(wl, _chain(act, name, n, k, p, q, "K"))
 
 
-def _fc(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
+def _fc(name: str, node: dict, path: str, act: _FeatureMap | None) -> _Built:
     n = _batch(node, path, act)
     k = get(node, "K", path, as_int)
     if act is not None and act.H * act.W > 1:  # the previous output, flattened
@@ -299,18 +299,18 @@ def _fc(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
     return _Built(fully_connected(name, N=n, K=k, C=c), _chain(act, name, n, k, 1, 1, "K"))
 
 
-def _matmul(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
+def _matmul(name: str, node: dict, path: str, act: _FeatureMap | None) -> _Built:
     # A matmul's operands need not come from the previous layer (attention), so it ends the chain.
     m, n, k = (get(node, key, path, as_int) for key in ("M", "N", "K"))
     return _Built(matmul(name, M=m, N=n, K=k), None)
 
 
-def _batched_matmul(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
+def _batched_matmul(name: str, node: dict, path: str, act: _FeatureMap | None) -> _Built:
     b, m, n, k = (get(node, key, path, as_int) for key in ("B", "M", "N", "K"))
     return _Built(batched_matmul(name, B=b, M=m, N=n, K=k), None)
 
 
-def _pool(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
+def _pool(name: str, node: dict, path: str, act: _FeatureMap | None) -> _Built:
     kind = get(node, "kind", path, as_str, default="max")
     if kind not in POOL_KINDS:
         raise SpecError(
@@ -333,7 +333,7 @@ def _pool(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
     return _Built(wl, _chain(act, name, n, c, p, q, "channels"))
 
 
-def _input_size(node: dict, path: str, act: _Activation | None) -> tuple[int, int]:
+def _input_size(node: dict, path: str, act: _FeatureMap | None) -> tuple[int, int]:
     if "H" in node or "W" in node or act is None:
         h = get(node, "H", path, as_int)
         w = get(node, "W", path, as_int, default=h)
@@ -343,7 +343,7 @@ def _input_size(node: dict, path: str, act: _Activation | None) -> tuple[int, in
     return act.H, act.W
 
 
-def _elementwise_shape(node: dict, path: str, act: _Activation | None) -> tuple[int, int, int, int]:
+def _elementwise_shape(node: dict, path: str, act: _FeatureMap | None) -> tuple[int, int, int, int]:
     n = _batch(node, path, act)
     c = _channels(node, "C", path, act)
     if act is not None and "P" not in node and "Q" not in node:
@@ -360,8 +360,8 @@ def _dims(n: int, c: int, p: int, q: int) -> dict[str, int]:
     return {"N": n, "C": c, "P": p, "Q": q} if n > 1 else {"C": c, "P": p, "Q": q}
 
 
-def _elementwise(kind: str) -> Callable[[str, dict, str, _Activation | None], _Built]:
-    def build(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
+def _elementwise(kind: str) -> Callable[[str, dict, str, _FeatureMap | None], _Built]:
+    def build(name: str, node: dict, path: str, act: _FeatureMap | None) -> _Built:
         n, c, p, q = _elementwise_shape(node, path, act)
         wl = elementwise(name, kind, **_dims(n, c, p, q))
         return _Built(wl, _chain(act, name, n, c, p, q, "channels"))
@@ -369,7 +369,7 @@ def _elementwise(kind: str) -> Callable[[str, dict, str, _Activation | None], _B
     return build
 
 
-def _activation(name: str, node: dict, path: str, act: _Activation | None) -> _Built:
+def _activation(name: str, node: dict, path: str, act: _FeatureMap | None) -> _Built:
     function = get(node, "function", path, as_str, default="relu")
     if function not in ACTIVATIONS:
         raise SpecError(
@@ -388,7 +388,7 @@ def _as_bool(value: object, path: str) -> bool:
     return value
 
 
-_BUILDERS: dict[str, Callable[[str, dict, str, _Activation | None], _Built]] = {
+_BUILDERS: dict[str, Callable[[str, dict, str, _FeatureMap | None], _Built]] = {
     "conv": _conv,
     "depthwise": _depthwise,
     "pointwise": _pointwise,

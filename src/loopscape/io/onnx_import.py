@@ -92,6 +92,9 @@ def load_onnx(path: str | Path) -> tuple[Network, list[str]]:
         except SpecError as e:  # a shape no layer constructor takes
             notes.append(f"{what}: {e}; skipped")
             continue
+        except (IndexError, KeyError, TypeError, ValueError) as e:  # missing inputs or attributes
+            notes.append(f"{what}: malformed node ({type(e).__name__}: {e}); skipped")
+            continue
         used.add(name)
     if not layers:
         ops = sorted({n.op_type for n in model.graph.node})
@@ -239,7 +242,19 @@ def _window(attrs: dict[str, Any], spatial: int) -> tuple[list[int], list[int], 
     strides = list(attrs.get("strides") or [1] * spatial)
     dilations = list(attrs.get("dilations") or [1] * spatial)
     pads = list(attrs.get("pads") or [0] * (2 * spatial))
+    for key, values, length, least in (
+        ("strides", strides, spatial, 1), ("dilations", dilations, spatial, 1), ("pads", pads, 2 * spatial, 0)
+    ):  # fmt: skip
+        if len(values) != length or any(v < least for v in values):
+            raise _Skip(f"attribute {key}={values} does not fit {spatial} spatial axes; skipped")
     return strides, dilations, [pads[i] + pads[i + spatial] for i in range(spatial)]
+
+
+def _kernel(attrs: dict[str, Any], spatial: int) -> list[int]:
+    kernel = list(attrs.get("kernel_shape") or [])
+    if len(kernel) != spatial or any(k < 1 for k in kernel):
+        raise _Skip(f"attribute kernel_shape={kernel} does not fit {spatial} spatial axes; skipped")
+    return kernel
 
 
 def _out_sizes(
@@ -264,9 +279,11 @@ def _out_sizes(
 
 def _conv(onnx: Any, node: Any, name: str, graph: _Graph) -> Workload:
     x = _need(graph, node.input[0], (3, 4))
-    w = _need(graph, node.input[1], (3, 4))
+    w = _need(graph, node.input[1], (len(x),))
     attrs = _attrs(onnx, node)
     groups = int(attrs.get("group", 1))
+    if groups < 1 or w[1] * groups != x[1]:
+        raise _Skip(f"weights {list(w)} with group={groups} do not fit the input's {x[1]} channels; skipped")
     n, c, ins = x[0], x[1], x[2:]
     kernel = list(w[2:])
     strides, dilations, _ = _window(attrs, len(ins))
@@ -319,7 +336,7 @@ def _pool(onnx: Any, node: Any, name: str, graph: _Graph) -> Workload:
     if node.op_type.startswith("Global"):
         return pooling(name, kind, N=n, C=c, P=1, Q=1, R=h, S=w, stride=1)
     attrs = _attrs(onnx, node)
-    kernel = list(attrs["kernel_shape"])
+    kernel = _kernel(attrs, 2)
     strides, dilations, _ = _window(attrs, 2)
     if dilations != [1, 1]:
         raise _Skip(f"dilated pooling ({dilations}) is not modelled; skipped")
