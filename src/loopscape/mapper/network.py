@@ -233,7 +233,8 @@ def map_network(
         reused = found is not None
         if found is None:
             try:
-                constraints = PRESETS[preset](arch, wl) if preset else None
+                # a dataflow preset constrains MAC layers; pooling, element-wise and activation layers map freely
+                constraints = PRESETS[preset](arch, wl) if preset and wl.op == "mac" else None
                 found = search_layer(
                     arch, wl, energy, objective, constraints, budget, seconds_per_layer, seed
                 )
