@@ -44,37 +44,38 @@ class TrainingResult:
     passes: tuple[TrainingPass, ...]
     mapped: NetworkResult  # layers in the order of `passes`
     budgets: tuple[int | None, ...]  # per pass (None: the mapper's default)
+    fallback: tuple[bool, ...]  # per pass: needs evaluate_batch's per-mapping fallback (budget capped)
     seconds: float
     update_op: str = "add"
+    forward_names: bool = False  # passes' tensors carry the forward layer's names (hardware_roles)
 
     def rows(self) -> list[tuple[TrainingPass, LayerResult]]:
         return list(zip(self.passes, self.mapped.layers))
 
     def kind_totals(self, kind: str) -> dict[str, Any]:
         rows = [lr for p, lr in self.rows() if p.kind == kind]
-        macs = sum(lr.macs for lr in rows)
+        ops = sum(lr.ops for lr in rows)
         energy = sum(lr.energy_pj for lr in rows)
         cycles = sum(lr.cycles for lr in rows)
         slots = cycles * self.mapped.arch.compute.instances
         return {
             "passes": len(rows),
-            "ops": macs,
+            "ops": ops,
+            "macs": sum(lr.macs for lr in rows),
             "energy_pj": energy,
             "cycles": cycles,
-            "utilization": macs / slots if slots else 0.0,
-            "pj_per_op": energy / macs if macs else 0.0,
+            "utilization": ops / slots if slots else 0.0,
+            "pj_per_op": energy / ops if ops else 0.0,
             "energy_share": energy / self.mapped.energy_pj if self.mapped.energy_pj else 0.0,
-            "fallback": [
-                p.workload.name
-                for p, b in zip(self.passes, self.budgets)
-                if p.kind == kind and b == FALLBACK_BUDGET
-            ],
+            "fallback": [p.workload.name for p, f in zip(self.passes, self.fallback) if p.kind == kind and f],
         }
 
     def to_json(self) -> dict[str, Any]:
         layers = self.mapped.to_json()["layers"]
         for p, doc in zip(self.passes, layers):
             doc["layer"], doc["pass"], doc["ops"] = p.layer, p.kind, p.workload.operations
+            if p.renamed:
+                doc["tensors"] = dict(p.renamed)  # name in the mapping -> gradient it holds
         totals = self.mapped.totals()
         totals["seconds"] = self.seconds
         return {
@@ -82,6 +83,7 @@ class TrainingResult:
             "architecture": self.mapped.architecture,
             "objective": self.mapped.objective,
             "weight_update_op": self.update_op,
+            "forward_names": self.forward_names,
             "fallback_budget": FALLBACK_BUDGET,
             "passes": {k: self.kind_totals(k) for k in PASSES},
             "layers": layers,
@@ -97,19 +99,23 @@ def map_training(
     seed: int = 0,
     budget: int | None = None,
     update_op: str = "add",
+    forward_names: bool | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> TrainingResult:
     """Map every pass of one training step of `network` with the network mapper (one search per distinct
-    shape); passes that need evaluate_batch's fallback get at most FALLBACK_BUDGET mappings."""
+    shape); passes that need evaluate_batch's fallback get at most FALLBACK_BUDGET mappings.
+
+    forward_names: give the passes' tensors the forward layer's names by hardware role (None: when some level
+    of `arch` keeps tensors by name, whose buffers would otherwise hold no gradient)."""
     from loopscape.mapper.network import NetworkResult, map_network
     from loopscape.workload.networks import Network
 
     started = time.perf_counter()
-    passes = training_passes(network, update_op)
-    budgets = tuple(
-        min(budget or FALLBACK_BUDGET, FALLBACK_BUDGET) if needs_fallback(p.workload) else budget
-        for p in passes
-    )
+    if forward_names is None:
+        forward_names = any(lv.keeps is not None for lv in arch.levels)
+    passes = training_passes(network, update_op, forward_names)
+    fallback = tuple(needs_fallback(p.workload) for p in passes)
+    budgets = tuple(min(budget or FALLBACK_BUDGET, FALLBACK_BUDGET) if f else budget for f in fallback)
     rows: dict[str, LayerResult] = {}
     done, total = 0, len(passes)
     for group in dict.fromkeys(budgets):  # one network mapping per distinct budget, in first-seen order
@@ -136,7 +142,9 @@ def map_training(
         seconds=time.perf_counter() - started,
         source=network.source,
     )
-    return TrainingResult(network.name, passes, mapped, budgets, mapped.seconds, update_op)
+    return TrainingResult(
+        network.name, passes, mapped, budgets, fallback, mapped.seconds, update_op, forward_names
+    )
 
 
 def _print_tables(result: TrainingResult) -> None:
@@ -153,10 +161,10 @@ def _print_tables(result: TrainingResult) -> None:
     for head in ("ops", "energy µJ", "cycles", "util %"):
         table.add_column(head, justify="right")
     table.add_column("reused")
-    for (p, lr), b in zip(result.rows(), result.budgets):
-        kind = p.kind + (" *" if b == FALLBACK_BUDGET else "")
+    for (p, lr), slow in zip(result.rows(), result.fallback):
+        kind = p.kind + (" *" if slow else "")
         table.add_row(
-            p.layer, kind, f"{lr.macs:,}", f"{lr.energy_pj / 1e6:,.2f}", f"{lr.cycles:,}",
+            p.layer, kind, f"{lr.ops:,}", f"{lr.energy_pj / 1e6:,.2f}", f"{lr.cycles:,}",
             f"{100 * lr.utilization:.1f}", "yes" if lr.reused else "",
         )  # fmt: skip
     console.print(table)
@@ -172,11 +180,11 @@ def _print_tables(result: TrainingResult) -> None:
         )  # fmt: skip
     kinds.add_section()
     kinds.add_row(
-        "total", str(len(result.passes)), f"{mapped.macs:,}", f"{mapped.energy_pj / 1e6:,.2f}", "100.0",
-        f"{mapped.cycles:,}", f"{100 * mapped.utilization:.1f}", f"{mapped.energy_pj / mapped.macs:.3f}",
+        "total", str(len(result.passes)), f"{mapped.ops:,}", f"{mapped.energy_pj / 1e6:,.2f}", "100.0",
+        f"{mapped.cycles:,}", f"{100 * mapped.utilization:.1f}", f"{mapped.energy_pj / mapped.ops:.3f}",
     )  # fmt: skip
     console.print(kinds)
-    slow = [p.workload.name for p, b in zip(result.passes, result.budgets) if b == FALLBACK_BUDGET]
+    slow = [p.workload.name for p, f in zip(result.passes, result.fallback) if f]
     if slow:
         click.echo(
             f"* {len(slow)} passes write a tensor with a dimension in several ranks: their mappings are "
@@ -194,6 +202,12 @@ def _print_tables(result: TrainingResult) -> None:
         else "one multiply-add per weight (W - lr * dW)"
     )
     click.echo(f"weight update: {how}, on the architecture's compute units")
+    if result.forward_names:
+        click.echo(
+            "gradients carry the forward tensors' names by role (the architecture keeps tensors by name): "
+            "backward-data dOutputs->Inputs, dInputs->Outputs; backward-weight dOutputs->Weights, "
+            "dWeights->Outputs; weight update dWeights->Inputs, UpdatedWeights->Outputs"
+        )
 
 
 @click.command("train")
@@ -206,11 +220,16 @@ def _print_tables(result: TrainingResult) -> None:
 @click.option("--update-op", type=click.Choice(["add", "mac"]), default="add", show_default=True,
               help="Weight update per weight: 'add' (W += dW', the learning rate folded into the loss "
                    "gradient) or 'mac' (W -= lr * dW).")  # fmt: skip
+@click.option("--tensor-names", type=click.Choice(["auto", "gradient", "forward"]), default="auto",
+              show_default=True,
+              help="Name the backward passes' tensors as gradients (dInputs, ...) or by the forward tensor whose "
+                   "hardware role they take (for architectures that keep tensors by name); auto: forward "
+                   "when some level keeps tensors by name.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
 @JSON_OPTION
 @spec_errors_exit
-def train(arch: tuple[str, ...], network: str, objective: str, budget: int | None, update_op: str, seed: int,
-          json_out: str | None) -> None:  # fmt: skip
+def train(arch: tuple[str, ...], network: str, objective: str, budget: int | None, update_op: str,
+          tensor_names: str, seed: int, json_out: str | None) -> None:  # fmt: skip
     """Map one training step of a network: forward, backward-data, backward-weight and weight update of
     every layer (the first layer needs no backward-data), with the best mapping per pass and totals.
 
@@ -243,7 +262,7 @@ def train(arch: tuple[str, ...], network: str, objective: str, budget: int | Non
         with progress:
             result = map_training(
                 architecture, net, energy, objective, seed=seed, budget=budget, update_op=update_op,
-                progress=advance,
+                forward_names=None if tensor_names == "auto" else tensor_names == "forward", progress=advance,
             )  # fmt: skip
     except SpecError as e:
         if e.path == "objective":

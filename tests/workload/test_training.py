@@ -8,6 +8,7 @@ import pytest
 
 from loopscape.errors import SpecError
 from loopscape.workload import Tensor, Workload, conv1d, conv2d, fully_connected, matmul
+from loopscape.workload.layers import batched_matmul
 from loopscape.workload.networks import Network
 from loopscape.workload.training import (
     backward_data,
@@ -28,12 +29,12 @@ def shape(wl: Workload, name: str) -> tuple[int, ...]:
 
 def execute(wl: Workload, data: dict[str, np.ndarray]) -> np.ndarray:
     """The literal meaning of a workload: for every point of the operation space, out[proj_out(point)] +=
-    the product (op 'mac') or the sum (op 'add') of every read tensor at its projection."""
+    the product (ops 'mac', 'mul') or else the sum (routing: 'add', 'compare') of every read tensor there."""
     grids = np.meshgrid(*[np.arange(b) for b in wl.bounds], indexing="ij")
     points = np.stack([g.ravel() for g in grids])  # (dims, ops)
     out = np.zeros(shape(wl, wl.output.name))
     terms = [data[t.name][tuple(wl.coefficients(t) @ points)] for t in wl.tensors if not t.read_write]
-    value = np.sum(terms, axis=0) if wl.op == "add" else np.prod(terms, axis=0)
+    value = np.prod(terms, axis=0) if wl.op in ("mac", "mul") else np.sum(terms, axis=0)
     np.add.at(out, tuple(wl.coefficients(wl.output) @ points), value)
     return out
 
@@ -193,26 +194,88 @@ def test_roles_by_batch_dimension_and_ambiguity():
         (2, 3, 4),
         (plain("X", "N", "C"), plain("M", "K", "C"), plain("Y", "N", "K", rw=True)),
     )
-    assert roles(by_batch).weights.name == "M"
-    ambiguous = Workload(
-        "qk",
+    assert roles(by_batch).weights.name == "M"  # the one operand without the batch dimension N
+    outer = Workload(
+        "outer",
         ("N", "K", "C"),
         (2, 3, 4),
-        (plain("Q", "N", "C"), plain("Kt", "N", "K"), plain("S", "N", "K", "C", rw=True)),
+        (plain("P", "K"), plain("Q", "C"), plain("S", "N", "K", "C", rw=True)),
     )
-    with pytest.raises(SpecError, match="qk"):
-        roles(ambiguous)
+    with pytest.raises(SpecError, match="outer"):  # neither operand depends on the batch dimension
+        roles(outer)
     two_out = Workload(
         "bad", ("N",), (2,), (plain("A", "N"), plain("B", "N", rw=True), plain("C", "N", rw=True))
     )
     with pytest.raises(SpecError, match="bad"):
         backward_data(two_out)
-    weightless = Workload("pool", ("N", "P", "R"), (1, 3, 2), (
+    pool = Workload("pool", ("N", "P", "R"), (1, 3, 2), (
         Tensor("Inputs", ((("N", 1),), (("P", 2), ("R", 1)))), plain("Outputs", "N", "P", rw=True)), op="add")  # fmt: skip
-    assert roles(weightless).weights is None
-    assert [p.kind for p in layer_passes(weightless)] == ["forward", "backward_data"]
+    assert roles(pool).weights is None
+    assert [p.kind for p in layer_passes(pool)] == ["forward", "backward_data"]
     with pytest.raises(SpecError, match="pool"):
-        backward_weight(weightless)
+        backward_weight(pool)
+
+
+def test_activation_only_layers():
+    """Attention's QK^T (both operands depend on the batch dimension): a gradient per operand, no weights."""
+    qk = batched_matmul("qk", B=2, M=3, N=4, K=5)
+    r = roles(qk)
+    assert r.weights is None and [t.name for t in r.activations] == ["A", "B"]
+    passes = layer_passes(qk)
+    assert [(p.kind, p.workload.name) for p in passes] == [
+        ("forward", "qk.forward"),
+        ("backward_data", "qk.backward_data.A"),
+        ("backward_data", "qk.backward_data.B"),
+    ]
+    rng = np.random.default_rng(6)
+    a, b, g = rng.standard_normal((2, 3, 5)), rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 3, 4))
+    da = execute(passes[1].workload, {"B": b, "dZ": g})
+    db = execute(passes[2].workload, {"A": a, "dZ": g})
+    np.testing.assert_allclose(da, np.einsum("bmn,bkn->bmk", g, b))
+    np.testing.assert_allclose(db, np.einsum("bmk,bmn->bkn", a, g))
+    with pytest.raises(SpecError, match="qk"):
+        backward_data(qk)  # which operand: name it
+
+
+def test_elementwise_pooling_and_activation_gradients():
+    """Residual add: dA = dB = dZ (routed, op add); a LUT activation: dX = dOut * f'(X) (op mul); max pool: the
+    gradient routed over the window (op compare, no MACs)."""
+    add = Workload("res", ("M", "N"), (3, 4), (plain("A", "M", "N"), plain("B", "M", "N"), plain("Z", "M", "N", rw=True)), op="add")  # fmt: skip
+    g = np.random.default_rng(7).standard_normal((3, 4))
+    for x in ("A", "B"):
+        grad = backward_data(add, wrt=x)
+        assert grad.op == "add" and [t.name for t in grad.tensors] == ["dZ", f"d{x}"]
+        np.testing.assert_allclose(execute(grad, {"dZ": g}), g)
+    act = Workload("gelu", ("M", "N"), (3, 4), (plain("Inputs", "M", "N"), plain("Outputs", "M", "N", rw=True)), op="lookup")  # fmt: skip
+    grad = backward_data(act)
+    assert grad.op == "mul" and [t.name for t in grad.tensors] == ["Inputs", "dOutputs", "dInputs"]
+    pool = Workload("mp", ("P", "R"), (3, 2), (
+        Tensor("Inputs", ((("P", 2), ("R", 1)),)), plain("Outputs", "P", rw=True)), op="compare")  # fmt: skip
+    grad = backward_data(pool)
+    assert grad.op == "compare" and grad.operations == pool.operations
+    assert [t.name for t in grad.tensors] == ["dOutputs", "dInputs"]
+
+
+@pytest.mark.parametrize(
+    "fwd", [conv2d("c", N=2, K=3, C=2, P=3, Q=2, R=2, S=2, stride=2), matmul(M=3, N=4, K=5)]
+)
+def test_forward_names_compute_the_same_gradients(fwd):
+    """With forward_names the passes' tensors take the forward names by role; the loop nests are unchanged."""
+    plain_passes = layer_passes(fwd)
+    renamed = layer_passes(fwd, forward_names=True)
+    out = roles(fwd).output.name
+    rng = np.random.default_rng(8)
+    for p, q in zip(plain_passes, renamed):
+        assert q.workload.output.name == out and q.workload.dims == p.workload.dims
+        back = dict(q.renamed)
+        data = {t.name: rng.standard_normal(shape(p.workload, t.name)) for t in p.workload.tensors}
+        moved = {t.name: data[back.get(t.name, t.name)] for t in q.workload.tensors}
+        np.testing.assert_allclose(execute(q.workload, moved), execute(p.workload, data))
+    kinds = {p.kind: dict(p.renamed) for p in renamed}
+    if out == "Outputs":
+        assert kinds["backward_data"] == {"Inputs": "dOutputs", "Outputs": "dInputs"}
+        assert kinds["backward_weight"] == {"Weights": "dOutputs", "Outputs": "dWeights"}
+        assert kinds["weight_update"] == {"Inputs": "dWeights", "Outputs": "UpdatedWeights"}
 
 
 def test_training_step_of_a_network():
@@ -236,8 +299,11 @@ def test_training_step_of_a_network():
 
 
 def test_training_step_names_the_ambiguous_layer():
-    attention = Workload(
-        "qk", ("N", "K"), (2, 3), (plain("Q", "N"), plain("Kt", "N", "K"), plain("S", "N", "K", rw=True))
+    outer = Workload(
+        "outer",
+        ("N", "K", "C"),
+        (2, 3, 4),
+        (plain("P", "K"), plain("Q", "C"), plain("S", "N", "K", "C", rw=True)),
     )
-    with pytest.raises(SpecError, match="qk"):
-        training_step(Network("net", (conv2d("c", K=2, C=2, P=2, Q=2), attention)))
+    with pytest.raises(SpecError, match="outer"):
+        training_step(Network("net", (conv2d("c", K=2, C=2, P=2, Q=2), outer)))
