@@ -204,9 +204,10 @@ def _print_tables(result: TrainingResult) -> None:
     click.echo(f"weight update: {how}, on the architecture's compute units")
     if result.forward_names:
         click.echo(
-            "gradients carry the forward tensors' names by role (the architecture keeps tensors by name): "
-            "backward-data dOutputs->Inputs, dInputs->Outputs; backward-weight dOutputs->Weights, "
-            "dWeights->Outputs; weight update dWeights->Inputs, UpdatedWeights->Outputs"
+            "gradients carry the forward tensors' names by hardware role, as the architecture keeps tensors "
+            "by name (a conv's backward-data: dOutputs as Inputs, dInputs as Outputs; backward-weight: "
+            "dOutputs as Weights, dWeights as Outputs; weight update: dWeights as Inputs, UpdatedWeights as "
+            "Outputs; each pass's 'tensors' in the JSON)"
         )
 
 
