@@ -48,6 +48,32 @@ class TrainingResult:
     seconds: float
     update_op: str = "add"
     forward_names: bool = False  # passes' tensors carry the forward layer's names (hardware_roles)
+    # the architecture the weight-update passes ran on (`Architecture.for_update()`); None: the main array
+    update_arch: Architecture | None = None
+
+    def pass_arch(self, kind: str) -> Architecture:
+        """The architecture the passes of `kind` ran on."""
+        if kind == "weight_update" and self.update_arch is not None:
+            return self.update_arch
+        return self.mapped.arch
+
+    @property
+    def compute_slots(self) -> int:
+        """Compute slots of the whole step: each pass's cycles times the units of the array it ran on."""
+        return sum(lr.cycles * self.pass_arch(p.kind).compute.instances for p, lr in self.rows())
+
+    @property
+    def utilization(self) -> float:
+        """Useful operations over the slots of the arrays the passes ran on (`compute_slots`)."""
+        slots = self.compute_slots
+        return self.mapped.ops / slots if slots else 0.0
+
+    def update_where(self) -> str:
+        """Where the weight update runs, in words."""
+        unit = self.mapped.arch.update_unit
+        if self.update_arch is None or unit is None:
+            return "on the architecture's compute units"
+        return f"on {unit.name} ({unit.instances} adders at {unit.attach})"
 
     def rows(self) -> list[tuple[TrainingPass, LayerResult]]:
         return list(zip(self.passes, self.mapped.layers))
@@ -57,7 +83,8 @@ class TrainingResult:
         ops = sum(lr.ops for lr in rows)
         energy = sum(lr.energy_pj for lr in rows)
         cycles = sum(lr.cycles for lr in rows)
-        slots = cycles * self.mapped.arch.compute.instances
+        compute = self.pass_arch(kind).compute
+        slots = cycles * compute.instances
         return {
             "passes": len(rows),
             "ops": ops,
@@ -67,6 +94,7 @@ class TrainingResult:
             "utilization": ops / slots if slots else 0.0,
             "pj_per_op": energy / ops if ops else 0.0,
             "energy_share": energy / self.mapped.energy_pj if self.mapped.energy_pj else 0.0,
+            "compute": {"name": compute.name, "instances": compute.instances},
             "fallback": [p.workload.name for p, f in zip(self.passes, self.fallback) if p.kind == kind and f],
         }
 
@@ -74,21 +102,74 @@ class TrainingResult:
         layers = self.mapped.to_json()["layers"]
         for p, doc in zip(self.passes, layers):
             doc["layer"], doc["pass"], doc["ops"] = p.layer, p.kind, p.workload.operations
+            compute = self.pass_arch(p.kind).compute
+            doc["compute"] = {"name": compute.name, "instances": compute.instances}
             if p.renamed:
                 doc["tensors"] = dict(p.renamed)  # name in the mapping -> gradient it holds
         totals = self.mapped.totals()
         totals["seconds"] = self.seconds
+        totals["utilization"] = self.utilization
+        unit = self.mapped.arch.update_unit if self.update_arch is not None else None
         return {
             "network": self.network,
             "architecture": self.mapped.architecture,
             "objective": self.mapped.objective,
             "weight_update_op": self.update_op,
+            "weight_update_unit": None
+            if unit is None
+            else {
+                "name": unit.name,
+                "instances": unit.instances,
+                "attach": unit.attach,
+                "word_bits": unit.word_bits,
+                "architecture": self.update_arch.name,
+            },
             "forward_names": self.forward_names,
             "fallback_budget": FALLBACK_BUDGET,
             "passes": {k: self.kind_totals(k) for k in PASSES},
             "layers": layers,
             "totals": totals,
         }
+
+
+def update_architecture(arch: Architecture, update_op: str = "add") -> Architecture | None:
+    """The architecture the weight update runs on when the architecture declares an update unit
+    (`Architecture.for_update()`), else None (the main compute array). An update unit of adders (its default
+    component) cannot scale a gradient, so `update_op='mac'` stays on the main array unless the unit names
+    another component class."""
+    from loopscape.arch.architecture import DEFAULT_UPDATE_COMPONENT
+
+    unit = arch.update_unit
+    if unit is None:
+        return None
+    if update_op != "add" and (unit.component or DEFAULT_UPDATE_COMPONENT) == DEFAULT_UPDATE_COMPONENT:
+        return None
+    return arch.for_update()
+
+
+def update_table(energy: EnergyTable | None, update_arch: Architecture) -> EnergyTable | None:
+    """The table for the weight-update architecture: None (the defaults) when the main one is the defaults;
+    else the unit priced by the default estimators and the storage levels as in the given table."""
+    if energy is None:
+        return None
+    import dataclasses
+
+    from loopscape.energy.defaults import default_table
+
+    base = default_table(update_arch)
+    names = [lv.name for lv in update_arch.levels]
+    unit = update_arch.compute.name
+    return dataclasses.replace(
+        base,
+        levels={n: energy.level(n) for n in names},
+        area={**{n: energy.area[n] for n in names if n in energy.area}, unit: base.area.get(unit, 0.0)},
+        network={n: energy.network[n] for n in names if n in energy.network},
+        leakage={
+            **{n: energy.leakage[n] for n in names if n in energy.leakage},
+            unit: base.leakage.get(unit, 0.0),
+        },
+        source=f"{energy.source}; {unit}: {base.source}" if energy.source else base.source,
+    )
 
 
 def map_training(
@@ -116,17 +197,22 @@ def map_training(
     passes = training_passes(network, update_op, forward_names)
     fallback = tuple(needs_fallback(p.workload) for p in passes)
     budgets = tuple(min(budget or FALLBACK_BUDGET, FALLBACK_BUDGET) if f else budget for f in fallback)
+    update_arch = update_architecture(arch, update_op)
+    on_unit = tuple(update_arch is not None and p.kind == "weight_update" for p in passes)
     rows: dict[str, LayerResult] = {}
     done, total = 0, len(passes)
-    for group in dict.fromkeys(budgets):  # one network mapping per distinct budget, in first-seen order
-        members = [p.workload for p, b in zip(passes, budgets) if b == group]
+    # one network mapping per distinct (array, budget), in first-seen order
+    for unit, group in dict.fromkeys(zip(on_unit, budgets)):
+        members = [p.workload for p, u, b in zip(passes, on_unit, budgets) if (u, b) == (unit, group)]
 
         def advance(i: int, n: int, name: str, offset: int = done) -> None:
             if progress is not None and name:
                 progress(offset + i, total, name)
 
+        target = update_arch if unit and update_arch is not None else arch
+        table = update_table(energy, target) if unit and update_arch is not None else energy
         part = map_network(
-            arch, Network(f"{network.name}.train", tuple(members), network.source), energy, objective,
+            target, Network(f"{network.name}.train", tuple(members), network.source), table, objective,
             seed=seed, budget=group, progress=advance,
         )  # fmt: skip
         rows.update((lr.name, lr) for lr in part.layers)
@@ -143,7 +229,7 @@ def map_training(
         source=network.source,
     )
     return TrainingResult(
-        network.name, passes, mapped, budgets, fallback, mapped.seconds, update_op, forward_names
+        network.name, passes, mapped, budgets, fallback, mapped.seconds, update_op, forward_names, update_arch
     )
 
 
@@ -181,7 +267,7 @@ def _print_tables(result: TrainingResult) -> None:
     kinds.add_section()
     kinds.add_row(
         "total", str(len(result.passes)), f"{mapped.ops:,}", f"{mapped.energy_pj / 1e6:,.2f}", "100.0",
-        f"{mapped.cycles:,}", f"{100 * mapped.utilization:.1f}", f"{mapped.energy_pj / mapped.ops:.3f}",
+        f"{mapped.cycles:,}", f"{100 * result.utilization:.1f}", f"{mapped.energy_pj / mapped.ops:.3f}",
     )  # fmt: skip
     console.print(kinds)
     slow = [p.workload.name for p, f in zip(result.passes, result.fallback) if f]
@@ -201,7 +287,20 @@ def _print_tables(result: TrainingResult) -> None:
         if result.update_op == "add"
         else "one multiply-add per weight (W - lr * dW)"
     )
-    click.echo(f"weight update: {how}, on the architecture's compute units")
+    unit = mapped.arch.update_unit
+    if result.update_arch is not None and unit is not None:
+        click.echo(f"weight update: {how}")
+        click.echo(
+            f"weight update {result.update_where()}: mapped on {result.update_arch.name} (the levels down to "
+            f"{unit.attach} over the unit)"
+        )
+    else:
+        click.echo(f"weight update: {how}, {result.update_where()}")
+        if unit is not None:
+            click.echo(
+                f"(the update unit {unit.name} has adders only: a multiply-add weight update runs on the main "
+                "array)"
+            )
     if result.forward_names:
         click.echo(
             "gradients carry the forward tensors' names by hardware role, as the architecture keeps tensors "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from loopscape.errors import SpecError
@@ -69,6 +70,40 @@ class ComputeLevel:
         return mx, self.instances // mx
 
 
+DEFAULT_UPDATE_COMPONENT = "adder"  # an update unit's energy/area class unless it names another
+
+
+@dataclass(frozen=True)
+class UpdateUnit:
+    """A weight-update unit (XploreDL): a small array of adders, fed by the storage level named `attach`,
+    that runs the weight update of a training step (W <- W + dW') instead of the main compute array.
+
+    `instances` adders laid out `mesh_x` wide (default: all in X) below the `attach` level's instances;
+    `component` is their energy/area class (None: an `adder` of word_bits)."""
+
+    name: str
+    instances: int
+    attach: str
+    word_bits: int = 16
+    mesh_x: int | None = None
+    component: str | None = None
+
+    @property
+    def mesh(self) -> tuple[int, int]:
+        mx = self.mesh_x if self.mesh_x is not None else self.instances
+        return mx, self.instances // mx
+
+    def compute_level(self) -> ComputeLevel:
+        """The unit as the compute level of the weight-update architecture."""
+        return ComputeLevel(
+            name=self.name,
+            instances=self.instances,
+            mesh_x=self.mesh_x,
+            word_bits=self.word_bits,
+            component=self.component or DEFAULT_UPDATE_COMPONENT,
+        )
+
+
 @dataclass(frozen=True)
 class Architecture:
     """Storage levels outermost (backing store, index 0) to innermost, over the compute units."""
@@ -78,6 +113,7 @@ class Architecture:
     compute: ComputeLevel
     technology: str = "45nm"
     clock_ghz: float = 1.0  # for time, throughput and area per throughput
+    update_unit: UpdateUnit | None = None  # runs the training step's weight update (None: the compute array)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -112,6 +148,44 @@ class Architecture:
             "architecture.compute", self.compute.instances, self.compute.mesh_x, prev_inst, prev_mx, prev_my
         )
         _check_component("architecture.compute", self.compute.component, self.compute.attributes)
+        if self.update_unit is not None:
+            self._check_update_unit(names)
+
+    def _check_update_unit(self, names: list[str]) -> None:
+        u, path = self.update_unit, "architecture.update_unit"
+        if not isinstance(u, UpdateUnit):
+            raise SpecError(path, u, "an UpdateUnit (name, instances, attach, word_bits, mesh_x)")
+        if not isinstance(u.name, str) or not u.name:
+            raise SpecError(f"{path}.name", u.name, "a name")
+        if u.name in names:
+            raise SpecError(f"{path}.name", u.name, f"a name distinct from the levels' {names}")
+        levels = [lv.name for lv in self.levels]
+        if u.attach not in levels:
+            raise SpecError(
+                f"{path}.attach", u.attach, f"the storage level feeding the unit, one of {levels}"
+            )
+        if not isinstance(u.word_bits, int) or isinstance(u.word_bits, bool) or u.word_bits < 1:
+            raise SpecError(f"{path}.word_bits", u.word_bits, "a positive integer")
+        feeder = self.levels[levels.index(u.attach)]
+        if isinstance(u.instances, bool):
+            raise SpecError(f"{path}.instances", u.instances, "a positive integer")
+        _check_instances(path, u.instances, u.mesh_x, feeder.instances, *feeder.mesh)
+        _check_component(path, u.component, ())
+
+    def for_update(self) -> Architecture:
+        """The architecture the weight-update pass runs on: the levels from the backing store down to the
+        update unit's `attach` level, over the unit as compute level; the architecture itself when it declares
+        none."""
+        u = self.update_unit
+        if u is None:
+            return self
+        return dataclasses.replace(
+            self,
+            name=f"{self.name}.{u.name}",
+            levels=self.levels[: self.level_index(u.attach) + 1],
+            compute=u.compute_level(),
+            update_unit=None,
+        )
 
     # --- lookups -------------------------------------------------------------------------------
     def level_index(self, name: str) -> int:

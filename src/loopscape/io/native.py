@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from loopscape.arch import STORAGE_CLASSES, Architecture, ComputeLevel, Network, StorageLevel
+from loopscape.arch.architecture import UpdateUnit
 from loopscape.errors import SpecError
 from loopscape.io.energy_overrides import ACTIONS, EnergyOverrides
 from loopscape.io.spec_yaml import (
@@ -240,7 +241,12 @@ _UNITS = {
 
 def read_architecture(node: object, path: str = "architecture") -> Architecture:
     node = expect_map(node, path, "a mapping: {name, levels: [...], compute: {...}}")
-    check_keys(node, path, ("name", "technology", "clock_ghz", "levels", "compute"), required=("levels",))
+    check_keys(
+        node,
+        path,
+        ("name", "technology", "clock_ghz", "levels", "compute", "update_unit"),
+        required=("levels",),
+    )
     name = get(node, "name", path, as_str, default="arch")
     technology = get(node, "technology", path, as_str, default="45nm")
     clock_ghz = get(node, "clock_ghz", path, as_number, default=1.0)
@@ -250,7 +256,42 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
         raise SpecError(lpath, "an empty list", "at least one storage level (the backing store)")
     levels = tuple(_read_level(item, join(lpath, i)) for i, item in enumerate(items))
     compute = _read_compute(node.get("compute"), join(path, "compute"), levels[-1])
-    return Architecture(name=name, levels=levels, compute=compute, technology=technology, clock_ghz=clock_ghz)
+    unit = None
+    if node.get("update_unit") is not None:
+        unit = _read_update_unit(node["update_unit"], join(path, "update_unit"), [lv.name for lv in levels])
+    return Architecture(
+        name=name,
+        levels=levels,
+        compute=compute,
+        technology=technology,
+        clock_ghz=clock_ghz,
+        update_unit=unit,
+    )
+
+
+_UPDATE_UNIT_KEYS = ("name", "instances", "attach", "word_bits", "mesh_x", "component")
+
+
+def _read_update_unit(node: object, path: str, levels: list[str]) -> UpdateUnit:
+    """The weight-update unit: `{name, instances, attach, word_bits, mesh_x, component}` (the last three
+    optional)."""
+    node = expect_map(node, path, "a mapping {name, instances, attach, word_bits, mesh_x, component}")
+    check_keys(node, path, _UPDATE_UNIT_KEYS, required=("name", "instances", "attach"))
+    attach = as_str(node["attach"], join(path, "attach"))
+    if attach not in levels:
+        raise SpecError(
+            join(path, "attach"),
+            f"{attach!r}{suggestion(attach, levels)}",
+            f"the storage level feeding the unit, one of {levels}",
+        )
+    return UpdateUnit(
+        name=as_str(node["name"], join(path, "name")),
+        instances=as_int(node["instances"], join(path, "instances")),
+        attach=attach,
+        word_bits=get(node, "word_bits", path, as_int, default=16),
+        mesh_x=get(node, "mesh_x", path, as_int, default=None),
+        component=get(node, "component", path, as_str, default=None),
+    )
 
 
 def _read_level(node: object, path: str) -> StorageLevel:
@@ -419,6 +460,16 @@ def architecture_to_native(arch: Architecture) -> dict:
     out = {"name": arch.name, "technology": arch.technology, "levels": levels, "compute": compute}
     if arch.clock_ghz != 1.0:
         out["clock_ghz"] = arch.clock_ghz
+    u = arch.update_unit
+    if u is not None:
+        unit: dict[str, Any] = {"name": u.name, "instances": u.instances, "attach": u.attach}
+        if u.word_bits != 16:
+            unit["word_bits"] = u.word_bits
+        if u.mesh_x is not None:
+            unit["mesh_x"] = u.mesh_x
+        if u.component is not None:
+            unit["component"] = u.component
+        out["update_unit"] = unit
     return out
 
 
