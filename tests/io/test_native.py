@@ -287,6 +287,9 @@ def test_energy_block_overrides_the_base(tmp_path):
     assert specs.energy.compute == 0.5
     assert specs.energy.level("DRAM").read == 100 and specs.energy.level("DRAM").update == 120
     assert specs.energy.area["MAC"] == 10.0
+    # a MAC costs the user's number; the other operation kinds keep the built-in energies
+    assert specs.energy.compute_energy("mac") == 0.5
+    assert 0 < specs.energy.compute_energy("add") < 0.5 and specs.energy.compute_energy("compare") > 0
 
 
 # --- errors ---------------------------------------------------------------------------------------

@@ -1,5 +1,12 @@
 """Architectures: storage hierarchies over compute arrays."""
 
-from loopscape.arch.architecture import STORAGE_CLASSES, Architecture, ComputeLevel, Network, StorageLevel
+from loopscape.arch.architecture import (
+    STORAGE_CLASSES,
+    Architecture,
+    ComputeLevel,
+    Network,
+    StorageLevel,
+    UpdateUnit,
+)
 
-__all__ = ["STORAGE_CLASSES", "Architecture", "ComputeLevel", "Network", "StorageLevel"]
+__all__ = ["STORAGE_CLASSES", "Architecture", "ComputeLevel", "Network", "StorageLevel", "UpdateUnit"]

@@ -57,10 +57,13 @@ def apply_overrides(base: EnergyTable | None, overrides: EnergyOverrides, arch: 
     sources = [s for s in ((base.source if base is not None else ""), overrides.source) if s]
     # User numbers replace the built-in network (wire) energies: Timeloop charges no wire energy with an ERT.
     compute_gated = overrides.compute_gated if overrides.compute_gated is not None else 0.0
+    # Other operation kinds (add, compare, lookup) keep the built-in energies; a MAC is the user's number.
+    compute_ops = {**base.compute_ops, "mac": float(compute)} if base is not None and base.compute_ops else {}
     return EnergyTable(
         levels=levels,
         compute=float(compute),
         area=area,
         source=" + ".join(sources),
         compute_gated=compute_gated,
+        compute_ops=compute_ops,
     )
