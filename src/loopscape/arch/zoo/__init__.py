@@ -6,15 +6,26 @@ import difflib
 from collections.abc import Callable
 
 from loopscape.arch.architecture import Architecture
-from loopscape.arch.zoo.eyeriss import eyeriss
+from loopscape.arch.zoo.eyeriss import eyeriss, eyeriss_partitioned, eyeriss_register
 from loopscape.arch.zoo.nvdla import nvdla
 from loopscape.arch.zoo.tpu_like import tpu_like
 from loopscape.errors import SpecError
 
 ARCHITECTURES: dict[str, Callable[..., Architecture]] = {
     "eyeriss": eyeriss,
+    "eyeriss_register": eyeriss_register,
+    "eyeriss_partitioned": eyeriss_partitioned,
     "nvdla": nvdla,
     "tpu_like": tpu_like,
+}
+
+# The dataflow preset (`loopscape.mapping.PRESETS`) each built-in architecture is designed for.
+PRESET_FOR: dict[str, str] = {
+    "eyeriss": "row-stationary",  # Timeloop Fig. 6
+    "eyeriss_register": "row-stationary",
+    "eyeriss_partitioned": "row-stationary",
+    "nvdla": "nvdla",
+    "tpu_like": "weight-stationary",
 }
 
 
@@ -33,4 +44,25 @@ def get(name: str, technology: str | None = None) -> Architecture:
     return build() if technology is None else build(technology=technology)
 
 
-__all__ = ["ARCHITECTURES", "eyeriss", "get", "names", "nvdla", "tpu_like"]
+def preset_for(name: str) -> str:
+    """The dataflow preset of the built-in architecture `name`."""
+    if name not in PRESET_FOR:
+        get(name)  # an unknown name: the same error as get's
+        raise SpecError(
+            "architecture", name, f"a built-in architecture with a preset, one of {sorted(PRESET_FOR)}"
+        )
+    return PRESET_FOR[name]
+
+
+__all__ = [
+    "ARCHITECTURES",
+    "PRESET_FOR",
+    "eyeriss",
+    "eyeriss_partitioned",
+    "eyeriss_register",
+    "get",
+    "names",
+    "nvdla",
+    "preset_for",
+    "tpu_like",
+]
