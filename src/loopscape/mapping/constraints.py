@@ -149,6 +149,19 @@ def nvdla_preset(arch: Architecture, workload: Workload) -> Constraints:
     return _stationary(arch, workload, weights, "nvdla", frozenset({"C"}), frozenset({"K"}))
 
 
+def _pe_levels(arch: Architecture) -> tuple[int, list[int]]:
+    """(the level whose network fans out to the PEs, the storage levels inside a PE, outermost first): the PE
+    levels are those below the innermost level with a spatial fan-out to a storage level (an Eyeriss with a
+    register or a partitioned register file inside each PE has several); without one, the innermost level is
+    the PE and the one above it the parent."""
+    n = len(arch.levels)
+    if n < 2:
+        raise SpecError("architecture.levels", n, "at least two levels for a dataflow preset")
+    fanning = [i for i in range(n - 1) if arch.fanout(i) != (1, 1)]
+    parent = fanning[-1] if fanning else n - 2
+    return parent, list(range(parent + 1, n))
+
+
 def row_stationary_preset(arch: Architecture, workload: Workload) -> Constraints:
     """Eyeriss's row-stationary dataflow as the Timeloop paper's Fig. 6 constraints (Sec. V-D).
 
@@ -156,24 +169,55 @@ def row_stationary_preset(arch: Architecture, workload: Workload) -> Constraints
     X axis, Q and K on Y. Temporal in each PE: the whole R (filter width) as a temporal loop, one filter row
     (S = 1) and one output row (Q = 1). R pairs with P and S with Q in the input's projection, so each PE runs
     a 1D convolution of a filter row over an input row, keeping its filter row, input row and partial sums.
+
+    Where a PE holds several storage levels (`_pe_levels`: Eyeriss with a register or a partitioned register
+    file, Timeloop Sec. VII-C), the PE's temporal constraints hold for the PE as a whole: no R loop above the
+    PE (R may split between its levels), S = Q = 1 at each of its levels, and each tensor kept at the
+    outermost PE level that may hold it (inner levels' keeps are the mapper's choice where the architecture
+    leaves one). With one PE level these are exactly Fig. 6's constraints.
     """
     _require_dims(workload, ("R", "S", "P", "Q", "C", "K"), "row-stationary")
-    pe, parent = arch.levels[-1].name, _pe_parent(arch)
+    parent, pe_levels = _pe_levels(arch)
     spatial_ones = tuple((d, 1) for d in ("P", "R", "N") if d in workload.dims)
-    return Constraints(
-        (
-            LevelConstraint(
-                parent,
-                spatial_factors=(("S", 0), *spatial_ones),
-                spatial_x=frozenset({"S", "C"}),
-                spatial_y=frozenset({"Q", "K"}),
-            ),
-            LevelConstraint(
-                pe, factors=(("R", 0), ("S", 1), ("Q", 1)), keep=frozenset(workload.tensor_names)
-            ),
-        ),
-        "row-stationary",
+    spatial = LevelConstraint(
+        arch.levels[parent].name,
+        spatial_factors=(("S", 0), *spatial_ones),
+        spatial_x=frozenset({"S", "C"}),
+        spatial_y=frozenset({"Q", "K"}),
     )
+    if len(pe_levels) == 1:
+        pe = arch.levels[pe_levels[0]].name
+        return Constraints(
+            (
+                spatial,
+                LevelConstraint(
+                    pe, factors=(("R", 0), ("S", 1), ("Q", 1)), keep=frozenset(workload.tensor_names)
+                ),
+            ),
+            "row-stationary",
+        )
+    keep: dict[int, set[str]] = {lv: set() for lv in pe_levels}
+    for t in workload.tensor_names:
+        holder = next((lv for lv in pe_levels if arch.may_keep(lv, t)), None)
+        if holder is None:
+            raise SpecError(
+                "architecture.levels",
+                [arch.levels[lv].name for lv in pe_levels],
+                f"a PE level that may keep {t} (the row-stationary preset keeps every tensor in the PE)",
+            )
+        keep[holder].add(t)
+    levels = [spatial]
+    levels += [  # no R loop above the PE, temporal or (above the parent) spatial
+        LevelConstraint(
+            arch.levels[lv].name, factors=(("R", 1),), spatial_factors=(("R", 1),) if lv < parent else ()
+        )
+        for lv in range(parent + 1)
+    ]
+    levels += [
+        LevelConstraint(arch.levels[lv].name, factors=(("S", 1), ("Q", 1)), keep=frozenset(keep[lv]))
+        for lv in pe_levels
+    ]
+    return Constraints(tuple(levels), "row-stationary")
 
 
 def _require_dims(workload: Workload, dims: tuple[str, ...], preset: str) -> None:
