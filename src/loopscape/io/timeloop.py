@@ -13,7 +13,7 @@ import math
 import re
 from typing import Any
 
-from loopscape.arch import Architecture, ComputeLevel, Network, StorageLevel
+from loopscape.arch import STORAGE_CLASSES, Architecture, ComputeLevel, Network, StorageLevel
 from loopscape.errors import SpecError
 from loopscape.io.energy_overrides import EnergyOverrides
 from loopscape.io.spec_yaml import (
@@ -60,8 +60,11 @@ _PARSED_ATTRS = (
     *_WORD_BITS, *_BLOCK, *_WIDTH, *_DEPTH, "entries", "sizeKB", "cluster-size", "instances", "meshX", "meshY",
     "read_bandwidth", "write_bandwidth", "shared_bandwidth", "bandwidth", "multiple-buffering", "technology",
     # loopscape extensions (Timeloop ignores them): what timeloop_writer writes to keep a round trip exact
-    "keeps", "network_multicast", "network_spatial_reduction", "network_forwarding",
+    "keeps", "network_multicast", "network_spatial_reduction", "network_forwarding", "storage_class", "component",
+    "component_attributes",
 )  # fmt: skip
+# loopscape extensions on the top subtree's attributes (Timeloop ignores them): what the writer adds.
+_ROOT_ATTRS = ("technology", "clock_ghz", "update_unit")
 _UNSUPPORTED_ATTRS = ("network_read", "network_fill", "network_drain", "network_update")
 # Accelergy and Timeloop attributes that do not change what loopscape computes.
 _IGNORED_ATTRS = (
@@ -125,6 +128,9 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
     technology = "45nm"
     arch_name = ""
     multiplication = 1
+    depth = 0
+    clock_ghz = 1.0
+    unit: tuple[object, str] | None = None
     cur, cpath = node, path
     while "subtree" in cur:
         spath = join(cpath, "subtree")
@@ -141,9 +147,21 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
         name = as_str(cur["name"], join(cpath, "name"))
         arch_name = arch_name or base_name(name)  # the top subtree names the design ('system' by convention)
         multiplication *= element_count(name, join(cpath, "name"))
-        attrs = expect_map(cur.get("attributes") or {}, join(cpath, "attributes"))
+        apath = join(cpath, "attributes")
+        attrs = expect_map(cur.get("attributes") or {}, apath)
         if isinstance(attrs.get("technology"), str) and technology == "45nm":
             technology = attrs["technology"]
+        for key in attrs:  # other attributes are Accelergy's; a near-miss of ours is a typo
+            close = difflib.get_close_matches(str(key), _ROOT_ATTRS, n=1, cutoff=0.8)
+            if close and key not in _ROOT_ATTRS:
+                raise SpecError(join(apath, str(key)), f"the unknown attribute {key!r} (did you mean '{close[0]}'?)",
+                                f"attributes among {list(_ROOT_ATTRS)}")  # fmt: skip
+        if depth == 0:
+            if attrs.get("clock_ghz") is not None:
+                clock_ghz = as_number(attrs["clock_ghz"], join(apath, "clock_ghz"))
+            if attrs.get("update_unit") is not None:
+                unit = (attrs["update_unit"], join(apath, "update_unit"))
+        depth += 1
         lpath = join(cpath, "local")
         for i, comp in enumerate(expect_list(cur.get("local") or [], lpath, "a list of components")):
             kind, parsed = _read_component(comp, join(lpath, i), multiplication)
@@ -165,9 +183,33 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
         raise SpecError(
             path, "no compute component", f"one component of a compute class {list(COMPUTE_CLASSES)}"
         )
+    update_unit = None
+    if unit is not None:
+        from loopscape.io.native import _read_update_unit  # the native form {name, instances, attach, ...}
+
+        update_unit = _read_update_unit(unit[0], unit[1], [lv.name for lv in levels])
     return Architecture(
-        name=arch_name or "arch", levels=tuple(levels), compute=compute, technology=technology
+        name=arch_name or "arch",
+        levels=tuple(levels),
+        compute=compute,
+        technology=technology,
+        clock_ghz=clock_ghz,
+        update_unit=update_unit,
     )
+
+
+def _component(attrs: dict, path: str) -> dict[str, Any]:
+    """The loopscape attributes `component` (energy/area class) and `component_attributes` ({name: value})."""
+    from loopscape.io.native import _read_attributes
+
+    out: dict[str, Any] = {}
+    if attrs.get("component") is not None:
+        out["component"] = as_str(attrs["component"], join(path, "component"))
+    if attrs.get("component_attributes") is not None:
+        out["attributes"] = _read_attributes(
+            attrs["component_attributes"], join(path, "component_attributes")
+        )
+    return out
 
 
 def _read_component(node: object, path: str, multiplication: int) -> tuple[str, Any]:
@@ -279,9 +321,16 @@ def _read_buffer(name: str, cls: str, attrs: dict, path: str, n_elements: int) -
         write_bw = write_bw if write_bw is not None else bandwidth / 2
     keeps = attrs.get("keeps")
     dram = "DRAM" in cls or attrs.get("technology") == "DRAM"
+    storage_class = "DRAM" if dram else "regfile" if ("regfile" in cls or cls.endswith("_RF")) else "SRAM"
+    if attrs.get("storage_class") is not None:  # loopscape's own class (a 'register' is written as regfile)
+        spath = join(path, "storage_class")
+        storage_class = as_str(attrs["storage_class"], spath)
+        if storage_class not in STORAGE_CLASSES:
+            raise SpecError(spath, f"{storage_class!r}{suggestion(storage_class, STORAGE_CLASSES)}",
+                            f"one of {list(STORAGE_CLASSES)}")  # fmt: skip
     return StorageLevel(
         name=name,
-        cls="DRAM" if dram else "regfile" if ("regfile" in cls or cls.endswith("_RF")) else "SRAM",
+        cls=storage_class,
         instances=instances,
         mesh_x=mesh_x,
         entries=entries,
@@ -297,17 +346,21 @@ def _read_buffer(name: str, cls: str, attrs: dict, path: str, n_elements: int) -
             spatial_reduction=_first(attrs, ("network_spatial_reduction",), path, as_bool) is not False,
             forwarding=_first(attrs, ("network_forwarding",), path, as_bool) is not False,
         ),
+        **_component(attrs, path),
     )
 
 
 def _read_compute(name: str, attrs: dict, path: str, n_elements: int) -> ComputeLevel:
-    _check_attributes(attrs, path, (*_WORD_BITS, "instances", "meshX", "meshY"))
+    _check_attributes(
+        attrs, path, (*_WORD_BITS, "instances", "meshX", "meshY", "component", "component_attributes")
+    )
     instances, mesh_x = _instances_and_mesh(attrs, path, n_elements)
     return ComputeLevel(
         name=name,
         instances=instances,
         mesh_x=mesh_x,
         word_bits=_first(attrs, _WORD_BITS, path, as_int) or DEFAULT_WORD_BITS,
+        **_component(attrs, path),
     )
 
 
@@ -378,8 +431,10 @@ def read_problem(node: object, path: str = "problem") -> Workload:
         shape = BUILTIN_SHAPES[shape]
     shape = expect_map(shape, spath, "a shape {name, dimensions, coefficients, data-spaces}")
     ds_key = _either(shape, "data-spaces")
-    check_keys(shape, spath, ("name", "dimensions", "coefficients", ds_key, "flatten", "description"),
+    check_keys(shape, spath, ("name", "dimensions", "coefficients", ds_key, "flatten", "description", "op"),
                required=("dimensions", ds_key))  # fmt: skip
+    # `op`: loopscape's operation kind (mac, add, mul, compare, lookup); Timeloop ignores it.
+    op = as_str(shape["op"], join(spath, "op")) if shape.get("op") is not None else "mac"
     if "flatten" in shape:
         raise SpecError(
             join(spath, "flatten"), "flattened dimensions", "a shape without 'flatten' (not supported)"
@@ -442,7 +497,7 @@ def read_problem(node: object, path: str = "problem") -> Workload:
         raise SpecError(
             dpath, f"no read-write data space among {names}", "one data space with read-write: True"
         )
-    return Workload(name=name, dims=tuple(dims), bounds=tuple(bounds), tensors=tuple(tensors))
+    return Workload(name=name, dims=tuple(dims), bounds=tuple(bounds), tensors=tuple(tensors), op=op)
 
 
 def _density(value: object, path: str) -> float:
@@ -871,13 +926,19 @@ def ert_overrides(
 # Writers live beside the readers' module; imported here so `loopscape.io.timeloop` offers both.
 from loopscape.io.timeloop_writer import (
     architecture_to_timeloop,
+    constraints_to_timeloop,
+    energy_to_timeloop,
     mapping_to_timeloop,
     problem_to_timeloop,
+    timeloop_documents,
     to_timeloop_yaml,
 )
 
 __all__ = [
+    "apply_sparse_optimizations",
     "architecture_to_timeloop",
+    "constraints_to_timeloop",
+    "energy_to_timeloop",
     "ert_overrides",
     "mapping_to_timeloop",
     "problem_to_timeloop",
@@ -886,5 +947,6 @@ __all__ = [
     "read_ert",
     "read_mapping",
     "read_problem",
+    "timeloop_documents",
     "to_timeloop_yaml",
 ]
