@@ -6,8 +6,10 @@ import difflib
 from collections.abc import Callable
 
 from loopscape.arch.architecture import Architecture
+from loopscape.arch.zoo.diannao import diannao
 from loopscape.arch.zoo.eyeriss import eyeriss, eyeriss_partitioned, eyeriss_register
 from loopscape.arch.zoo.nvdla import nvdla
+from loopscape.arch.zoo.scaled import diannao_1024, eyeriss_1024
 from loopscape.arch.zoo.tpu_like import tpu_like
 from loopscape.errors import SpecError
 
@@ -17,6 +19,9 @@ ARCHITECTURES: dict[str, Callable[..., Architecture]] = {
     "eyeriss_partitioned": eyeriss_partitioned,
     "nvdla": nvdla,
     "tpu_like": tpu_like,
+    "diannao": diannao,
+    "diannao_1024": diannao_1024,
+    "eyeriss_1024": eyeriss_1024,
 }
 
 # The dataflow preset (`loopscape.mapping.PRESETS`) each built-in architecture is designed for.
@@ -26,6 +31,9 @@ PRESET_FOR: dict[str, str] = {
     "eyeriss_partitioned": "row-stationary",
     "nvdla": "nvdla",
     "tpu_like": "weight-stationary",
+    "diannao": "nvdla",  # C across X (adder trees), K across Y: DianNao's Tn x Tn NFU
+    "diannao_1024": "nvdla",
+    "eyeriss_1024": "row-stationary",
 }
 
 
@@ -57,7 +65,10 @@ def preset_for(name: str) -> str:
 __all__ = [
     "ARCHITECTURES",
     "PRESET_FOR",
+    "diannao",
+    "diannao_1024",
     "eyeriss",
+    "eyeriss_1024",
     "eyeriss_partitioned",
     "eyeriss_register",
     "get",
