@@ -7,9 +7,12 @@ from collections.abc import Callable
 
 from loopscape.arch.architecture import Architecture
 from loopscape.arch.zoo.diannao import diannao
+from loopscape.arch.zoo.edge_tpu import edge_tpu
+from loopscape.arch.zoo.evolver import evolver
 from loopscape.arch.zoo.eyeriss import eyeriss, eyeriss_partitioned, eyeriss_register
 from loopscape.arch.zoo.nvdla import nvdla
 from loopscape.arch.zoo.scaled import diannao_1024, eyeriss_1024
+from loopscape.arch.zoo.simba import simba
 from loopscape.arch.zoo.tpu_like import tpu_like
 from loopscape.errors import SpecError
 
@@ -22,6 +25,9 @@ ARCHITECTURES: dict[str, Callable[..., Architecture]] = {
     "diannao": diannao,
     "diannao_1024": diannao_1024,
     "eyeriss_1024": eyeriss_1024,
+    "edge_tpu": edge_tpu,
+    "evolver": evolver,
+    "simba": simba,
 }
 
 # The dataflow preset (`loopscape.mapping.PRESETS`) each built-in architecture is designed for.
@@ -34,6 +40,9 @@ PRESET_FOR: dict[str, str] = {
     "diannao": "nvdla",  # C across X (adder trees), K across Y: DianNao's Tn x Tn NFU
     "diannao_1024": "nvdla",
     "eyeriss_1024": "row-stationary",
+    "edge_tpu": "weight-stationary",
+    "evolver": "nvdla",  # C x K unrolling, weight-stationary
+    "simba": "nvdla",  # C across a vector MAC's lanes, K across the vector MACs
 }
 
 
@@ -67,6 +76,8 @@ __all__ = [
     "PRESET_FOR",
     "diannao",
     "diannao_1024",
+    "edge_tpu",
+    "evolver",
     "eyeriss",
     "eyeriss_1024",
     "eyeriss_partitioned",
@@ -75,5 +86,6 @@ __all__ = [
     "names",
     "nvdla",
     "preset_for",
+    "simba",
     "tpu_like",
 ]
