@@ -424,10 +424,12 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
         click.echo(f"wrote {tl_path} (Timeloop mapping)", err=say_err)
 
 
+from loopscape.cli_convert import convert
 from loopscape.cli_network import network
 from loopscape.cli_train import train
 from loopscape.cli_zoo import zoo
 
+loopscape.add_command(convert)
 loopscape.add_command(network)
 loopscape.add_command(train)
 loopscape.add_command(zoo)

@@ -149,8 +149,9 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
         multiplication *= element_count(name, join(cpath, "name"))
         apath = join(cpath, "attributes")
         attrs = expect_map(cur.get("attributes") or {}, apath)
-        if isinstance(attrs.get("technology"), str) and technology == "45nm":
-            technology = attrs["technology"]
+        if attrs.get("technology") is not None:
+            given = as_str(attrs["technology"], join(apath, "technology"), "a technology node such as '45nm'")
+            technology = given if technology == "45nm" else technology
         for key in attrs:  # other attributes are Accelergy's; a near-miss of ours is a typo
             close = difflib.get_close_matches(str(key), _ROOT_ATTRS, n=1, cutoff=0.8)
             if close and key not in _ROOT_ATTRS:
@@ -439,7 +440,9 @@ def read_problem(node: object, path: str = "problem") -> Workload:
         raise SpecError(
             join(spath, "flatten"), "flattened dimensions", "a shape without 'flatten' (not supported)"
         )
-    name = str(shape.get("name") or "problem")
+    name = shape.get("name", "problem")
+    if not isinstance(name, str):
+        raise SpecError(join(spath, "name"), describe(name), "the problem's name (a string)")
     dims = as_str_list(shape["dimensions"], join(spath, "dimensions"), "a list of dimension names")
     for i, d in enumerate(dims):
         if d in dims[:i]:
