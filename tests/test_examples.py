@@ -79,3 +79,43 @@ def test_fig1_mapspace_histogram_quick_run_writes_consistent_numbers(tmp_path):
         assert not png.exists() and "no chart" in run.stdout
     else:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fig14_arch_comparison_quick_run_shows_the_shallow_c_exception(tmp_path, capsys):
+    """Timeloop (ISPASS 2019) Fig. 14: NVDLA (1024 PEs) outperforms the 256-PE DianNao and Eyeriss on a deep layer
+    (AlexNet CONV3, C = 256) but not on shallow-C layers (CONV1, C = 3; DeepBench conv_ocr, C = 1), where its
+    64-wide C axis idles and Eyeriss's row-stationary mapping keeps its PEs busy. A quick seeded run."""
+    import json
+
+    example = load_example("fig14_arch_comparison")
+    out = tmp_path / "fig14"
+    s = example.main(["--quick", "--out", str(out)])
+    assert s == json.loads((out / "fig14_arch_comparison.json").read_text())
+    assert s["layers"] == list(example.QUICK_LAYERS)
+    assert s["designs"] == ["nvdla", "diannao", "eyeriss", "diannao_1024", "eyeriss_1024"]
+    norm, res = s["normalised"], s["results"]
+    for key in s["layers"]:
+        assert norm["nvdla"][key] == {"performance": 1.0, "energy": 1.0}
+        for d in s["designs"]:
+            r = res[d][key]
+            assert norm[d][key]["performance"] == pytest.approx(res["nvdla"][key]["cycles"] / r["cycles"])
+            assert norm[d][key]["energy"] == pytest.approx(r["pj_per_mac"] / res["nvdla"][key]["pj_per_mac"])
+            assert 0 < r["utilization"] <= 1 and r["pj_per_mac"] > 0
+    # a deep layer: NVDLA's 1024 busy MACs beat 256 PEs; shallow C: Eyeriss beats NVDLA's idle C axis
+    for d in ("diannao", "eyeriss"):
+        assert norm[d]["alexnet/conv3"]["performance"] < 1
+    for key in ("alexnet/conv1", "deepbench/conv_ocr"):
+        assert norm["eyeriss"][key]["performance"] > 1
+        assert {"layer": key, "C": res["nvdla"][key]["C"]} in s["findings"]["nvdla_not_best"]["performance"]
+    assert s["findings"]["scaled"]["eyeriss"]["faster_on_all"]
+    rows = (out / "fig14_arch_comparison.csv").read_text().splitlines()
+    assert rows[0].startswith("layer,design") and len(rows) == 1 + len(s["layers"]) * len(s["designs"])
+    printed = capsys.readouterr().out
+    assert "Timeloop Fig. 14" in printed and "NVDLA not best on" in printed
+    png = out / "fig14_arch_comparison.png"
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert not png.exists() and "no chart" in printed
+    else:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
