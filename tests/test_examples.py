@@ -119,3 +119,46 @@ def test_fig14_arch_comparison_quick_run_shows_the_shallow_c_exception(tmp_path,
         assert not png.exists() and "no chart" in printed
     else:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fig13_eyeriss_rf_quick_run_lowers_energy_per_mac_as_in_the_paper(tmp_path, capsys):
+    """Timeloop (ISPASS 2019) Sec. VII-C, Fig. 13: on an AlexNet conv layer, a one-word register below Eyeriss's
+    shared RF and, more so, a partitioned RF (12 input, 16 psum, 228 weight entries) lower energy per MAC, by
+    cutting the RF's energy. The quick run: conv3, one seeded search per design (and register choice)."""
+    import csv
+    import json
+
+    example = load_example("fig13_eyeriss_rf")
+    out = tmp_path / "fig13"
+    s = example.main(["--quick", "--out", str(out)])
+    assert s == json.loads((out / "fig13_eyeriss_rf.json").read_text())
+    assert s["layers"] == ["conv3"] and s["preset"] == "row-stationary"
+    d = s["designs"]
+    assert list(d) == ["eyeriss", "eyeriss_register", "eyeriss_partitioned"]
+    shared, reg, part = (d[n]["layers"]["conv3"] for n in d)
+    assert shared["normalised"] == 1.0 and shared["macs"] == 384 * 256 * 13 * 13 * 3 * 3
+    assert part["normalised"] < reg["normalised"] < 1.0
+    for v in (shared, reg, part):
+        assert sum(v["groups_pj_per_mac"].values()) == pytest.approx(v["pj_per_mac"])
+        assert sum(v["levels_pj_per_mac"].values()) == pytest.approx(v["pj_per_mac"])
+        assert sum(v["groups_normalised"].values()) == pytest.approx(v["normalised"])
+        assert v["groups_pj_per_mac"]["MAC"] == pytest.approx(shared["groups_pj_per_mac"]["MAC"])
+        assert v["mapping"] and v["evaluated"] > 0
+    assert part["groups_pj_per_mac"]["RF"] < shared["groups_pj_per_mac"]["RF"] / 1.5
+    in_pe = reg["groups_pj_per_mac"]["RF"] + reg["groups_pj_per_mac"]["Reg"]
+    assert in_pe < shared["groups_pj_per_mac"]["RF"]
+    assert part["levels_pj_per_mac"].keys() >= {"WeightRF", "InputRF", "PsumRF"}
+    assert d["eyeriss"]["total"]["normalised"] == 1.0
+    assert d["eyeriss_partitioned"]["total"]["pj_per_mac"] == pytest.approx(part["pj_per_mac"])
+    rows = list(csv.DictReader((out / "fig13_eyeriss_rf.csv").open()))
+    assert len(rows) == 3 * 2  # conv3 and the total, per design
+    assert {r["design"] for r in rows} == set(d)
+    printed = capsys.readouterr().out
+    assert "partitioned RF" in printed and "shared RF + register" in printed
+    png = out / "fig13_eyeriss_rf.png"
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert not png.exists() and "no chart" in printed
+    else:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
