@@ -27,6 +27,11 @@ faster) and the energy per MAC normalised to NVDLA's (lower is more efficient). 
   conv_ocr (C = 1).
 - The search is a heuristic with a fixed budget per layer (`--budget`); each design gets its own best mapping
   under its preset. The JSON records the mappings' utilisation and the budget.
+- Row-stationary unrolls the filter height S whole across the mesh's X axis (Fig. 6), which DeepBench's
+  conv_deepspeech1 (S = 20) does not fit on the 16-wide Eyeriss. Where a layer has no mapping under a design's
+  preset, the design runs it transposed (height and width swapped: P with Q, R with S; the same MACs and
+  data), as a compiler for it would; the JSON marks such layers `transposed`. A layer with no mapping either
+  way stops the run, naming the layer and the design (none does).
 - The findings are checked on our numbers and printed beside the paper's: which layers NVDLA does not win
   (and their C), each design's spread of utilisation across layers, and the scaled-versus-nominal ratios.
 
@@ -41,12 +46,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import statistics
 import time
 from pathlib import Path
 
 from loopscape.arch import zoo
+from loopscape.errors import LoopscapeError
 from loopscape.mapper.network import map_network
 from loopscape.workload import Workload
 from loopscape.workload.networks import Network, get
@@ -84,6 +91,17 @@ def layers(only: tuple[str, ...] | None = None) -> list[tuple[str, Workload]]:
     return out
 
 
+def transposed(wl: Workload) -> Workload:
+    """The layer with height and width swapped (P with Q, R with S): the same MACs on transposed data."""
+    swap = {"P": "Q", "Q": "P", "R": "S", "S": "R"}
+    bound = dict(zip(wl.dims, wl.bounds))
+    tensors = tuple(
+        dataclasses.replace(t, ranks=tuple(tuple((swap.get(d, d), c) for d, c in rank) for rank in t.ranks))
+        for t in wl.tensors
+    )
+    return dataclasses.replace(wl, bounds=tuple(bound[swap.get(d, d)] for d in wl.dims), tensors=tensors)
+
+
 def map_layers(budget: int, seed: int, only: tuple[str, ...] | None) -> dict:
     """Every layer on every design under its preset: {design: {layer: figures}}."""
     runs: dict[str, dict[str, dict]] = {}
@@ -91,10 +109,19 @@ def map_layers(budget: int, seed: int, only: tuple[str, ...] | None) -> dict:
         arch, preset = zoo.get(design, technology=TECHNOLOGY), zoo.preset_for(design)
         runs[design] = {}
         for key, wl in layers(only):
-            net = Network(key.replace("/", "_"), (wl,))
-            lr = map_network(arch, net, preset=preset, seed=seed, budget=budget).layers[0]
+            lr, flipped = None, False
+            for flipped, layer in ((False, wl), (True, transposed(wl))):
+                try:
+                    net = Network(key.replace("/", "_"), (layer,))
+                    lr = map_network(arch, net, preset=preset, seed=seed, budget=budget).layers[0]
+                    break
+                except LoopscapeError:  # no mapping under the preset this way round
+                    continue
+            if lr is None:
+                raise SystemExit(f"{key} has no mapping on {design} under {preset}, either way round")
             runs[design][key] = {
                 "C": int(dict(zip(wl.dims, wl.bounds))["C"]),
+                "transposed": flipped,
                 "macs": lr.macs,
                 "cycles": lr.cycles,
                 "energy_pj": lr.energy_pj,
