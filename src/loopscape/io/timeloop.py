@@ -457,6 +457,12 @@ def read_problem(node: object, path: str = "problem") -> Workload:
         )
 
     # Instance: every dimension's bound (required), coefficient values, densities (dense only).
+    known = dims + list(coefficients) + ["densities", "commonDensity"]
+    for key in instance:  # an unknown key first: a misspelt 'instance' would otherwise hide every bound
+        if key not in known:
+            hint = known + (["instance", "shape"] if ipath == path else [])
+            raise SpecError(join(ipath, str(key)), f"the unknown key {key!r}{suggestion(str(key), hint)}",
+                            f"one of {hint}")  # fmt: skip
     bounds: list[int] = []
     for d in dims:
         if d not in instance:
@@ -467,8 +473,6 @@ def read_problem(node: object, path: str = "problem") -> Workload:
     common: float | None = None
     for key, value in instance.items():
         kpath = join(ipath, str(key))
-        if key in dims:
-            continue
         if key in coefficients:
             values[key] = as_int(value, kpath, minimum=0)
         elif key == "commonDensity":
@@ -476,9 +480,6 @@ def read_problem(node: object, path: str = "problem") -> Workload:
         elif key == "densities":
             for t, dv in expect_map(value, kpath, "a mapping tensor -> density").items():
                 densities[str(t)] = _density(dv, join(kpath, str(t)))
-        else:
-            known = dims + list(coefficients) + ["densities", "commonDensity"]
-            raise SpecError(kpath, f"the unknown key {key!r}{suggestion(str(key), known)}", f"one of {known}")
 
     dpath = join(spath, ds_key)
     spaces = expect_list(shape[ds_key], dpath, "a list of data spaces")
