@@ -65,25 +65,37 @@ class Converted:
 # ==================================================================================================
 
 
-def _zigzag_module() -> Any | None:
-    """`loopscape.io.zigzag` when it exists (another module, written separately), else None."""
+def _zigzag_module() -> tuple[Any | None, str]:
+    """(`loopscape.io.zigzag`, '') when it imports; else (None, why). A module that fails to import must not
+    stop native and Timeloop conversions, so the reason is kept for `--to zigzag` to report."""
     try:
-        return importlib.import_module("loopscape.io.zigzag")
+        return importlib.import_module("loopscape.io.zigzag"), ""
     except ModuleNotFoundError as e:
-        if e.name not in ("loopscape.io.zigzag",):
-            raise
-        return None
+        if e.name == "loopscape.io.zigzag":
+            return None, "this loopscape has no ZigZag module (loopscape.io.zigzag)"
+        return None, f"loopscape.io.zigzag does not import ({e})"
+    except Exception as e:  # noqa: BLE001 - a module being written may be broken; say how
+        return None, f"loopscape.io.zigzag does not import ({type(e).__name__}: {e})"
+
+
+def _is_zigzag_file(zz: Any, path: str | Path) -> bool:
+    """Whether `path` parses as a ZigZag accelerator, workload or mapping (`loopscape.io.zigzag.is_zigzag`)."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False  # load_specs reports it
+    return bool(zz.is_zigzag(data))
 
 
 def read_inputs(paths: Sequence[str | Path]) -> Specs:
     """Every part the files give: architecture, workload, mapping, energy, and timeloop-mapper's constraints.
 
-    ZigZag inputs are read by `loopscape.io.zigzag` when it offers `load_specs`-compatible detection: its
-    `read_specs(paths) -> Specs` (if present) is used when any file is a ZigZag file (`is_zigzag(path)`)."""
-    zz = _zigzag_module()
-    readable = zz is not None and hasattr(zz, "is_zigzag") and hasattr(zz, "read_specs")
-    if readable and any(zz.is_zigzag(p) for p in paths):
-        return zz.read_specs(list(paths))
+    When any file is a ZigZag file (`loopscape.io.zigzag.is_zigzag`) and that module offers
+    `read_specs(paths) -> Specs`, it reads them all; otherwise `load_specs` does (native and Timeloop)."""
+    zz, _ = _zigzag_module()
+    reader = getattr(zz, "read_specs", None) if zz is not None else None
+    if reader is not None and hasattr(zz, "is_zigzag") and any(_is_zigzag_file(zz, p) for p in paths):
+        return reader(list(paths))
     return load_specs(paths, mapspace=True)
 
 
@@ -227,11 +239,11 @@ def _native_energy(specs: Specs, table: Any, notes: list[str]) -> dict:
 
 def write_zigzag(specs: Specs, out_dir: Path, energy: Any = None) -> Converted:
     """ZigZag files, by `loopscape.io.zigzag.write_zigzag(specs, out_dir)` (imported only now)."""
-    zz = _zigzag_module()
-    if zz is None or not hasattr(zz, "write_zigzag"):
-        raise LoopscapeError(
-            "cannot write ZigZag files: this loopscape has no ZigZag writer (loopscape.io.zigzag.write_zigzag)"
-        )
+    zz, why = _zigzag_module()
+    if zz is not None and not hasattr(zz, "write_zigzag"):
+        why = "loopscape.io.zigzag has no writer write_zigzag(specs, out_dir)"
+    if why:
+        raise LoopscapeError(f"cannot write ZigZag files: {why}")
     written = zz.write_zigzag(dataclasses.replace(specs, energy=energy), out_dir)
     notes: list[str] = []
     if isinstance(written, tuple):
