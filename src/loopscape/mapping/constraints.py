@@ -97,11 +97,22 @@ class Constraints:
 
 
 # --- dataflow presets --------------------------------------------------------------------------------------
+def _pe_levels(arch: Architecture) -> tuple[int, list[int]]:
+    """(the level whose network fans out to the PEs, the storage levels inside a PE, outermost first): the PE
+    levels are those below the innermost level with a spatial fan-out to a storage level (an Eyeriss with a
+    register or a partitioned register file inside each PE has several); without one, the innermost level is
+    the PE and the one above it the parent."""
+    n = len(arch.levels)
+    if n < 2:
+        raise SpecError("architecture.levels", n, "at least two levels for a dataflow preset")
+    fanning = [i for i in range(n - 1) if arch.fanout(i) != (1, 1)]
+    parent = fanning[-1] if fanning else n - 2
+    return parent, list(range(parent + 1, n))
+
+
 def _pe_parent(arch: Architecture) -> str:
-    """The level that fans out to the innermost level."""
-    if len(arch.levels) < 2:
-        raise SpecError("architecture.levels", len(arch.levels), "at least two levels for a dataflow preset")
-    return arch.levels[-2].name
+    """The level whose network fans out to the PEs (`_pe_levels`)."""
+    return arch.levels[_pe_levels(arch)[0]].name
 
 
 def _stationary(
@@ -112,19 +123,22 @@ def _stationary(
     spatial_x: frozenset[str] | None = None,
     spatial_y: frozenset[str] | None = None,
 ) -> Constraints:
-    """Keep `tensor` stationary in the innermost level (which must keep it): every loop over a dimension it does not use runs
-    innermost at the level above (no such loop higher up), and only dimensions it uses spread over the array,
-    so each of its words enters a PE once."""
+    """Keep `tensor` stationary in the PE (`_pe_levels`), at its outermost level that may hold it (the innermost
+    where none may: the mapspace then says so): every loop over a dimension it does not use runs innermost at
+    the level that fans out to the PEs (no such loop higher up), and only dimensions it uses spread over the
+    array, so each of its words enters a PE once."""
     used = workload.tensor(tensor).dims()
     others = tuple(d for d in workload.dims if d not in used)
     spread = frozenset(d for d in workload.dims if d in used)
     sx = spread if spatial_x is None else spatial_x & spread
     sy = spread if spatial_y is None else spatial_y & spread
+    parent, pe_levels = _pe_levels(arch)
+    holder = next((lv for lv in pe_levels if arch.may_keep(lv, tensor)), pe_levels[-1])
     levels = [
-        LevelConstraint(_pe_parent(arch), permutation=others, spatial_x=sx, spatial_y=sy),
-        LevelConstraint(arch.levels[-1].name, keep=frozenset({tensor})),
+        LevelConstraint(arch.levels[parent].name, permutation=others, spatial_x=sx, spatial_y=sy),
+        LevelConstraint(arch.levels[holder].name, keep=frozenset({tensor})),
     ]
-    for lv in arch.levels[:-2]:  # every level above the PEs' parent: no loop over the other dimensions
+    for lv in arch.levels[:parent]:  # every level above the PEs' parent: no loop over the other dimensions
         levels.append(LevelConstraint(lv.name, factors=tuple((d, 1) for d in others)))
     return Constraints(tuple(levels), name)
 
@@ -147,19 +161,6 @@ def nvdla_preset(arch: Architecture, workload: Workload) -> Constraints:
     _require_dims(workload, ("C", "K"), "nvdla")
     weights = _find(workload, ("Weights", "B", "A"))
     return _stationary(arch, workload, weights, "nvdla", frozenset({"C"}), frozenset({"K"}))
-
-
-def _pe_levels(arch: Architecture) -> tuple[int, list[int]]:
-    """(the level whose network fans out to the PEs, the storage levels inside a PE, outermost first): the PE
-    levels are those below the innermost level with a spatial fan-out to a storage level (an Eyeriss with a
-    register or a partitioned register file inside each PE has several); without one, the innermost level is
-    the PE and the one above it the parent."""
-    n = len(arch.levels)
-    if n < 2:
-        raise SpecError("architecture.levels", n, "at least two levels for a dataflow preset")
-    fanning = [i for i in range(n - 1) if arch.fanout(i) != (1, 1)]
-    parent = fanning[-1] if fanning else n - 2
-    return parent, list(range(parent + 1, n))
 
 
 def row_stationary_preset(arch: Architecture, workload: Workload) -> Constraints:
