@@ -86,7 +86,7 @@ def layers(only: tuple[str, ...] | None = None) -> list[tuple[str, Workload]]:
     for net in ("alexnet", "deepbench"):
         for wl in get(net).layers:
             key = f"{net}/{wl.name}"
-            if "R" in wl.dims and (only is None or key in only):
+            if wl.name.startswith("conv") and (only is None or key in only):
                 out.append((key, wl))
     return out
 
@@ -234,8 +234,8 @@ def plot(summary: dict, path: Path) -> Path | None:
     width = 0.8 / len(designs)
     fig, axes = plt.subplots(2, 1, figsize=(max(6.0, 0.9 * len(keys) + 2), 6), dpi=110, sharex=True)
     for ax, metric, label in (
-        (axes[0], "performance", "performance / NVDLA's (higher is faster)"),
-        (axes[1], "energy", "energy per MAC / NVDLA's (lower is better)"),
+        (axes[0], "performance", "performance / NVDLA\n(higher: faster)"),
+        (axes[1], "energy", "energy per MAC / NVDLA\n(lower: better)"),
     ):
         for i, d in enumerate(designs):
             xs = [j + (i - (len(designs) - 1) / 2) * width for j in range(len(keys))]
@@ -263,23 +263,33 @@ def report(s: dict) -> None:
         for k in s["layers"]:
             c = s["results"][REFERENCE][k]["C"]
             print(f"{k:<30}{c:>5}  " + "".join(f"{s['normalised'][d][k][metric]:>14.3f}" for d in designs))
+    print("-- utilisation (MACs busy per cycle / PEs)")
+    for k in s["layers"]:
+        c = s["results"][REFERENCE][k]["C"]
+        print(f"{k:<30}{c:>5}  " + "".join(f"{s['results'][d][k]['utilization']:>14.3f}" for d in designs))
     print("-- pJ/MAC (absolute)")
     for k in s["layers"]:
         c = s["results"][REFERENCE][k]["C"]
         print(f"{k:<30}{c:>5}  " + "".join(f"{s['results'][d][k]['pj_per_mac']:>14.3f}" for d in designs))
+    flipped = [f"{k} on {d}" for d in designs for k in s["layers"] if s["results"][d][k]["transposed"]]
+    if flipped:
+        print("run transposed (no mapping under the preset otherwise): " + ", ".join(flipped))
     f, p = s["findings"], s["paper"]
     lose = {
         w: ", ".join(f"{x['layer']} (C={x['C']})" for x in v) or "none"
         for w, v in f["nvdla_not_best"].items()
     }
     spread = f["utilization_spread"]
-    util = "; ".join(f"{d} {spread[d]['min']:.2f}-{spread[d]['max']:.2f}" for d in designs)
+    util = "; ".join(
+        f"{d} {spread[d]['min']:.3f}-{spread[d]['max']:.2f} ({spread[d]['max'] / spread[d]['min']:.0f}x)"
+        for d in designs
+    )
     print("\nfindings                      Timeloop Fig. 14 / loopscape")
     print(f"1. NVDLA not best on: paper: {p['nvdla_not_best']}")
     print(f"                      ours, performance: {lose['performance']}")
     print(f"                      ours, energy:      {lose['energy']}")
     print(f"2. Eyeriss: paper: {p['eyeriss']}")
-    print(f"            ours, utilisation min-max per design: {util}")
+    print(f"            ours, utilisation min-max (max/min) per design: {util}")
     for nominal, key in (("diannao", "diannao_scaled"), ("eyeriss", "eyeriss_scaled")):
         sc = f["scaled"][nominal]
         print(f"{3 if nominal == 'diannao' else 4}. {SCALED[nominal]} vs {nominal}: paper: {p[key]}")
