@@ -1206,7 +1206,7 @@ def accelerator_to_zigzag(
     workload names the tensors (default Weights, Inputs, Outputs). Unlimited bandwidth is written as
     `unlimited_blocks` blocks per cycle (per operand where several share a level with no limit)."""
     letters = operand_letters(workload) if workload is not None else dict(ZZ_OPERAND)
-    tensors = list(letters)
+    tensors = list(workload.tensor_names) if workload is not None else list(ZZ_OPERAND)
     array = ArrayDims.of(arch)
     n = len(arch.levels)
     memories: dict[str, Any] = {}
@@ -1219,13 +1219,15 @@ def accelerator_to_zigzag(
         if lv == 0 and len(kept) != len(tensors):
             raise SpecError("mapping.keep[0]", kept, f"every tensor {tensors} at the backing store")
         ops = [DEFAULT_LINKS[letters[t]] for t in kept]  # in the workload's tensor order
-        if not ops:
-            raise SpecError(f"architecture.levels[{lv}].keeps", sorted(level.keeps or []),
-                            f"at least one of the tensors {tensors}: a ZigZag memory holds operands")  # fmt: skip
         if level.keeps is not None and lv and keep is None:
             other = sorted(set(level.keeps) - set(tensors))
             if other:
                 _note(notes, f"{level.name} keeps {other}, which are not ZigZag operands of this layer")
+        if not ops:
+            why = "the mapping bypasses it" if keep is not None else f"it keeps none of {tensors}"
+            _note(notes, f"{level.name}: {why}; a ZigZag memory holds operands, so it is left out (read back "
+                         "without it)")  # fmt: skip
+            continue
         memories[level.name] = _memory_to_zigzag(arch, lv, ops, table, array, unlimited_blocks, notes)
     systolic = sorted({name for name, lv, _, _ in array.dims if arch.levels[lv].network.forwarding})
     oa: dict[str, Any] = {
@@ -1835,33 +1837,113 @@ def mapping_entry_for(entries: list[ZigZagMappingEntry], layer: ZigZagLayer) -> 
     raise AssertionError("read_mapping_entries guarantees a default entry")
 
 
-def _limited_spatial(hw: ZigZagHardware, layer: ZigZagLayer, entry: ZigZagMappingEntry,
-                     notes: list[str] | None) -> dict[str, list[tuple[str, float]]]:  # fmt: skip
-    """ZigZag's effective unrolling (SpatialMappingConversionStage): clipped to the array dimension, and for
-    a dimension that does not divide, the first largest unrolling of it lowered to an even split."""
+def _inner_memories(hw: ZigZagHardware) -> list[_Memory]:
+    """Memories with no memory below them for any of their operands (ZigZag's `get_inner_memories`)."""
+    return [m for m in hw.memories if all(hw.levels_of(op)[0].name == m.name for op in m.operands)]
+
+
+def _reduced_spatial(hw: ZigZagHardware, layer: ZigZagLayer, entry: ZigZagMappingEntry,
+                     notes: list[str] | None) -> dict[str, list[tuple[str, int]]]:  # fmt: skip
+    """The user's spatial mapping as ZigZag's SpatialMappingGeneratorStage reduces it before use: dimensions
+    not in the layer dropped; each unrolling at most the layer's size, the array dimension's and what the
+    innermost memories' bandwidth can multicast; an array dimension's product at most its size; a layer
+    dimension's total at most its size; the unrolling over an innermost memory's served dimensions at most
+    what the memory holds."""
+    where = join(entry.path, "spatial_mapping")
     user = entry.spatial or {}
+    for oa in user:
+        if oa not in hw.sizes:
+            raise SpecError(join(where, oa), oa, f"an array dimension of the accelerator {list(hw.dims)}")
+    mapping: dict[str, dict[str, int]] = {}
+    for oa, loops in user.items():
+        mapping[oa] = {}
+        for d, f in loops:
+            if d not in layer.dims:
+                _note(
+                    notes,
+                    f"{join(where, oa)}: {d} is not a loop dimension of layer {layer.name}; ZigZag drops it",
+                )
+            else:
+                mapping[oa][d] = f
+    inner = _inner_memories(hw)
+    links = entry.links
+    layer_of = {m: op for op, m in links.items() if op in (layer.output, *layer.inputs)}
+    max_unroll = {oa: {d: min(layer.size(d), hw.sizes[oa]) for d in layer.dims} for oa in hw.dims}
+    for m in inner:
+        for mem_op in m.operands:
+            if mem_op not in layer_of:
+                continue
+            op = layer_of[mem_op]
+            direction = "fl" if op == layer.output else "tl"
+            port = next((p for p in m.ports if (mem_op, direction) in p.allocation), None)
+            prec = layer.precision.get(op, layer.precision["O"])
+            if port is None or prec <= 0:
+                continue
+            ir = layer.ir_dims(op)
+            for oa in m.served:
+                for d in max_unroll[oa]:
+                    if d not in ir:
+                        max_unroll[oa][d] = min(max_unroll[oa][d], port.bw_max // prec)
+    for oa, loops in mapping.items():
+        for d in list(loops):
+            if loops[d] > max_unroll[oa][d]:
+                _note(notes, f"{join(where, oa)}: {d} {loops[d]} exceeds what ZigZag allows ({max_unroll[oa][d]}: "
+                             "the layer, the array dimension or the innermost memory's bandwidth); lowered")  # fmt: skip
+                loops[d] = max_unroll[oa][d]
+        while math.prod(loops.values()) > hw.sizes[oa]:
+            d = next(iter(loops))
+            _note(notes, f"{join(where, oa)}: unrolls more than {oa}'s {hw.sizes[oa]}; ZigZag removes {d}")
+            del loops[d]
+    for d in layer.dims:
+        while math.prod(loops.get(d, 1) for loops in mapping.values()) > layer.size(d):
+            oa = [o for o, loops in mapping.items() if d in loops][-1]
+            _note(notes, f"{where}: {d} is unrolled beyond the layer's {layer.size(d)}; ZigZag removes it from an "
+                         f"arbitrary array dimension ({oa} here)")  # fmt: skip
+            del mapping[oa][d]
+    for m in inner:
+        for mem_op in m.operands:
+            if mem_op not in layer_of:
+                continue
+            op = layer_of[mem_op]
+            prec = layer.precision.get(op, layer.precision["O"])
+            ir = layer.ir_dims(op)
+            dims = sorted({d for oa in m.served for d in mapping.get(oa, {}) if d not in ir})
+            total = math.prod(mapping[oa][d] for oa in m.served for d in mapping.get(oa, {}) if d not in ir)
+            capacity = m.size / prec if prec > 0 else math.inf
+            if capacity >= total:
+                continue
+            factors = [mapping[oa][d] for d in dims for oa in m.served if d in mapping.get(oa, {})]
+            new = list(factors)
+            while math.prod(new) > capacity and any(f > 1 for f in new):
+                new[new.index(max(new))] -= 1
+            remap = dict(zip(factors, new))
+            _note(notes, f"{where}: the unrolling over {m.name}'s served dimensions exceeds what it holds; ZigZag "
+                         f"shrinks it ({factors} to {new})")  # fmt: skip
+            for oa in m.served:
+                for d in mapping.get(oa, {}):
+                    if d in dims:
+                        mapping[oa][d] = remap[mapping[oa][d]]
+    return {oa: list(loops.items()) for oa, loops in mapping.items()}
+
+
+def _limited_spatial(hw: ZigZagHardware, layer: ZigZagLayer, user: dict[str, list[tuple[str, int]]],
+                     path: str) -> dict[str, list[tuple[str, float]]]:  # fmt: skip
+    """ZigZag's effective unrolling (SpatialMappingConversionStage): clipped to the array dimension, and for a
+    dimension that does not divide, its first largest unrolling lowered to an even (possibly fractional) split."""
     out: dict[str, list[tuple[str, float]]] = {}
     for oa, loops in user.items():
-        if oa not in hw.sizes:
-            raise SpecError(join(join(entry.path, "spatial_mapping"), oa), oa,
-                            f"an array dimension of the accelerator {list(hw.dims)}")  # fmt: skip
         for d, f in loops:
-            p = join(join(entry.path, "spatial_mapping"), oa)
             if d not in layer.dims:
-                _note(notes, f"{p}: {d} is not a loop dimension of layer {layer.name}; ZigZag drops it")
                 continue
-            if f > hw.sizes[oa]:
-                _note(
-                    notes, f"{p}: {d} {f} exceeds {oa}'s {hw.sizes[oa]}; ZigZag lowers it to {hw.sizes[oa]}"
-                )
-                f = hw.sizes[oa]
+            f = min(f, hw.sizes[oa])
             if f > layer.size(d):
-                raise SpecError(p, f"{d}, {f}", f"an unrolling of at most the layer's {d} = {layer.size(d)}")
+                raise SpecError(join(join(path, "spatial_mapping"), oa), f"{d}, {f}",
+                                f"an unrolling of at most the layer's {d} = {layer.size(d)}")  # fmt: skip
             sizes = [dict(v).get(d, 0) for v in user.values()]
             first_max = next(o for o, v in user.items() if dict(v).get(d, 0) == max(sizes))
             value: float = f
             if oa == first_max:
-                early = math.prod(ff for o, v in out.items() for dd, ff in v if dd == d)
+                early = math.prod(ff for v in out.values() for dd, ff in v if dd == d)
                 remainder = math.ceil(layer.size(d) / (f * early))
                 value = layer.size(d) / remainder / early
             out.setdefault(oa, []).append((d, value))
@@ -1929,7 +2011,12 @@ def read_zigzag_mapping(
     if entry.spatial is None:
         _note(notes, f"{where}: no spatial_mapping; ZigZag generates it, loopscape's mapper can search it")
         return None
-    spatial = _limited_spatial(hw, layer, entry, notes)
+    if allocation is not None:  # loopscape wrote it: its unrolling as written
+        spatial = {
+            oa: [(d, float(f)) for d, f in loops if d in layer.dims] for oa, loops in entry.spatial.items()
+        }
+    else:
+        spatial = _limited_spatial(hw, layer, _reduced_spatial(hw, layer, entry, notes), entry.path)
     ordering = [(d, s) for d, s in entry.ordering if d in layer.dims or s is None]
     dropped = [d for d, s in entry.ordering if d not in layer.dims and s is not None]
     if dropped:
@@ -1942,7 +2029,8 @@ def read_zigzag_mapping(
         if s is not None:
             given[d] = given.get(d, 1) * s
     given = {d: s for d, s in given.items() if s > 1}
-    if not complete or given != expected:
+    # loopscape's own mappings (with an allocation) keep their ordering as written, padding included
+    if not complete or (allocation is None and given != expected):
         why = (
             "no temporal_ordering"
             if not entry.ordering
@@ -2130,13 +2218,17 @@ def write_zigzag(specs: Specs, out_dir: str | Path, *, notes: list[str] | None =
 
 def _zigzag_would_allocate(acc: dict, layer: dict, entry: dict, alloc: dict) -> str | None:
     """A note when ZigZag's own allocator would part the written ordering differently from the mapping."""
+    reduce_notes: list[str] = []
     try:
         hw = read_hardware(acc)
         zl = read_layer(layer, "[0]")
         (e,) = [
             x for x in read_mapping_entries([entry, {**entry, "name": "default"}]) if x.name == entry["name"]
         ]
-        spatial = _limited_spatial(hw, zl, e, None)
+        spatial = _limited_spatial(hw, zl, _reduced_spatial(hw, zl, e, reduce_notes), e.path)
+        if reduce_notes:
+            return (f"mapping {entry['name']}: ZigZag changes the spatial unrolling before using it "
+                    f"({'; '.join(reduce_notes)})")  # fmt: skip
         if _temporal_sizes(zl, spatial) != _given_sizes(e):
             return None  # already noted: ZigZag would search the ordering
         theirs = zigzag_allocate(hw, zl, e.links, spatial, [(d, int(s or 1)) for d, s in e.ordering])
