@@ -184,7 +184,14 @@ def energy(arch: str, technology: str | None, json_out: str | None, accelergy_di
 
 # `loopscape map`: the dataflow presets (the keys of loopscape.mapping.PRESETS, checked by a test; listed here
 # so that the command line does not import the mapper to build its help) and the searches.
-MAP_PRESETS = ("weight-stationary", "output-stationary", "input-stationary", "row-stationary", "nvdla")
+MAP_PRESETS = (
+    "weight-stationary",
+    "output-stationary",
+    "input-stationary",
+    "row-stationary",
+    "nvdla",
+    "diannao",
+)
 MAP_SEARCHES = ("default", "local", "random", "exhaustive", "loma")
 MAP_DEFAULT_BUDGET = 1_000_000
 MAP_UNLIMITED = 2**62

@@ -163,6 +163,17 @@ def nvdla_preset(arch: Architecture, workload: Workload) -> Constraints:
     return _stationary(arch, workload, weights, "nvdla", frozenset({"C"}), frozenset({"K"}))
 
 
+def diannao_preset(arch: Architecture, workload: Workload) -> Constraints:
+    """DianNao-like (Chen et al., ASPLOS 2014): the NFU spreads input channels (C, reduced by its adder trees)
+    across the array's X axis and output channels (K) across Y, and nothing else; unlike `nvdla` it imposes no
+    stationarity, since DianNao streams weights from SB and keeps partial sums in NBout as its loops dictate."""
+    _require_dims(workload, ("C", "K"), "diannao")
+    return Constraints(
+        (LevelConstraint(_pe_parent(arch), spatial_x=frozenset({"C"}), spatial_y=frozenset({"K"})),),
+        "diannao",
+    )
+
+
 def row_stationary_preset(arch: Architecture, workload: Workload) -> Constraints:
     """Eyeriss's row-stationary dataflow as the Timeloop paper's Fig. 6 constraints (Sec. V-D).
 
@@ -244,4 +255,5 @@ PRESETS = {
     "input-stationary": input_stationary_preset,
     "row-stationary": row_stationary_preset,
     "nvdla": nvdla_preset,
+    "diannao": diannao_preset,
 }

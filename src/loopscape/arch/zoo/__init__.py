@@ -37,8 +37,8 @@ PRESET_FOR: dict[str, str] = {
     "eyeriss_partitioned": "row-stationary",
     "nvdla": "nvdla",
     "tpu_like": "weight-stationary",
-    "diannao": "nvdla",  # C across X (adder trees), K across Y: DianNao's Tn x Tn NFU
-    "diannao_1024": "nvdla",
+    "diannao": "diannao",  # C across X (adder trees), K across Y: DianNao's Tn x Tn NFU, no stationarity
+    "diannao_1024": "diannao",
     "eyeriss_1024": "row-stationary",
     "edge_tpu": "weight-stationary",
     "evolver": "nvdla",  # C x K unrolling, weight-stationary
