@@ -1012,7 +1012,8 @@ def layer_to_workload(layer: ZigZagLayer, notes: list[str] | None = None, path: 
     prec = {k: layer.precision.get(k) for k in ("W", "I", "O", "O_final")}
     if len({v for v in prec.values() if v is not None}) > 1:
         _note(notes, f"{where}: operand precisions {prec}: loopscape has one word size per level (the widest "
-                     "operand the level holds); partial and final outputs share it")  # fmt: skip
+                     "operand it holds; outputs at O in a level holding outputs alone, at O_final elsewhere), "
+                     "so a level's operands share its word")  # fmt: skip
     try:
         return Workload(
             layer.name, tuple(names[d] for d in layer.dims), layer.sizes, tuple(tensors), op=layer.op
