@@ -657,8 +657,8 @@ def hardware_to_architecture(
     """The loopscape architecture and energy table of a ZigZag accelerator.
 
     `links`: layer operand (W, I, O) -> memory operand (default ZigZag's O->O, I->I1, W->I2); `precision`:
-    layer operand -> bits (a workload's operand_precision); a level's word is the widest operand it holds
-    (`word_bits` when there is no workload, default 8)."""
+    layer operand -> bits (a workload's operand_precision, with O_final); a level's word is `word_bits_of` its
+    operands (`word_bits` when there is no workload, default 8)."""
     links = dict(links or DEFAULT_LINKS)
     mem_to_tensor = {m: LS_TENSOR.get(op, op) for op, m in links.items()}
     default_bits = word_bits or DEFAULT_WORD_BITS
