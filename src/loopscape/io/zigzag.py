@@ -2285,6 +2285,7 @@ def read_zigzag(
 
 
 load_zigzag = read_zigzag
+read_specs = read_zigzag  # the name `loopscape convert` looks for
 
 
 def zigzag_specs(
@@ -2423,6 +2424,7 @@ __all__ = [
     "read_layer",
     "read_layers",
     "read_mapping_entries",
+    "read_specs",
     "read_zigzag",
     "read_zigzag_mapping",
     "read_zigzag_workloads",
