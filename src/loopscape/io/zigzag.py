@@ -44,7 +44,7 @@ import yaml
 from loopscape.arch import Architecture, ComputeLevel, Network, StorageLevel
 from loopscape.energy.table import ActionEnergy, EnergyTable
 from loopscape.errors import SpecError
-from loopscape.io.spec_yaml import describe, join, suggestion
+from loopscape.io.spec_yaml import describe, expect_list, expect_map, join, suggestion
 from loopscape.mapping import SPATIAL_X, SPATIAL_Y, TEMPORAL, Loop, Mapping
 from loopscape.workload import Workload
 from loopscape.workload.workload import Tensor
@@ -258,18 +258,6 @@ def _keys(node: dict, path: str, allowed: Iterable[str], required: Iterable[str]
             raise SpecError(
                 join(path, key), "nothing (the key is missing)", f"a value for required key '{key}'"
             )
-
-
-def _map(value: object, path: str, what: str = "a mapping") -> dict:
-    if not isinstance(value, dict):
-        raise SpecError(path, describe(value), what)
-    return value
-
-
-def _list(value: object, path: str, what: str = "a list") -> list:
-    if not isinstance(value, list):
-        raise SpecError(path, describe(value), what)
-    return value
 
 
 def _int(value: object, path: str, minimum: int | None = None, what: str = "an integer") -> int:
@@ -493,7 +481,7 @@ _OA_KEYS = ("dimensions", "is_imc", "systolic_dimensions", "sizes", "input_preci
 
 def read_hardware(data: object, path: str = "") -> ZigZagHardware:
     """A ZigZag accelerator (parsed YAML) checked against ZigZag 3.9.1's schema and rules."""
-    node = _map(
+    node = expect_map(
         data, path or "(document)", "a ZigZag accelerator: a mapping with name, memories, operational_array"
     )
     _keys(node, path, ("name", "memories", "operational_array", "dataflows"),
@@ -501,7 +489,7 @@ def read_hardware(data: object, path: str = "") -> ZigZagHardware:
     name = _str(node["name"], join(path, "name"))
     notes: list[str] = []
     oa_path = join(path, "operational_array")
-    oa = _map(node["operational_array"], oa_path)
+    oa = expect_map(node["operational_array"], oa_path)
     _keys(oa, oa_path, _OA_KEYS, ("dimensions", "sizes"))
     if oa.get("is_imc") is not None and _bool(oa["is_imc"], join(oa_path, "is_imc")):
         raise SpecError(join(oa_path, "is_imc"), True, "false: in-memory-compute arrays (AIMC/DIMC: ZigZag's "
@@ -512,16 +500,16 @@ def read_hardware(data: object, path: str = "") -> ZigZagHardware:
     if oa.get("adc_resolution") not in (None, 0):
         raise SpecError(join(oa_path, "adc_resolution"), oa["adc_resolution"], "nothing: an IMC property")
     dims = [_str(d, join(join(oa_path, "dimensions"), i), OA_DIM_RE, "an array dimension D1..D9")
-            for i, d in enumerate(_list(oa["dimensions"], join(oa_path, "dimensions")))]  # fmt: skip
+            for i, d in enumerate(expect_list(oa["dimensions"], join(oa_path, "dimensions")))]  # fmt: skip
     sizes = [_int(s, join(join(oa_path, "sizes"), i), 1, "a positive integer")
-             for i, s in enumerate(_list(oa["sizes"], join(oa_path, "sizes")))]  # fmt: skip
+             for i, s in enumerate(expect_list(oa["sizes"], join(oa_path, "sizes")))]  # fmt: skip
     if len(dims) != len(sizes) or not dims:
         raise SpecError(join(oa_path, "sizes"), sizes, f"one size per dimension {dims} (at least one)")
     if len(set(dims)) != len(dims):
         raise SpecError(join(oa_path, "dimensions"), dims, "distinct dimensions")
     systolic = oa.get("systolic_dimensions") or []
     systolic = [_str(d, join(join(oa_path, "systolic_dimensions"), i), OA_DIM_RE, f"one of {dims}")
-                for i, d in enumerate(_list(systolic, join(oa_path, "systolic_dimensions")))]  # fmt: skip
+                for i, d in enumerate(expect_list(systolic, join(oa_path, "systolic_dimensions")))]  # fmt: skip
     for i, d in enumerate(systolic):
         if d not in dims:
             raise SpecError(join(join(oa_path, "systolic_dimensions"), i), d, f"one of the dimensions {dims}")
@@ -537,14 +525,14 @@ def read_hardware(data: object, path: str = "") -> ZigZagHardware:
     dataflows: dict[str, list[tuple[str, int]]] = {}
     if node.get("dataflows") is not None:
         dpath = join(path, "dataflows")
-        for oa_dim, entries in _map(node["dataflows"], dpath).items():
+        for oa_dim, entries in expect_map(node["dataflows"], dpath).items():
             if oa_dim not in ("D1", "D2", "D3", "D4"):
                 raise SpecError(join(dpath, str(oa_dim)), oa_dim, "one of D1, D2, D3, D4 (ZigZag's schema)")
             dataflows[oa_dim] = [_unrolling(e, join(join(dpath, oa_dim), i), re.compile(r"^[A-Z]+, [0-9]+$"))
-                                 for i, e in enumerate(_list(entries, join(dpath, oa_dim)))]  # fmt: skip
+                                 for i, e in enumerate(expect_list(entries, join(dpath, oa_dim)))]  # fmt: skip
 
     mpath = join(path, "memories")
-    mems_node = _map(node["memories"], mpath)
+    mems_node = expect_map(node["memories"], mpath)
     if not mems_node:
         raise SpecError(mpath, "no memories", "at least one memory (the backing store)")
     memories = [_read_memory(mname, mnode, join(mpath, str(mname)), i, dims)
@@ -562,7 +550,7 @@ def _unrolling(value: object, path: str, regex: re.Pattern = SPATIAL_RE) -> tupl
 def _read_memory(name: object, node: object, path: str, index: int, dims: list[str]) -> _Memory:
     if not isinstance(name, str) or not name:
         raise SpecError(path, describe(name), "a memory name")
-    node = _map(node, path)
+    node = expect_map(node, path)
     _keys(node, path, _MEMORY_KEYS, ("size", "latency", "operands", "ports", "served_dimensions"))
     size = _int(node["size"], join(path, "size"), 1, "a size in bits")
     auto = _bool(node.get("auto_cost_extraction", False), join(path, "auto_cost_extraction"))
@@ -580,18 +568,18 @@ def _read_memory(name: object, node: object, path: str, index: int, dims: list[s
     mem_type = _str(node["mem_type"], join(path, "mem_type")) if "mem_type" in node else None
     opath = join(path, "operands")
     operands = [_str(o, join(opath, i), OPERAND_RE, "a memory operand I1, I2 or O")
-                for i, o in enumerate(_list(node["operands"], opath))]  # fmt: skip
+                for i, o in enumerate(expect_list(node["operands"], opath))]  # fmt: skip
     if not operands or len(set(operands)) != len(operands):
         raise SpecError(opath, operands, "distinct memory operands among I1, I2, O (at least one)")
     spath = join(path, "served_dimensions")
     served = [_str(d, join(spath, i), OA_DIM_RE, "an array dimension D1..D9")
-              for i, d in enumerate(_list(node["served_dimensions"], spath))]  # fmt: skip
+              for i, d in enumerate(expect_list(node["served_dimensions"], spath))]  # fmt: skip
     for i, d in enumerate(served):
         if d not in dims:
             raise SpecError(join(spath, i), d, f"one of the operational array's dimensions {dims}")
     ppath = join(path, "ports")
     ports = []
-    for i, pnode in enumerate(_list(node["ports"], ppath)):
+    for i, pnode in enumerate(expect_list(node["ports"], ppath)):
         ports.append(_read_port(pnode, join(ppath, i), operands))
     names = [p.name for p in ports]
     if len(set(names)) != len(names):
@@ -602,7 +590,7 @@ def _read_memory(name: object, node: object, path: str, index: int, dims: list[s
 
 
 def _read_port(node: object, path: str, operands: list[str]) -> _Port:
-    node = _map(node, path, "a port: name, type, bandwidth_min, bandwidth_max, allocation")
+    node = expect_map(node, path, "a port: name, type, bandwidth_min, bandwidth_max, allocation")
     _keys(node, path, ("name", "type", "bandwidth_min", "bandwidth_max", "allocation"),
           ("name", "type", "bandwidth_min", "bandwidth_max", "allocation"))  # fmt: skip
     name = _str(
@@ -617,7 +605,7 @@ def _read_port(node: object, path: str, operands: list[str]) -> _Port:
         raise SpecError(join(path, "bandwidth_min"), bw_min, f"at most bandwidth_max ({bw_max})")
     apath = join(path, "allocation")
     alloc = []
-    for i, a in enumerate(_list(node["allocation"], apath)):
+    for i, a in enumerate(expect_list(node["allocation"], apath)):
         text = _str(
             a,
             join(apath, i),
@@ -863,7 +851,7 @@ _EQUATION_PARTS = re.compile(
 
 def read_layers(data: object, path: str = "") -> list[ZigZagLayer]:
     """ZigZag workload layers (a parsed YAML list) checked against ZigZag 3.9.1's schema."""
-    items = _list(data, path or "(document)", "a ZigZag workload: a list of layers")
+    items = expect_list(data, path or "(document)", "a ZigZag workload: a list of layers")
     layers = [read_layer(node, f"{path}[{i}]") for i, node in enumerate(items)]
     ids = [layer.id for layer in layers]
     if len(set(ids)) != len(ids):
@@ -872,7 +860,9 @@ def read_layers(data: object, path: str = "") -> list[ZigZagLayer]:
 
 
 def read_layer(node: object, path: str) -> ZigZagLayer:
-    node = _map(node, path, "a layer: id, operator_type, equation, loop_dims, loop_sizes, operand_precision")
+    node = expect_map(
+        node, path, "a layer: id, operator_type, equation, loop_dims, loop_sizes, operand_precision"
+    )
     _keys(node, path, _LAYER_KEYS, ("id", "operator_type", "equation", "loop_dims", "loop_sizes",
                                     "operand_precision"))  # fmt: skip
     layer_id = _int(node["id"], join(path, "id"))
@@ -900,11 +890,11 @@ def read_layer(node: object, path: str) -> ZigZagLayer:
     indices = {"O": index(out_idx, "O"), x: index(x_idx, x), y: index(y_idx, y)}
     dpath = join(path, "loop_dims")
     dims = [_str(d, join(dpath, i), LOOP_DIM_RE, "a loop dimension ([A-Z]+[0-9]*)").upper()
-            for i, d in enumerate(_list(node["loop_dims"], dpath))]  # fmt: skip
+            for i, d in enumerate(expect_list(node["loop_dims"], dpath))]  # fmt: skip
     spath = join(path, "loop_sizes")
     sizes = [
         _int(s, join(spath, i), 1, "a positive loop size")
-        for i, s in enumerate(_list(node["loop_sizes"], spath))
+        for i, s in enumerate(expect_list(node["loop_sizes"], spath))
     ]
     if len(dims) != len(sizes) or not dims:
         raise SpecError(spath, sizes, f"one size per loop dimension {dims}")
@@ -912,7 +902,7 @@ def read_layer(node: object, path: str) -> ZigZagLayer:
         raise SpecError(dpath, dims, "distinct loop dimensions")
     relations: dict[str, tuple[str, int, str, int]] = {}
     rpath = join(path, "dimension_relations")
-    for i, rel in enumerate(_list(node.get("dimension_relations") or [], rpath)):
+    for i, rel in enumerate(expect_list(node.get("dimension_relations") or [], rpath)):
         text = _str(rel, join(rpath, i), RELATION_RE, "a relation such as 'ix=2*ox+1*fx'")
         d1, c2, d2, c3, d3 = RELATION_RE.match(text).groups()  # type: ignore[union-attr]
         d1, d2, d3 = d1.upper(), d2.upper(), d3.upper()
@@ -933,11 +923,11 @@ def read_layer(node: object, path: str) -> ZigZagLayer:
                 raise SpecError(epath, repr(equation), f"indices that are loop dimensions {dims} or defined by a "
                                 f"dimension relation ({letter}'s {s.lower()} is neither)")  # fmt: skip
     ppath = join(path, "operand_precision")
-    prec_node = _map(node["operand_precision"], ppath)
+    prec_node = expect_map(node["operand_precision"], ppath)
     _keys(prec_node, ppath, ("I", "W", "O", "O_final"), ("O", "O_final"))
     precision = {k: _int(v, join(ppath, k), 1, "a precision in bits") for k, v in prec_node.items()}
     if "operand_source" in node and node["operand_source"] is not None:
-        src = _map(node["operand_source"], join(path, "operand_source"))
+        src = expect_map(node["operand_source"], join(path, "operand_source"))
         _keys(src, join(path, "operand_source"), ("W", "I"))
         for k, v in src.items():
             _int(v, join(join(path, "operand_source"), k), 0, "a layer id")
@@ -946,26 +936,26 @@ def read_layer(node: object, path: str) -> ZigZagLayer:
     pr_dims_node = node.get("pr_loop_dims")
     if pr_dims_node is not None:
         pr_dims = [_str(d, join(join(path, "pr_loop_dims"), i)).upper()
-                   for i, d in enumerate(_list(pr_dims_node, join(path, "pr_loop_dims")))]  # fmt: skip
+                   for i, d in enumerate(expect_list(pr_dims_node, join(path, "pr_loop_dims")))]  # fmt: skip
         for i, d in enumerate(pr_dims):
             if d not in relations:
                 raise SpecError(
                     join(join(path, "pr_loop_dims"), i), d, f"a relation's index {sorted(relations)}"
                 )
         if node.get("padding") is not None:
-            pads = _list(node["padding"], join(path, "padding"))
+            pads = expect_list(node["padding"], join(path, "padding"))
             if len(pads) != len(pr_dims):
                 raise SpecError(
                     join(path, "padding"), pads, f"one [before, after] pair per pr_loop_dims {pr_dims}"
                 )
             for i, (d, pad) in enumerate(zip(pr_dims, pads)):
                 pp = join(join(path, "padding"), i)
-                pad = _list(pad, pp, "a pair [before, after]")
+                pad = expect_list(pad, pp, "a pair [before, after]")
                 if len(pad) != 2:
                     raise SpecError(pp, pad, "a pair [before, after]")
                 padding[d] = (_int(pad[0], join(pp, 0), 0), _int(pad[1], join(pp, 1), 0))
         if node.get("pr_loop_sizes") is not None:
-            prs = _list(node["pr_loop_sizes"], join(path, "pr_loop_sizes"))
+            prs = expect_list(node["pr_loop_sizes"], join(path, "pr_loop_sizes"))
             if len(prs) != len(pr_dims):
                 raise SpecError(join(path, "pr_loop_sizes"), prs, f"one size per pr_loop_dims {pr_dims}")
             for i, (d, s) in enumerate(zip(pr_dims, prs)):
@@ -1768,11 +1758,11 @@ class ZigZagMappingEntry:
 
 def read_mapping_entries(data: object, path: str = "") -> list[ZigZagMappingEntry]:
     """A ZigZag mapping file (a parsed YAML list) checked against ZigZag 3.9.1's schema (it needs a 'default')."""
-    items = _list(data, path or "(document)", "a ZigZag mapping: a list of entries with a name")
+    items = expect_list(data, path or "(document)", "a ZigZag mapping: a list of entries with a name")
     out = []
     for i, node in enumerate(items):
         p = f"{path}[{i}]"
-        node = _map(
+        node = expect_map(
             node, p, "a mapping entry: name, spatial_mapping, temporal_ordering, memory_operand_links"
         )
         _keys(node, p, ("name", "spatial_mapping", "memory_operand_links", "spatial_mapping_hint",
@@ -1782,16 +1772,17 @@ def read_mapping_entries(data: object, path: str = "") -> list[ZigZagMappingEntr
         if node.get("spatial_mapping") is not None:
             sp = join(p, "spatial_mapping")
             spatial = {}
-            for oa, entries in _map(node["spatial_mapping"], sp).items():
+            for oa, entries in expect_map(node["spatial_mapping"], sp).items():
                 if oa not in ("D1", "D2", "D3", "D4"):
                     raise SpecError(join(sp, str(oa)), oa, "one of D1, D2, D3, D4 (ZigZag's mapping schema)")
                 spatial[oa] = [
-                    _unrolling(e, join(join(sp, oa), j)) for j, e in enumerate(_list(entries, join(sp, oa)))
+                    _unrolling(e, join(join(sp, oa), j))
+                    for j, e in enumerate(expect_list(entries, join(sp, oa)))
                 ]
         links = dict(DEFAULT_LINKS)
         if node.get("memory_operand_links") is not None:
             lp = join(p, "memory_operand_links")
-            lnode = _map(node["memory_operand_links"], lp)
+            lnode = expect_map(node["memory_operand_links"], lp)
             _keys(lnode, lp, ("O", "W", "I"), ("O", "W", "I"))
             links = {
                 k: _str(v, join(lp, k), OPERAND_RE, "a memory operand I1, I2 or O") for k, v in lnode.items()
@@ -1801,18 +1792,18 @@ def read_mapping_entries(data: object, path: str = "") -> list[ZigZagMappingEntr
         hint = False
         if node.get("spatial_mapping_hint") is not None:
             hp = join(p, "spatial_mapping_hint")
-            for oa, dims in _map(node["spatial_mapping_hint"], hp).items():
+            for oa, dims in expect_map(node["spatial_mapping_hint"], hp).items():
                 if oa not in ("D1", "D2", "D3", "D4"):
                     raise SpecError(join(hp, str(oa)), oa, "one of D1, D2, D3, D4")
-                for j, d in enumerate(_list(dims, join(hp, oa))):
+                for j, d in enumerate(expect_list(dims, join(hp, oa))):
                     _str(d, join(join(hp, oa), j), re.compile(r"^[A-Z]+\d*"), "a loop dimension")
             hint = True
         ordering: list[tuple[str, int | None]] = []
         if node.get("temporal_ordering") is not None:
             tp = join(p, "temporal_ordering")
-            for j, item in enumerate(_list(node["temporal_ordering"], tp)):
+            for j, item in enumerate(expect_list(node["temporal_ordering"], tp)):
                 ip = join(tp, j)
-                item = _list(item, ip, "a pair [DIM, size] (size an integer or '*')")
+                item = expect_list(item, ip, "a pair [DIM, size] (size an integer or '*')")
                 if len(item) != 2:
                     raise SpecError(ip, item, "a pair [DIM, size] (size an integer or '*')")
                 dim = _str(item[0], join(ip, 0)).upper()
@@ -1965,25 +1956,29 @@ def _read_allocation_entries(
     data: object, path: str = ""
 ) -> dict[str, tuple[dict[str, list[tuple[str, list]]], str]]:
     """loopscape's temporal_mapping.yaml: name -> (operand -> [(memory, loops)], path)."""
-    items = _list(data, path or "(document)", "a list of entries: name, temporal_mapping")
+    items = expect_list(data, path or "(document)", "a list of entries: name, temporal_mapping")
     out = {}
     for i, node in enumerate(items):
         p = f"{path}[{i}]"
-        node = _map(node, p)
+        node = expect_map(node, p)
         _keys(node, p, ("name", "temporal_mapping"), ("name", "temporal_mapping"))
         name = _str(node["name"], join(p, "name"))
         tp = join(p, "temporal_mapping")
         ops: dict[str, list[tuple[str, list]]] = {}
-        for op, levels in _map(node["temporal_mapping"], tp).items():
+        for op, levels in expect_map(node["temporal_mapping"], tp).items():
             op_path = join(tp, str(op))
             if op not in ("O", "W", "I"):
                 raise SpecError(op_path, op, "a layer operand O, W or I")
             mems = []
-            for mem, loops in _map(levels, op_path, "memory name -> loops, innermost memory first").items():
+            for mem, loops in expect_map(
+                levels, op_path, "memory name -> loops, innermost memory first"
+            ).items():
                 mp = join(op_path, str(mem))
                 parsed = []
-                for j, item in enumerate(_list(loops, mp, "a list of [DIM, size] loops, innermost first")):
-                    item = _list(item, join(mp, j), "a loop [DIM, size]")
+                for j, item in enumerate(
+                    expect_list(loops, mp, "a list of [DIM, size] loops, innermost first")
+                ):
+                    item = expect_list(item, join(mp, j), "a loop [DIM, size]")
                     if len(item) != 2:
                         raise SpecError(join(mp, j), item, "a loop [DIM, size]")
                     parsed.append(
