@@ -141,9 +141,28 @@ class _Allocator:
         cap = self.entries[lv]
         return cap is None or sum(self.words(t, ext) for t in self.kept[lv]) <= cap
 
+    def _nest(self, order: tuple[tuple[int, int], ...], level_of: list[int]):
+        """Per level, the temporal factor of each dimension (its loops there merged into one), the dimension order
+        (outermost first: unit loops, then by innermost occurrence, reversed) and each merged loop's innermost
+        position in `order` (-1: no loop)."""
+        n_levels, n_dims = self.n_levels, self.n_dims
+        temporal = np.ones((n_levels, n_dims), dtype=np.int64)
+        innermost_pos = np.full((n_levels, n_dims), -1, dtype=np.int64)
+        for k, (d, f) in enumerate(order):
+            temporal[level_of[k], d] *= f
+            if innermost_pos[level_of[k], d] < 0:
+                innermost_pos[level_of[k], d] = k
+        orders = np.empty((n_levels, n_dims), dtype=np.int64)
+        for u in range(n_levels):
+            placed = sorted(
+                (d for d in range(n_dims) if innermost_pos[u, d] >= 0), key=lambda d: -innermost_pos[u, d]
+            )
+            orders[u] = [d for d in range(n_dims) if innermost_pos[u, d] < 0] + placed
+        return temporal, orders, innermost_pos
+
     def allocate(self, order: tuple[tuple[int, int], ...], uneven: bool):
         """(per-level temporal factors, per-level dimension orders outermost first, cut shifts)."""
-        n_levels, n_dims = self.n_levels, self.n_dims
+        n_levels = self.n_levels
         level_of = [0] * len(order)
         # extent of each dimension inside each level's tile (its spatial loops included)
         ext = [list(self.spatial_ext[u]) for u in range(n_levels)]
@@ -165,18 +184,7 @@ class _Allocator:
             level_of[k] = lv
             for u in range(lv + 1):
                 ext[u][d] *= f
-        temporal = np.ones((n_levels, n_dims), dtype=np.int64)
-        innermost_pos = np.full((n_levels, n_dims), -1, dtype=np.int64)
-        for k, (d, f) in enumerate(order):
-            temporal[level_of[k], d] *= f
-            if innermost_pos[level_of[k], d] < 0:
-                innermost_pos[level_of[k], d] = k
-        orders = np.empty((n_levels, n_dims), dtype=np.int64)
-        for u in range(n_levels):  # outermost first: unit loops, then by innermost occurrence, reversed
-            placed = sorted(
-                (d for d in range(n_dims) if innermost_pos[u, d] >= 0), key=lambda d: -innermost_pos[u, d]
-            )
-            orders[u] = [d for d in range(n_dims) if innermost_pos[u, d] < 0] + placed
+        temporal, orders, _ = self._nest(order, level_of)
         shift = np.zeros((n_levels, len(self.ranks)), dtype=np.int64)
         if uneven:
             self._shift_up(temporal, orders, shift)
@@ -240,18 +248,7 @@ class _Allocator:
             while lv > 0 and k >= bounds[lv]:
                 lv -= 1
             level_of.append(lv)
-        temporal = np.ones((n_levels, n_dims), dtype=np.int64)
-        innermost_pos = np.full((n_levels, n_dims), -1, dtype=np.int64)
-        for k, (d, f) in enumerate(order):
-            temporal[level_of[k], d] *= f
-            if innermost_pos[level_of[k], d] < 0:
-                innermost_pos[level_of[k], d] = k
-        orders = np.empty((n_levels, n_dims), dtype=np.int64)
-        for u in range(n_levels):
-            placed = sorted(
-                (d for d in range(n_dims) if innermost_pos[u, d] >= 0), key=lambda d: -innermost_pos[u, d]
-            )
-            orders[u] = [d for d in range(n_dims) if innermost_pos[u, d] < 0] + placed
+        temporal, orders, innermost_pos = self._nest(order, level_of)
         shift = np.zeros((n_levels, len(self.ranks)), dtype=np.int64)
         for (lv, t), k in cuts.items():
             # loops of this level (merged per dimension) that lie wholly outside t's tile: the cut moves below them
