@@ -1,0 +1,243 @@
+"""SCALE-Sim 3.0.0's inputs: the `.cfg` config (INI) and the conv / GEMM topology CSVs, as frozen dataclasses.
+
+Each field keeps SCALE-Sim's meaning (see shared/notes/scalesim.md section 2); a missing key, a non-numeric
+field or a zero size raises SpecError naming the file and the key or line.
+"""
+
+from __future__ import annotations
+
+import configparser
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from loopscape.errors import SpecError
+
+DATAFLOWS = ("os", "ws", "is")
+BANDWIDTH_MODES = ("CALC", "USER")
+
+
+@dataclass(frozen=True)
+class SystolicConfig:
+    """One SCALE-Sim `.cfg`: the array, its three SRAMs (kB, 1-byte words), address bases, dataflow, bandwidths."""
+
+    run_name: str
+    array_height: int
+    array_width: int
+    ifmap_sram_kb: int
+    filter_sram_kb: int
+    ofmap_sram_kb: int
+    ifmap_offset: int
+    filter_offset: int
+    ofmap_offset: int
+    dataflow: str
+    bandwidth: tuple[int, ...]
+    memory_banks: int | None
+    read_request_buffer: int | None
+    write_request_buffer: int | None
+    interface_bandwidth: str
+    ifmap_bank_bandwidth: int | None = None
+    filter_bank_bandwidth: int | None = None
+
+    @property
+    def pes(self) -> int:
+        return self.array_height * self.array_width
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One topology row as a conv: IFMAP H x W (padding included), filter R x S, C channels, K filters, stride."""
+
+    name: str
+    ifmap_h: int
+    ifmap_w: int
+    filter_h: int
+    filter_w: int
+    channels: int
+    num_filter: int
+    stride: int
+
+    @property
+    def ofmap_h(self) -> int:
+        """SCALE-Sim's OFMAP height: ceil((H - R + s) / s)."""
+        return math.ceil((self.ifmap_h - self.filter_h + self.stride) / self.stride)
+
+    @property
+    def ofmap_w(self) -> int:
+        return math.ceil((self.ifmap_w - self.filter_w + self.stride) / self.stride)
+
+    @property
+    def m(self) -> int:
+        """OFMAP pixels (rows of the im2col IFMAP matrix)."""
+        return self.ofmap_h * self.ofmap_w
+
+    @property
+    def n(self) -> int:
+        return self.num_filter
+
+    @property
+    def k(self) -> int:
+        """R * S * C (columns of the im2col IFMAP matrix)."""
+        return self.filter_h * self.filter_w * self.channels
+
+    @property
+    def macs(self) -> int:
+        return self.m * self.n * self.k
+
+
+@dataclass(frozen=True)
+class Topology:
+    """The layers of one topology CSV, in file order."""
+
+    name: str
+    layers: tuple[Layer, ...]
+
+
+# (section, key, field, kind); kind: "int" (> 0), "offset" (int >= 0), "str", "ints", "opt_int".
+_CFG_KEYS = (
+    ("architecture_presets", "ArrayHeight", "array_height", "int"),
+    ("architecture_presets", "ArrayWidth", "array_width", "int"),
+    ("architecture_presets", "IfmapSramSzkB", "ifmap_sram_kb", "int"),
+    ("architecture_presets", "FilterSramSzkB", "filter_sram_kb", "int"),
+    ("architecture_presets", "OfmapSramSzkB", "ofmap_sram_kb", "int"),
+    ("architecture_presets", "IfmapOffset", "ifmap_offset", "offset"),
+    ("architecture_presets", "FilterOffset", "filter_offset", "offset"),
+    ("architecture_presets", "OfmapOffset", "ofmap_offset", "offset"),
+    ("architecture_presets", "Dataflow", "dataflow", "str"),
+    ("architecture_presets", "Bandwidth", "bandwidth", "ints"),
+    ("architecture_presets", "MemoryBanks", "memory_banks", "opt_int"),
+    ("architecture_presets", "ReadRequestBuffer", "read_request_buffer", "opt_int"),
+    ("architecture_presets", "WriteRequestBuffer", "write_request_buffer", "opt_int"),
+    ("run_presets", "InterfaceBandwidth", "interface_bandwidth", "str"),
+    ("layout", "IfmapSRAMBankBandwidth", "ifmap_bank_bandwidth", "opt_int"),
+    ("layout", "FilterSRAMBankBandwidth", "filter_bank_bandwidth", "opt_int"),
+)
+
+
+def _int(text: str, where: str, file: str, positive: bool) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise SpecError(where, text, "an integer", file=file) from None
+    if value < (1 if positive else 0):
+        raise SpecError(where, value, "an integer > 0" if positive else "an integer >= 0", file=file)
+    return value
+
+
+def read_config(path: str | Path) -> SystolicConfig:
+    """Read a SCALE-Sim `.cfg`; every key SCALE-Sim requires must be there (MemoryBanks, the request buffers
+    and the layout bank bandwidths may be left out: SCALE-Sim's CALC path never reads them)."""
+    file = str(path)
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(Path(path).read_text(encoding="utf-8"), source=file)
+    except OSError as e:
+        raise SpecError("", e.strerror or str(e), "a readable SCALE-Sim .cfg file", file=file) from None
+    except configparser.Error as e:
+        raise SpecError("", str(e).splitlines()[0], "an INI file (SCALE-Sim .cfg)", file=file) from None
+    run_name = parser.get("general", "run_name", fallback=Path(path).stem).strip()
+    values: dict[str, object] = {}
+    for section, key, field, kind in _CFG_KEYS:
+        where = f"[{section}] {key}"
+        raw = parser.get(section, key, fallback=None)  # keys are case-insensitive, as in SCALE-Sim
+        if raw is None or raw.strip() == "":
+            if kind == "opt_int":
+                values[field] = None
+                continue
+            raise SpecError(where, "nothing", "the key (SCALE-Sim requires it)", file=file)
+        if kind == "int":
+            values[field] = _int(raw, where, file, positive=True)
+        elif kind in ("offset", "opt_int"):
+            values[field] = _int(raw, where, file, positive=kind == "opt_int")
+        elif kind == "ints":
+            parts = [p for p in raw.split(",") if p.strip()]
+            if not parts:
+                raise SpecError(where, raw, "a comma-separated list of integers", file=file)
+            values[field] = tuple(_int(p, where, file, positive=True) for p in parts)
+        else:
+            values[field] = raw.strip()
+    dataflow = str(values["dataflow"]).lower()
+    if dataflow not in DATAFLOWS:
+        raise SpecError("[architecture_presets] Dataflow", values["dataflow"], "os, ws or is", file=file)
+    values["dataflow"] = dataflow
+    mode = str(values["interface_bandwidth"]).upper()
+    if mode not in BANDWIDTH_MODES:
+        raise SpecError(
+            "[run_presets] InterfaceBandwidth", values["interface_bandwidth"], "CALC or USER", file=file
+        )
+    values["interface_bandwidth"] = mode
+    return SystolicConfig(run_name=run_name, **values)  # type: ignore[arg-type]
+
+
+CONV_COLUMNS = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels",
+                "Num Filter", "Strides")  # fmt: skip
+GEMM_COLUMNS = ("Layer", "M", "N", "K")
+
+
+def _rows(path: str | Path) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of every non-blank data row; the header line is skipped as SCALE-Sim does."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise SpecError("", e.strerror or str(e), "a readable topology CSV", file=file) from None
+    rows = []
+    for lineno, fields in enumerate(csv.reader(text.splitlines()), 1):
+        if lineno == 1:
+            continue
+        fields = [f.strip() for f in fields]
+        while fields and fields[-1] == "":  # SCALE-Sim rows end with a trailing comma
+            fields.pop()
+        if fields:
+            rows.append((lineno, fields))
+    if not rows:
+        raise SpecError("", "no layer rows", "a header line and at least one layer row", file=file)
+    return rows
+
+
+def _row_ints(lineno: int, fields: list[str], columns: tuple[str, ...], file: str) -> list[int]:
+    if len(fields) < len(columns):
+        missing = columns[len(fields)]
+        raise SpecError(f"line {lineno}, column '{missing}'", "nothing", f"{len(columns)} columns", file=file)
+    out = []
+    for col, text in zip(columns[1:], fields[1 : len(columns)], strict=True):
+        try:
+            value = int(text)
+        except ValueError:
+            raise SpecError(f"line {lineno}, column '{col}'", text, "a positive integer", file=file) from None
+        if value < 1:
+            raise SpecError(f"line {lineno}, column '{col}'", value, "a positive integer", file=file)
+        out.append(value)
+    return out
+
+
+def read_conv_topology(path: str | Path) -> Topology:
+    """Read a conv topology CSV (IFMAP dims already padded; one stride for both directions)."""
+    file = str(path)
+    layers = []
+    for lineno, fields in _rows(path):
+        h, w, r, s, c, k, stride = _row_ints(lineno, fields, CONV_COLUMNS, file)
+        if r > h or s > w:
+            raise SpecError(f"line {lineno}, column 'Filter Height'", f"a {r}x{s} filter on a {h}x{w} IFMAP",
+                            "a filter no larger than the IFMAP", file=file)  # fmt: skip
+        layers.append(Layer(fields[0], h, w, r, s, c, k, stride))
+    return Topology(Path(path).stem, tuple(layers))
+
+
+def read_gemm_topology(path: str | Path) -> Topology:
+    """Read a GEMM topology CSV (M, N, K) as SCALE-Sim maps it: IFMAP M x K, a 1 x K filter, 1 channel,
+    N filters, stride 1, so that A (M x K) . B (K x N) = C (M x N)."""
+    file = str(path)
+    layers = []
+    for lineno, fields in _rows(path):
+        m, n, k = _row_ints(lineno, fields, GEMM_COLUMNS, file)
+        layers.append(Layer(fields[0], m, k, 1, k, 1, n, 1))
+    return Topology(Path(path).stem, tuple(layers))
+
+
+def read_topology(path: str | Path, kind: str = "conv") -> Topology:
+    """Read a topology CSV of `kind` 'conv' or 'gemm' (SCALE-Sim's `-i`)."""
+    if kind == "gemm":
+        return read_gemm_topology(path)
+    return read_conv_topology(path)
