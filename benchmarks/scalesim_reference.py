@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Regenerate the SCALE-Sim 3.0.0 reference data in tests/data/scalesim/ (issue 8).
+
+Runs the real SCALE-Sim (its CLI, ``python -m scalesim.scale``) from a separate
+environment (default /work/scalesimvenv: ``python -m venv /work/scalesimvenv &&
+/work/scalesimvenv/bin/pip install scalesim==3.0.0 'numpy<2.4'``) on every case of the
+reference set: layer class x array size x dataflow x bandwidth mode.
+
+For each case, tests/data/scalesim/<case>/ receives:
+  scale.cfg, topology.csv, layout.csv   the exact inputs
+  COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, DETAILED_ACCESS_REPORT.csv   scalesim's reports
+  COMMAND.txt    the command line, scalesim and numpy versions
+  RUN.txt        wall time (s) and peak RSS (kB) of the run, from /usr/bin/time -v
+  time.txt       the full /usr/bin/time -v output
+The per-cycle traces scalesim always writes (its CLI cannot turn them off) are deleted.
+
+Usage:
+  python benchmarks/scalesim_reference.py [--python /work/scalesimvenv/bin/python]
+      [--arrays 8,32,128] [--dataflows os,ws,is] [--modes CALC,USER] [--layers a,b]
+      [--jobs 2] [--force] [--list]
+Existing case folders with a COMPUTE_REPORT.csv are skipped unless --force.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data" / "scalesim"
+DEFAULT_PYTHON = "/work/scalesimvenv/bin/python"
+
+# SRAM sizes (kB) and bandwidths used by every case; small SRAMs on purpose so that
+# SCALE-Sim's set-based buffers re-fetch from DRAM for the larger operands.
+IFMAP_KB = 4
+FILTER_KB = 4
+OFMAP_KB = 2
+USER_BANDWIDTH = 4        # [architecture_presets] Bandwidth: USER mode OFMAP drain
+USER_BANK_BANDWIDTH = 8   # [layout] Ifmap/FilterSRAMBankBandwidth: USER mode IFMAP/FILTER DRAM
+
+# name -> (input type, header, row).  Conv rows: name, IFMAP H, IFMAP W, Filter H,
+# Filter W, Channels, Num Filter, Strides.  GEMM rows: name, M, N, K.
+LAYERS = {
+    # AlexNet conv1-like, shrunk: 31x31x3 ifmap, 11x11 filter, 8 filters, stride 4 -> 6x6
+    "conv_large": ("conv", "conv", "conv_large, 31, 31, 11, 11, 3, 8, 4,"),
+    # 3x3 conv: 10x10x16 ifmap, 16 filters, stride 1 -> 8x8
+    "conv3x3": ("conv", "conv", "conv3x3, 10, 10, 3, 3, 16, 16, 1,"),
+    # 1x1 conv, stride 2: 14x14x32 ifmap, 32 filters -> 7x7
+    "conv1x1_s2": ("conv", "conv", "conv1x1_s2, 14, 14, 1, 1, 32, 32, 2,"),
+    # FC 256 -> 64 as a 1x1 conv on a 1x1 ifmap (SCALE-Sim's way)
+    "fc": ("conv", "conv", "fc, 1, 1, 1, 1, 256, 64, 1,"),
+    # GEMM M=64, N=48, K=40 (gemm topology mode)
+    "gemm": ("gemm", "gemm", "gemm, 64, 48, 40,"),
+}
+CONV_HEADER = ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+               "Channels, Num Filter, Strides,")
+GEMM_HEADER = "Layer, M, N, K,"
+
+ARRAYS = [8, 32, 128]
+DATAFLOWS = ["os", "ws", "is"]
+MODES = ["CALC", "USER"]
+
+CFG_TEMPLATE = """[general]
+run_name = {run_name}
+
+[architecture_presets]
+ArrayHeight : {rows}
+ArrayWidth : {cols}
+IfmapSramSzkB : {ifmap_kb}
+FilterSramSzkB : {filter_kb}
+OfmapSramSzkB : {ofmap_kb}
+IfmapOffset : 0
+FilterOffset : 10000000
+OfmapOffset : 20000000
+Bandwidth : {bandwidth}
+Dataflow : {dataflow}
+MemoryBanks : 1
+ReadRequestBuffer : 32
+WriteRequestBuffer : 32
+
+[layout]
+IfmapCustomLayout : False
+IfmapSRAMBankBandwidth : {bank_bw}
+IfmapSRAMBankNum : 1
+IfmapSRAMBankPort : 2
+FilterCustomLayout : False
+FilterSRAMBankBandwidth : {bank_bw}
+FilterSRAMBankNum : 1
+FilterSRAMBankPort : 2
+
+[sparsity]
+SparsitySupport : false
+SparseRep : ellpack_block
+OptimizedMapping : false
+BlockSize : 8
+RandomNumberGeneratorSeed : 40
+
+[run_presets]
+InterfaceBandwidth : {mode}
+UseRamulatorTrace : False
+"""
+
+REPORTS = ["COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv"]
+
+
+def case_name(layer: str, array: int, dataflow: str, mode: str) -> str:
+    return f"{layer}_{array}x{array}_{dataflow}_{mode.lower()}"
+
+
+def cfg_text(array: int, dataflow: str, mode: str, run_name: str = "run") -> str:
+    return CFG_TEMPLATE.format(run_name=run_name, rows=array, cols=array, ifmap_kb=IFMAP_KB,
+                               filter_kb=FILTER_KB, ofmap_kb=OFMAP_KB, bandwidth=USER_BANDWIDTH,
+                               dataflow=dataflow, bank_bw=USER_BANK_BANDWIDTH, mode=mode)
+
+
+def topology_text(layer: str) -> str:
+    kind, _, row = LAYERS[layer]
+    return (CONV_HEADER if kind == "conv" else GEMM_HEADER) + "\n" + row + "\n"
+
+
+def versions(python: str) -> str:
+    code = ("import importlib.metadata as m, numpy, sys;"
+            "print('scalesim', m.version('scalesim'), 'numpy', numpy.__version__,"
+            " 'python', sys.version.split()[0])")
+    return subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def parse_time_v(text: str) -> tuple[float, int]:
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", text)
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    secs = 0.0
+    if wall:
+        for part in wall.group(1).split(":"):
+            secs = secs * 60 + float(part)
+    return secs, int(rss.group(1)) if rss else -1
+
+
+def run_case(python: str, layer: str, array: int, dataflow: str, mode: str, vers: str,
+             force: bool = False, timeout: float | None = None) -> str:
+    name = case_name(layer, array, dataflow, mode)
+    out = DATA / name
+    if (out / "COMPUTE_REPORT.csv").exists() and not force:
+        return f"{name}: kept"
+    kind = LAYERS[layer][0]
+    with tempfile.TemporaryDirectory(prefix="scalesim_") as tmp:
+        tmp = Path(tmp)
+        (tmp / "scale.cfg").write_text(cfg_text(array, dataflow, mode))
+        (tmp / "topology.csv").write_text(topology_text(layer))
+        (tmp / "layout.csv").write_text("Layer name,\n")  # loaded even when unused
+        cmd = [python, "-m", "scalesim.scale", "-c", "scale.cfg", "-t", "topology.csv",
+               "-l", "layout.csv", "-p", "results", "-i", kind]
+        t0 = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-v", *cmd], cwd=tmp, capture_output=True,
+                              text=True, timeout=timeout)
+        elapsed = time.perf_counter() - t0
+        res = tmp / "results" / "run"
+        if proc.returncode != 0 or not (res / "COMPUTE_REPORT.csv").exists():
+            return f"{name}: FAILED rc={proc.returncode}\n{proc.stderr[-2000:]}"
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
+        for f in ["scale.cfg", "topology.csv", "layout.csv"]:
+            shutil.copy(tmp / f, out / f)
+        for f in REPORTS:
+            shutil.copy(res / f, out / f)
+        wall, rss = parse_time_v(proc.stderr)
+        (out / "time.txt").write_text(proc.stderr[proc.stderr.find("\tCommand being timed"):])
+        (out / "RUN.txt").write_text(f"wall_s = {wall:.2f}\npeak_rss_kb = {rss}\n"
+                                     f"python_wall_s = {elapsed:.2f}\n")
+        (out / "COMMAND.txt").write_text(
+            "cd <case dir>  # inputs: scale.cfg topology.csv layout.csv\n"
+            + " ".join(["python", *cmd[1:]]) + "\n"
+            + "# reports copied from results/run/; per-cycle traces (layer*/) deleted\n"
+            + f"# {vers}\n")
+        return f"{name}: {wall:.1f} s, {rss / 1024:.0f} MiB"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--python", default=DEFAULT_PYTHON, help="python of the scalesim 3.0.0 env")
+    ap.add_argument("--arrays", default=",".join(map(str, ARRAYS)))
+    ap.add_argument("--dataflows", default=",".join(DATAFLOWS))
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--layers", default=",".join(LAYERS))
+    ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2)))
+    ap.add_argument("--timeout", type=float, default=None, help="seconds per run")
+    ap.add_argument("--force", action="store_true")
+    ap.add_argument("--list", action="store_true", help="list the cases and exit")
+    a = ap.parse_args(argv)
+    cases = [(l, int(n), d, m) for n in a.arrays.split(",") for l in a.layers.split(",")
+             for d in a.dataflows.split(",") for m in a.modes.split(",")]
+    if a.list:
+        for c in cases:
+            print(case_name(*c))
+        return 0
+    vers = versions(a.python)
+    print(vers, flush=True)
+    fails = 0
+    with cf.ThreadPoolExecutor(a.jobs) as ex:
+        futs = [ex.submit(run_case, a.python, *c, vers, a.force, a.timeout) for c in cases]
+        for f in cf.as_completed(futs):
+            try:
+                msg = f.result()
+            except subprocess.TimeoutExpired as e:
+                msg = f"TIMEOUT {e}"
+            fails += "FAILED" in msg or "TIMEOUT" in msg
+            print(msg, flush=True)
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
