@@ -433,11 +433,13 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
 
 from loopscape.cli_convert import convert
 from loopscape.cli_network import network
+from loopscape.cli_systolic import systolic
 from loopscape.cli_train import train
 from loopscape.cli_zoo import zoo
 
 loopscape.add_command(convert)
 loopscape.add_command(network)
+loopscape.add_command(systolic)
 loopscape.add_command(train)
 loopscape.add_command(zoo)
 
