@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Regenerate the SCALE-Sim 3.0.0 reference data in tests/data/scalesim/ (issue 8).
 
 Runs the real SCALE-Sim (its CLI, ``python -m scalesim.scale``) from a separate
@@ -17,9 +16,10 @@ The per-cycle traces scalesim always writes (its CLI cannot turn them off) are d
 Usage:
   python benchmarks/scalesim_reference.py [--python /work/scalesimvenv/bin/python]
       [--arrays 8,32,128] [--dataflows os,ws,is] [--modes CALC,USER] [--layers a,b]
-      [--jobs 2] [--force] [--list]
+      [--suite small|extra|all] [--jobs 2] [--timeout S] [--force] [--list]
 Existing case folders with a COMPUTE_REPORT.csv are skipped unless --force.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,10 +42,10 @@ DEFAULT_PYTHON = "/work/scalesimvenv/bin/python"
 IFMAP_KB = 4
 FILTER_KB = 4
 OFMAP_KB = 2
-USER_BANDWIDTH = 4        # [architecture_presets] Bandwidth: USER mode OFMAP drain
-USER_BANK_BANDWIDTH = 8   # [layout] Ifmap/FilterSRAMBankBandwidth: USER mode IFMAP/FILTER DRAM
+USER_BANDWIDTH = 4  # [architecture_presets] Bandwidth: USER mode OFMAP drain
+USER_BANK_BANDWIDTH = 8  # [layout] Ifmap/FilterSRAMBankBandwidth: USER mode IFMAP/FILTER DRAM
 
-# name -> (input type, header, row).  Conv rows: name, IFMAP H, IFMAP W, Filter H,
+# name -> (input type, header, row or rows).  Conv rows: name, IFMAP H, IFMAP W, Filter H,
 # Filter W, Channels, Num Filter, Strides.  GEMM rows: name, M, N, K.
 LAYERS = {
     # AlexNet conv1-like, shrunk: 31x31x3 ifmap, 11x11 filter, 8 filters, stride 4 -> 6x6
@@ -59,8 +59,26 @@ LAYERS = {
     # GEMM M=64, N=48, K=40 (gemm topology mode)
     "gemm": ("gemm", "gemm", "gemm, 64, 48, 40,"),
 }
-CONV_HEADER = ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
-               "Channels, Num Filter, Strides,")
+# Extra suite ("--suite extra"): 64 kB SRAMs (SCALE-Sim's stock scale.cfg sizes).
+EXTRA_LAYERS = {
+    # the four conv classes in one topology: per-layer rows, state across layers
+    "multi": ("conv", "conv", [LAYERS[k][2] for k in ("conv_large", "conv3x3", "conv1x1_s2", "fc")]),
+    # the real AlexNet conv1 (227x227x3 already padded, 11x11, 96 filters, stride 4 -> 55x55):
+    # the benchmark-size case (tens of seconds, hundreds of MB in SCALE-Sim)
+    "alexnet_conv1": ("conv", "conv", "conv1, 227, 227, 11, 11, 3, 96, 4,"),
+    # the real AlexNet conv2 (27x27x96 padded to 31x31, 5x5, 256 filters) -> minutes
+    "alexnet_conv2": ("conv", "conv", "conv2, 31, 31, 5, 5, 96, 256, 1,"),
+}
+EXTRA_SRAM_KB = (64, 64, 64)
+ALL_LAYERS = {**LAYERS, **EXTRA_LAYERS}
+EXTRA_CASES = (
+    [("multi", n, d, m) for n in (8, 32, 128) for d in ("os", "ws", "is") for m in ("CALC", "USER")]
+    + [("alexnet_conv1", 32, d, m) for d in ("os", "ws", "is") for m in ("CALC", "USER")]
+    + [("alexnet_conv2", 32, "os", "CALC")]
+)
+CONV_HEADER = (
+    "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,"
+)
 GEMM_HEADER = "Layer, M, N, K,"
 
 ARRAYS = [8, 32, 128]
@@ -114,21 +132,43 @@ def case_name(layer: str, array: int, dataflow: str, mode: str) -> str:
     return f"{layer}_{array}x{array}_{dataflow}_{mode.lower()}"
 
 
-def cfg_text(array: int, dataflow: str, mode: str, run_name: str = "run") -> str:
-    return CFG_TEMPLATE.format(run_name=run_name, rows=array, cols=array, ifmap_kb=IFMAP_KB,
-                               filter_kb=FILTER_KB, ofmap_kb=OFMAP_KB, bandwidth=USER_BANDWIDTH,
-                               dataflow=dataflow, bank_bw=USER_BANK_BANDWIDTH, mode=mode)
+def sram_kb(layer: str) -> tuple[int, int, int]:
+    return EXTRA_SRAM_KB if layer in EXTRA_LAYERS else (IFMAP_KB, FILTER_KB, OFMAP_KB)
+
+
+def cfg_text(
+    array: int,
+    dataflow: str,
+    mode: str,
+    run_name: str = "run",
+    sram: tuple[int, int, int] = (IFMAP_KB, FILTER_KB, OFMAP_KB),
+) -> str:
+    return CFG_TEMPLATE.format(
+        run_name=run_name,
+        rows=array,
+        cols=array,
+        ifmap_kb=sram[0],
+        filter_kb=sram[1],
+        ofmap_kb=sram[2],
+        bandwidth=USER_BANDWIDTH,
+        dataflow=dataflow,
+        bank_bw=USER_BANK_BANDWIDTH,
+        mode=mode,
+    )
 
 
 def topology_text(layer: str) -> str:
-    kind, _, row = LAYERS[layer]
-    return (CONV_HEADER if kind == "conv" else GEMM_HEADER) + "\n" + row + "\n"
+    kind, _, rows = ALL_LAYERS[layer]
+    rows = [rows] if isinstance(rows, str) else rows
+    return (CONV_HEADER if kind == "conv" else GEMM_HEADER) + "\n" + "\n".join(rows) + "\n"
 
 
 def versions(python: str) -> str:
-    code = ("import importlib.metadata as m, numpy, sys;"
-            "print('scalesim', m.version('scalesim'), 'numpy', numpy.__version__,"
-            " 'python', sys.version.split()[0])")
+    code = (
+        "import importlib.metadata as m, numpy, sys;"
+        "print('scalesim', m.version('scalesim'), 'numpy', numpy.__version__,"
+        " 'python', sys.version.split()[0])"
+    )
     return subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
 
@@ -142,23 +182,50 @@ def parse_time_v(text: str) -> tuple[float, int]:
     return secs, int(rss.group(1)) if rss else -1
 
 
-def run_case(python: str, layer: str, array: int, dataflow: str, mode: str, vers: str,
-             force: bool = False, timeout: float | None = None) -> str:
+def run_case(
+    python: str,
+    layer: str,
+    array: int,
+    dataflow: str,
+    mode: str,
+    vers: str,
+    force: bool = False,
+    timeout: float | None = None,
+) -> str:
     name = case_name(layer, array, dataflow, mode)
     out = DATA / name
     if (out / "COMPUTE_REPORT.csv").exists() and not force:
         return f"{name}: kept"
-    kind = LAYERS[layer][0]
+    kind = ALL_LAYERS[layer][0]
     with tempfile.TemporaryDirectory(prefix="scalesim_") as tmp:
         tmp = Path(tmp)
-        (tmp / "scale.cfg").write_text(cfg_text(array, dataflow, mode))
+        (tmp / "scale.cfg").write_text(cfg_text(array, dataflow, mode, sram=sram_kb(layer)))
         (tmp / "topology.csv").write_text(topology_text(layer))
         (tmp / "layout.csv").write_text("Layer name,\n")  # loaded even when unused
-        cmd = [python, "-m", "scalesim.scale", "-c", "scale.cfg", "-t", "topology.csv",
-               "-l", "layout.csv", "-p", "results", "-i", kind]
+        cmd = [
+            python,
+            "-m",
+            "scalesim.scale",
+            "-c",
+            "scale.cfg",
+            "-t",
+            "topology.csv",
+            "-l",
+            "layout.csv",
+            "-p",
+            "results",
+            "-i",
+            kind,
+        ]
         t0 = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-v", *cmd], cwd=tmp, capture_output=True,
-                              text=True, timeout=timeout)
+        proc = subprocess.run(
+            ["/usr/bin/time", "-v", *cmd],
+            check=False,
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         elapsed = time.perf_counter() - t0
         res = tmp / "results" / "run"
         if proc.returncode != 0 or not (res / "COMPUTE_REPORT.csv").exists():
@@ -171,14 +238,17 @@ def run_case(python: str, layer: str, array: int, dataflow: str, mode: str, vers
         for f in REPORTS:
             shutil.copy(res / f, out / f)
         wall, rss = parse_time_v(proc.stderr)
-        (out / "time.txt").write_text(proc.stderr[proc.stderr.find("\tCommand being timed"):])
-        (out / "RUN.txt").write_text(f"wall_s = {wall:.2f}\npeak_rss_kb = {rss}\n"
-                                     f"python_wall_s = {elapsed:.2f}\n")
+        (out / "time.txt").write_text(proc.stderr[proc.stderr.find("\tCommand being timed") :])
+        (out / "RUN.txt").write_text(
+            f"wall_s = {wall:.2f}\npeak_rss_kb = {rss}\npython_wall_s = {elapsed:.2f}\n"
+        )
         (out / "COMMAND.txt").write_text(
             "cd <case dir>  # inputs: scale.cfg topology.csv layout.csv\n"
-            + " ".join(["python", *cmd[1:]]) + "\n"
+            + " ".join(["python", *cmd[1:]])
+            + "\n"
             + "# reports copied from results/run/; per-cycle traces (layer*/) deleted\n"
-            + f"# {vers}\n")
+            + f"# {vers}\n"
+        )
         return f"{name}: {wall:.1f} s, {rss / 1024:.0f} MiB"
 
 
@@ -191,11 +261,33 @@ def main(argv=None) -> int:
     ap.add_argument("--layers", default=",".join(LAYERS))
     ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2)))
     ap.add_argument("--timeout", type=float, default=None, help="seconds per run")
+    ap.add_argument(
+        "--suite",
+        choices=["small", "extra", "all"],
+        default="small",
+        help="small: the 90-case reference set; extra: 64 kB SRAMs, a multi-layer "
+        "topology and real AlexNet layers (slow); --arrays etc. filter both",
+    )
     ap.add_argument("--force", action="store_true")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
     a = ap.parse_args(argv)
-    cases = [(l, int(n), d, m) for n in a.arrays.split(",") for l in a.layers.split(",")
-             for d in a.dataflows.split(",") for m in a.modes.split(",")]
+    small = [
+        (l, int(n), d, m)
+        for n in a.arrays.split(",")
+        for l in a.layers.split(",")
+        for d in a.dataflows.split(",")
+        for m in a.modes.split(",")
+        if l in LAYERS
+    ]
+    extra = [
+        c
+        for c in EXTRA_CASES
+        if str(c[1]) in a.arrays.split(",")
+        and c[2] in a.dataflows.split(",")
+        and c[3] in a.modes.split(",")
+        and (a.layers == ",".join(LAYERS) or c[0] in a.layers.split(","))
+    ]
+    cases = {"small": small, "extra": extra, "all": small + extra}[a.suite]
     if a.list:
         for c in cases:
             print(case_name(*c))

@@ -1,0 +1,270 @@
+"""SCALE-Sim 3.0.0 against `loopscape systolic` on the same job, in one run: wall time and peak memory (issue 8).
+
+The acceptance point: loopscape at least 1,000x faster than SCALE-Sim and using at least 50x less memory.
+
+Job. By default the real AlexNet conv1 (227x227x3 padded ifmap, 11x11, 96 filters, stride 4) on a 32x32
+output-stationary array with 64 kB SRAMs, CALC bandwidth mode: the `alexnet_conv1_32x32_os_calc` case of
+benchmarks/scalesim_reference.py (--layer, --array, --dataflow, --mode pick another point of that script's
+layer set), or any SCALE-Sim input pair given with --config CFG --topology CSV [--input-type conv|gemm].
+
+SCALE-Sim side: `python -m scalesim.scale -c CFG -t CSV -l LAYOUT -p DIR -i conv|gemm` run with the python of
+a scalesim 3.0.0 environment (--scalesim, default /work/scalesimvenv/bin/python; build it with
+`python -m venv /work/scalesimvenv && /work/scalesimvenv/bin/pip install scalesim==3.0.0 'numpy<2.4'`), in a
+temporary directory. Its CLI always writes per-cycle traces (it cannot turn them off): that is part of what
+its users pay, so it is timed. Wall time: the child process; peak memory: the child's ru_maxrss (os.wait4).
+
+loopscape side, measured twice:
+  * process: `python -m loopscape systolic --config CFG --topology CSV --out DIR` as a child process, wall
+    time and ru_maxrss, like SCALE-Sim's (interpreter start and imports included);
+  * in-process: the library calls the command makes (read the cfg and topology, evaluate, build the records,
+    write the three reports), best of --repeat runs after one warm-up, and tracemalloc's peak of one run:
+    the cost of the model itself, without the interpreter.
+Ratios SCALE-Sim / loopscape are printed for both. When loopscape's systolic command or package is missing,
+it says so and prints SCALE-Sim's side only; when SCALE-Sim's python is missing, loopscape's side only. It
+never prints a number for a tool it did not run. Exit status 0 either way (2 for bad arguments).
+
+The three reports of both tools are also compared field by field (per layer, by column name); fields that
+loopscape leaves empty (not modelled) are counted apart.
+
+Run: python benchmarks/bench_systolic.py [--scalesim PY] [--layer alexnet_conv1] [--array 32]
+     [--dataflow os|ws|is] [--mode CALC|USER] [--config CFG --topology CSV [--input-type conv|gemm]]
+     [--repeat 5] [--keep DIR]
+A benchmark, never a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+if (ROOT / "src").is_dir():
+    sys.path.insert(0, str(ROOT / "src"))
+
+import scalesim_reference as ref
+
+REPORTS = ("COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv")
+
+
+def run_child(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[int, float, int, str]:
+    """Run cmd; return (status, wall seconds, peak RSS in kB of that child, stderr tail)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # read stderr first so a chatty child cannot block, then reap it with its own rusage
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    rss_kb = usage.ru_maxrss if sys.platform != "darwin" else usage.ru_maxrss // 1024
+    return proc.returncode, wall, rss_kb, err[-2000:]
+
+
+def read_report(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    head = [h.strip() for h in rows[0]]
+    return [{h: v.strip() for h, v in zip(head, r) if h} for r in rows[1:] if any(x.strip() for x in r)]
+
+
+def compare(ss_dir: Path, ls_dir: Path) -> tuple[int, int, int, list[str]]:
+    """(equal, different, not modelled, first differences) over the fields both reports have."""
+    equal = diff = empty = 0
+    notes: list[str] = []
+    for name in REPORTS:
+        if not (ss_dir / name).exists() or not (ls_dir / name).exists():
+            notes.append(f"{name}: missing on one side")
+            continue
+        a, b = read_report(ss_dir / name), read_report(ls_dir / name)
+        for i, (ra, rb) in enumerate(zip(a, b)):
+            for key, va in ra.items():
+                if key in ("LayerID", "Layer name") or key not in rb:
+                    continue
+                vb = rb[key]
+                if vb == "":
+                    empty += 1
+                    continue
+                try:
+                    same = abs(float(va) - float(vb)) <= 1e-9 * max(1.0, abs(float(va)))
+                except ValueError:
+                    same = va == vb
+                if same:
+                    equal += 1
+                else:
+                    diff += 1
+                    if len(notes) < 8:
+                        notes.append(f"{name} layer {i} {key}: scalesim {va}, loopscape {vb}")
+    return equal, diff, empty, notes
+
+
+def loopscape_in_process(cfg: Path, topo: Path, kind: str, out: Path, repeat: int) -> tuple[float, int]:
+    """Best wall time of `repeat` runs (after a warm-up) and tracemalloc peak bytes of one run."""
+    from loopscape.systolic.config import read_config, read_topology
+    from loopscape.systolic.model import evaluate
+    from loopscape.systolic.reports import layer_record, write_reports
+
+    def job() -> None:
+        config = read_config(cfg)
+        topology = read_topology(topo, kind)
+        result = evaluate(config, topology.layers)
+        records = [layer_record(result, i, layer.name) for i, layer in enumerate(topology.layers)]
+        write_reports(records, out)
+
+    job()
+    best = float("inf")
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        job()
+        best = min(best, time.perf_counter() - t0)
+    tracemalloc.start()
+    job()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return best, peak
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scalesim", default=ref.DEFAULT_PYTHON, help="python of the scalesim 3.0.0 environment")
+    ap.add_argument("--layer", default="alexnet_conv1", choices=sorted(ref.ALL_LAYERS))
+    ap.add_argument("--array", type=int, default=32)
+    ap.add_argument("--dataflow", default="os", choices=["os", "ws", "is"])
+    ap.add_argument("--mode", default="CALC", choices=["CALC", "USER"])
+    ap.add_argument("--config", help="a SCALE-Sim .cfg (with --topology) instead of a generated job")
+    ap.add_argument("--topology", help="a SCALE-Sim topology CSV")
+    ap.add_argument("--input-type", default="conv", choices=["conv", "gemm"])
+    ap.add_argument("--repeat", type=int, default=5, help="in-process loopscape runs (best is kept)")
+    ap.add_argument("--keep", help="keep inputs and both tools' reports in this directory")
+    a = ap.parse_args(argv)
+    if bool(a.config) != bool(a.topology):
+        ap.error("--config and --topology go together")
+    if a.array <= 0:
+        ap.error("--array must be positive")
+
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
+    work = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="bench_systolic_"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        if a.config:
+            cfg, topo, kind = work / "scale.cfg", work / "topology.csv", a.input_type
+            shutil.copy(a.config, cfg)
+            shutil.copy(a.topology, topo)
+            # SCALE-Sim writes its results under results/<run_name>/
+            run_name = next(
+                (
+                    ln.split("=", 1)[1].strip()
+                    for ln in cfg.read_text().splitlines()
+                    if ln.strip().startswith("run_name")
+                ),
+                "run",
+            )
+            job = f"{a.config} + {a.topology}"
+        else:
+            kind, run_name = ref.ALL_LAYERS[a.layer][0], "run"
+            cfg, topo = work / "scale.cfg", work / "topology.csv"
+            cfg.write_text(ref.cfg_text(a.array, a.dataflow, a.mode, sram=ref.sram_kb(a.layer)))
+            topo.write_text(ref.topology_text(a.layer))
+            job = f"{ref.case_name(a.layer, a.array, a.dataflow, a.mode)} (benchmarks/scalesim_reference.py)"
+        (work / "layout.csv").write_text("Layer name,\n")
+        print(f"job: {job}")
+
+        ss = ls_proc = ls_inproc = None
+        # SCALE-Sim
+        if not Path(a.scalesim).exists():
+            print(f"scalesim: not run ({a.scalesim} not found; see --scalesim)")
+        else:
+            cmd = [
+                a.scalesim,
+                "-m",
+                "scalesim.scale",
+                "-c",
+                str(cfg),
+                "-t",
+                str(topo),
+                "-l",
+                str(work / "layout.csv"),
+                "-p",
+                str(work / "scalesim"),
+                "-i",
+                kind,
+            ]
+            rc, wall, rss, err = run_child(cmd, work)
+            if rc != 0 or not (work / "scalesim" / run_name / "COMPUTE_REPORT.csv").exists():
+                print(f"scalesim: failed (status {rc})\n{err}")
+            else:
+                ss = (wall, rss * 1024)
+                print(f"scalesim 3.0.0 (process):   {wall:10.3f} s   peak RSS {rss / 1024:9.1f} MiB")
+        # loopscape, process
+        try:
+            import loopscape.systolic.model  # noqa: F401
+
+            have_ls = True
+        except ImportError as e:
+            have_ls = False
+            print(f"loopscape systolic: not available ({e}); loopscape side not run")
+        if have_ls:
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+            cmd = [
+                sys.executable,
+                "-m",
+                "loopscape",
+                "systolic",
+                "--config",
+                str(cfg),
+                "--topology",
+                str(topo),
+                "--input-type",
+                kind,
+                "--out",
+                str(work / "loopscape"),
+            ]
+            rc, wall, rss, err = run_child(cmd, work, env)
+            if rc != 0:
+                print(
+                    f"loopscape systolic (process): failed (status {rc}); the command may not exist yet\n{err}"
+                )
+            else:
+                ls_proc = (wall, rss * 1024)
+                print(f"loopscape (process):        {wall:10.3f} s   peak RSS {rss / 1024:9.1f} MiB")
+            try:
+                best, peak = loopscape_in_process(cfg, topo, kind, work / "loopscape_inproc", a.repeat)
+                ls_inproc = (best, peak)
+                print(f"loopscape (in-process):     {best:10.6f} s   tracemalloc peak {peak / 1024:9.1f} KiB")
+            except Exception as e:  # noqa: BLE001 - a benchmark reports and goes on
+                print(f"loopscape (in-process): failed: {type(e).__name__}: {e}")
+
+        if ss and ls_proc:
+            print(
+                f"ratio scalesim / loopscape (process):    {ss[0] / ls_proc[0]:10.1f}x time   "
+                f"{ss[1] / ls_proc[1]:8.1f}x memory (RSS)"
+            )
+        if ss and ls_inproc:
+            print(
+                f"ratio scalesim / loopscape (in-process): {ss[0] / ls_inproc[0]:10.1f}x time   "
+                f"{ss[1] / max(1, ls_inproc[1]):8.1f}x memory (scalesim RSS / loopscape traced peak)"
+            )
+        if ss and ls_proc:
+            eq, df, empty, notes = compare(work / "scalesim" / run_name, work / "loopscape")
+            print(f"reports: {eq} fields equal, {df} different, {empty} not modelled by loopscape (empty)")
+            for n in notes:
+                print("  " + n)
+        if not (ss and (ls_proc or ls_inproc)):
+            print("comparison not run: one side is missing")
+    finally:
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
