@@ -29,9 +29,11 @@ def _topology_kind(path: str) -> str:
               help="Topology layout (SCALE-Sim's -i); auto reads the header.")  # fmt: skip
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Write COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv here.")  # fmt: skip
+@click.option("--os-paper-fold", is_flag=True,
+              help="OS folds take 2R + C + T - 2 cycles as in the SCALE-Sim paper, not 3.0.0's R + C + T - 2.")  # fmt: skip
 @JSON_OPTION
 @spec_errors_exit
-def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str | None,
+def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str | None, os_paper_fold: bool,
              json_out: str | None) -> None:  # fmt: skip
     """Per-layer cycles, utilisations and SRAM accesses of a systolic array as SCALE-Sim 3.0.0 reports them.
 
@@ -50,7 +52,7 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
     topology = read_topology(topology_path, kind)
     if config.interface_bandwidth == "USER":
         click.echo("note: USER bandwidth mode: stalls are not modelled (reported as 0)", err=True)
-    result = evaluate(config, topology.layers)
+    result = evaluate(config, topology.layers, paper_os_fold=os_paper_fold)
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),

@@ -82,3 +82,13 @@ def test_vectorised_equals_one_by_one() -> None:
         one = evaluate_mnk("is", 8, 16, m[i : i + 1], n[i : i + 1], k[i : i + 1])
         assert one.total_cycles[0] == whole.total_cycles[i]
         assert one.compute_util[0] == whole.compute_util[i]
+
+
+def test_paper_os_fold_adds_r_per_fold() -> None:
+    """scale-sim-v3 issue #4: the paper's OS fold is 2R + C + T - 2; 3.0.0 uses R + C + T - 2."""
+    args = ("os", 4, 4, np.array([9]), np.array([4]), np.array([18]))
+    ours, paper = evaluate_mnk(*args), evaluate_mnk(*args, paper_os_fold=True)
+    assert paper.cycles_per_fold[0] == ours.cycles_per_fold[0] + 4 == 28
+    assert paper.total_cycles[0] == 3 * 28 - 1
+    ws = evaluate_mnk("ws", 4, 4, np.array([9]), np.array([4]), np.array([18]), paper_os_fold=True)
+    assert ws.total_cycles[0] == HAND["ws"][2]
