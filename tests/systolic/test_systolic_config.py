@@ -16,9 +16,15 @@ def test_config_fields(tmp_path: Path) -> None:
     assert (cfg.run_name, cfg.array_height, cfg.array_width, cfg.pes) == ("tiny", 4, 4, 16)
     assert (cfg.ifmap_sram_kb, cfg.filter_sram_kb, cfg.ofmap_sram_kb) == (64, 64, 64)
     assert (cfg.ifmap_offset, cfg.filter_offset, cfg.ofmap_offset) == (0, 10_000_000, 20_000_000)
-    assert (cfg.dataflow, cfg.bandwidth, cfg.interface_bandwidth) == ("ws", (10,), "CALC")
+    # Bandwidth is read in USER mode only, as SCALE-Sim does
+    assert (cfg.dataflow, cfg.bandwidth, cfg.interface_bandwidth) == ("ws", (), "CALC")
     assert (cfg.memory_banks, cfg.read_request_buffer, cfg.write_request_buffer) == (1, 32, 32)
-    assert (cfg.ifmap_bank_bandwidth, cfg.filter_bank_bandwidth) == (100, 100)
+    assert (cfg.ifmap_bank_bandwidth, cfg.ifmap_bank_num, cfg.ifmap_bank_port) == (100, 1, 2)
+    assert (cfg.filter_bank_bandwidth, cfg.filter_bank_num, cfg.filter_bank_port) == (100, 1, 2)
+    assert not (cfg.ifmap_custom_layout or cfg.filter_custom_layout or cfg.sparsity_support)
+    assert not cfg.use_ramulator_trace
+    user = read_config(write(tmp_path, "u.cfg", CFG.format(dataflow="is").replace("CALC", "USER")))
+    assert (user.bandwidth, user.interface_bandwidth) == ((10,), "USER")
 
 
 def test_conv_topology(tmp_path: Path) -> None:
@@ -41,12 +47,18 @@ def test_gemm_topology_is_a_conv(tmp_path: Path) -> None:
         (("ArrayHeight:    4", "ArrayHeight:    four"), "[architecture_presets] ArrayHeight"),
         (("ArrayHeight:    4", "ArrayHeight:    0"), "[architecture_presets] ArrayHeight"),
         (("Dataflow : os", "Dataflow : rs"), "[architecture_presets] Dataflow"),
-        (("InterfaceBandwidth: CALC", "InterfaceBandwidth: FAST"), "[run_presets] InterfaceBandwidth"),
-        (("Bandwidth : 10", "Bandwidth : x"), "[architecture_presets] Bandwidth"),
+        (("InterfaceBandwidth: USER", "InterfaceBandwidth: FAST"), "[run_presets] InterfaceBandwidth"),
+        (("Bandwidth : 10", "Bandwidth : x"), "[architecture_presets] Bandwidth"),  # read in USER mode
+        (("run_name = tiny", ""), "[general] run_name"),
+        (("WriteRequestBuffer: 32", ""), "[architecture_presets] WriteRequestBuffer"),
+        (("FilterSRAMBankPort: 2", ""), "[layout] FilterSRAMBankPort"),
+        (("IfmapCustomLayout: False", "IfmapCustomLayout: maybe"), "[layout] IfmapCustomLayout"),
+        (("SparsitySupport : false", ""), "[sparsity] SparsitySupport"),
     ],
 )
 def test_bad_config(tmp_path: Path, edit: tuple[str, str], where: str) -> None:
-    path = write(tmp_path, "bad.cfg", CFG.format(dataflow="os").replace(*edit))
+    text = CFG.format(dataflow="os").replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: USER")
+    path = write(tmp_path, "bad.cfg", text.replace(*edit))
     with pytest.raises(SpecError) as e:
         read_config(path)
     assert (e.value.file, e.value.path) == (str(path), where)

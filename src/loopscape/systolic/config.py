@@ -20,7 +20,11 @@ BANDWIDTH_MODES = ("CALC", "USER")
 
 @dataclass(frozen=True)
 class SystolicConfig:
-    """One SCALE-Sim `.cfg`: the array, its three SRAMs (kB, 1-byte words), address bases, dataflow, bandwidths."""
+    """One SCALE-Sim `.cfg`: the array, its three SRAMs (kB, 1-byte words), address bases, dataflow, bandwidths.
+
+    `bandwidth` (words/cycle) is read only in USER mode, as SCALE-Sim does (empty in CALC mode); there it sets
+    the OFMAP drain, and the IFMAP/filter DRAM bandwidths are the `[layout]` bank bandwidths. `memory_banks`
+    is optional: SCALE-Sim 3.0.0 never reads it. The request buffers only matter to its Ramulator path."""
 
     run_name: str
     array_height: int
@@ -32,13 +36,21 @@ class SystolicConfig:
     filter_offset: int
     ofmap_offset: int
     dataflow: str
-    bandwidth: tuple[int, ...]
-    memory_banks: int | None
-    read_request_buffer: int | None
-    write_request_buffer: int | None
+    read_request_buffer: int
+    write_request_buffer: int
+    ifmap_custom_layout: bool
+    ifmap_bank_bandwidth: int
+    ifmap_bank_num: int
+    ifmap_bank_port: int
+    filter_custom_layout: bool
+    filter_bank_bandwidth: int
+    filter_bank_num: int
+    filter_bank_port: int
+    sparsity_support: bool
     interface_bandwidth: str
-    ifmap_bank_bandwidth: int | None = None
-    filter_bank_bandwidth: int | None = None
+    use_ramulator_trace: bool
+    bandwidth: tuple[int, ...] = ()
+    memory_banks: int | None = None
 
     @property
     def pes(self) -> int:
@@ -94,8 +106,12 @@ class Topology:
     layers: tuple[Layer, ...]
 
 
-# (section, key, field, kind); kind: "int" (> 0), "offset" (int >= 0), "str", "ints", "opt_int".
+# The keys SCALE-Sim 3.0.0's scale_config.read_conf_file reads unconditionally, in its order:
+# (section, key, field, kind); kind: "int" (> 0), "offset" (int >= 0), "str", "bool".
 _CFG_KEYS = (
+    ("general", "run_name", "run_name", "str"),
+    ("run_presets", "InterfaceBandwidth", "interface_bandwidth", "str"),
+    ("run_presets", "UseRamulatorTrace", "use_ramulator_trace", "bool"),
     ("architecture_presets", "ArrayHeight", "array_height", "int"),
     ("architecture_presets", "ArrayWidth", "array_width", "int"),
     ("architecture_presets", "IfmapSramSzkB", "ifmap_sram_kb", "int"),
@@ -105,14 +121,28 @@ _CFG_KEYS = (
     ("architecture_presets", "FilterOffset", "filter_offset", "offset"),
     ("architecture_presets", "OfmapOffset", "ofmap_offset", "offset"),
     ("architecture_presets", "Dataflow", "dataflow", "str"),
-    ("architecture_presets", "Bandwidth", "bandwidth", "ints"),
-    ("architecture_presets", "MemoryBanks", "memory_banks", "opt_int"),
-    ("architecture_presets", "ReadRequestBuffer", "read_request_buffer", "opt_int"),
-    ("architecture_presets", "WriteRequestBuffer", "write_request_buffer", "opt_int"),
-    ("run_presets", "InterfaceBandwidth", "interface_bandwidth", "str"),
-    ("layout", "IfmapSRAMBankBandwidth", "ifmap_bank_bandwidth", "opt_int"),
-    ("layout", "FilterSRAMBankBandwidth", "filter_bank_bandwidth", "opt_int"),
+    ("architecture_presets", "ReadRequestBuffer", "read_request_buffer", "int"),
+    ("architecture_presets", "WriteRequestBuffer", "write_request_buffer", "int"),
+    ("layout", "IfmapCustomLayout", "ifmap_custom_layout", "bool"),
+    ("layout", "FilterCustomLayout", "filter_custom_layout", "bool"),
+    ("layout", "IfmapSRAMBankBandwidth", "ifmap_bank_bandwidth", "int"),
+    ("layout", "IfmapSRAMBankNum", "ifmap_bank_num", "int"),
+    ("layout", "IfmapSRAMBankPort", "ifmap_bank_port", "int"),
+    ("layout", "FilterSRAMBankBandwidth", "filter_bank_bandwidth", "int"),
+    ("layout", "FilterSRAMBankNum", "filter_bank_num", "int"),
+    ("layout", "FilterSRAMBankPort", "filter_bank_port", "int"),
+    ("sparsity", "SparsitySupport", "sparsity_support", "bool"),
 )
+_BOOLEANS = {
+    "true": True,
+    "yes": True,
+    "on": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "off": False,
+    "0": False,
+}
 
 
 def _int(text: str, where: str, file: str, positive: bool) -> int:
@@ -126,8 +156,8 @@ def _int(text: str, where: str, file: str, positive: bool) -> int:
 
 
 def read_config(path: str | Path) -> SystolicConfig:
-    """Read a SCALE-Sim `.cfg`; every key SCALE-Sim requires must be there (MemoryBanks, the request buffers
-    and the layout bank bandwidths may be left out: SCALE-Sim's CALC path never reads them)."""
+    """Read a SCALE-Sim `.cfg`: every key SCALE-Sim reads must be there and well-formed (Bandwidth in USER
+    mode only, as SCALE-Sim parses it only then; MemoryBanks optional)."""
     file = str(path)
     parser = configparser.ConfigParser()
     try:
@@ -136,38 +166,42 @@ def read_config(path: str | Path) -> SystolicConfig:
         raise SpecError("", e.strerror or str(e), "a readable SCALE-Sim .cfg file", file=file) from None
     except configparser.Error as e:
         raise SpecError("", str(e).splitlines()[0], "an INI file (SCALE-Sim .cfg)", file=file) from None
-    run_name = parser.get("general", "run_name", fallback=Path(path).stem).strip()
+
+    def raw(section: str, key: str, required: bool = True) -> str | None:
+        text = parser.get(section, key, fallback=None)  # keys are case-insensitive, as in SCALE-Sim
+        if text is None or not text.strip():
+            if required:
+                raise SpecError(f"[{section}] {key}", "nothing", "the key (SCALE-Sim requires it)", file=file)
+            return None
+        return text.strip()
+
     values: dict[str, object] = {}
     for section, key, field, kind in _CFG_KEYS:
-        where = f"[{section}] {key}"
-        raw = parser.get(section, key, fallback=None)  # keys are case-insensitive, as in SCALE-Sim
-        if raw is None or raw.strip() == "":
-            if kind == "opt_int":
-                values[field] = None
-                continue
-            raise SpecError(where, "nothing", "the key (SCALE-Sim requires it)", file=file)
-        if kind == "int":
-            values[field] = _int(raw, where, file, positive=True)
-        elif kind in ("offset", "opt_int"):
-            values[field] = _int(raw, where, file, positive=kind == "opt_int")
-        elif kind == "ints":
-            parts = [p for p in raw.split(",") if p.strip()]
-            if not parts:
-                raise SpecError(where, raw, "a comma-separated list of integers", file=file)
-            values[field] = tuple(_int(p, where, file, positive=True) for p in parts)
+        where, text = f"[{section}] {key}", raw(section, key)
+        assert text is not None
+        if kind in ("int", "offset"):
+            values[field] = _int(text, where, file, positive=kind == "int")
+        elif kind == "bool":
+            if text.lower() not in _BOOLEANS:
+                raise SpecError(where, text, "True or False", file=file)
+            values[field] = _BOOLEANS[text.lower()]
         else:
-            values[field] = raw.strip()
+            values[field] = text
     dataflow = str(values["dataflow"]).lower()
     if dataflow not in DATAFLOWS:
         raise SpecError("[architecture_presets] Dataflow", values["dataflow"], "os, ws or is", file=file)
     values["dataflow"] = dataflow
-    mode = str(values["interface_bandwidth"]).upper()
+    mode = str(values["interface_bandwidth"])
     if mode not in BANDWIDTH_MODES:
-        raise SpecError(
-            "[run_presets] InterfaceBandwidth", values["interface_bandwidth"], "CALC or USER", file=file
-        )
-    values["interface_bandwidth"] = mode
-    return SystolicConfig(run_name=run_name, **values)  # type: ignore[arg-type]
+        raise SpecError("[run_presets] InterfaceBandwidth", mode, "CALC or USER", file=file)
+    bandwidth = raw("architecture_presets", "Bandwidth", required=mode == "USER")
+    if bandwidth is not None and mode == "USER":
+        where = "[architecture_presets] Bandwidth"
+        values["bandwidth"] = tuple(_int(p, where, file, positive=True) for p in bandwidth.split(","))
+    banks = raw("architecture_presets", "MemoryBanks", required=False)
+    if banks is not None:
+        values["memory_banks"] = _int(banks, "[architecture_presets] MemoryBanks", file, positive=True)
+    return SystolicConfig(**values)  # type: ignore[arg-type]
 
 
 CONV_COLUMNS = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels",

@@ -57,19 +57,22 @@ def _ceil_div(a: np.ndarray, b: int) -> np.ndarray:
     return -(-a // b)
 
 
-def _fold_average(
+def _fold_averages(
     sr: np.ndarray, sc: np.ndarray, t: np.ndarray, r: int, c: int, util_fold: np.ndarray
-) -> np.ndarray:
-    """Compute Util % as SCALE-Sim forms it, to the last bit: per fold used PEs * T / (R * C * P'), folds in
-    its order (column folds outer, row folds inner), summed one after the other, over F, times 100.
-    Closed form: 100 * Sr * Sc * T / (F * R * C * P'); np.cumsum adds sequentially as its Python sum does."""
-    out = np.empty(len(sr), dtype=np.float64)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mapping Efficiency % and Compute Util % as SCALE-Sim forms them, to the last bit: per fold, used PEs
+    / (R * C) and used PEs * T / (R * C * P'), folds in its order (column folds outer, row folds inner),
+    summed one after the other, over F, times 100. Closed forms: 100 * Sr * Sc / (F * R * C) and
+    100 * Sr * Sc * T / (F * R * C * P'); np.cumsum adds sequentially as SCALE-Sim's Python sum does."""
+    mapping = np.empty(len(sr), dtype=np.float64)
+    compute = np.empty(len(sr), dtype=np.float64)
     for i in range(len(sr)):
         rows = np.minimum(r, sr[i] - r * np.arange(-(-sr[i] // r)))
         cols = np.minimum(c, sc[i] - c * np.arange(-(-sc[i] // c)))
-        per_fold = np.outer(cols, rows).ravel() * t[i] / (r * c * util_fold[i])
-        out[i] = np.cumsum(per_fold)[-1] / per_fold.size * 100
-    return out
+        used = np.outer(cols, rows).ravel()
+        mapping[i] = np.cumsum(used / (r * c))[-1] / used.size * 100
+        compute[i] = np.cumsum(used * t[i] / (r * c * util_fold[i]))[-1] / used.size * 100
+    return mapping, compute
 
 
 def evaluate(
@@ -117,10 +120,8 @@ def evaluate_mnk(
         util_fold = per_fold + c - 1  # its compute util divides by the demand matrix's rows + cols - 1
     total = folds * per_fold - 1
     pes = r * c
-    mapped = (sr * sc).astype(np.float64)
     overall = 100.0 * (m * n * k).astype(np.float64) / (total * pes)
-    mapping_eff = 100.0 * mapped / (folds * pes)
-    compute_util = _fold_average(sr, sc, t, r, c, util_fold)
+    mapping_eff, compute_util = _fold_averages(sr, sc, t, r, c, util_fold)
     mn, mk, kn = m * n, m * k, k * n
     if dataflow == "os":
         ifmap, filt = mk * _ceil_div(n, c), kn * _ceil_div(m, r)
