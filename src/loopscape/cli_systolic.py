@@ -37,13 +37,15 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
              json_out: str | None) -> None:  # fmt: skip
     """Per-layer cycles, utilisations and SRAM accesses of a systolic array as SCALE-Sim 3.0.0 reports them.
 
-    Closed-form (no per-cycle simulation): SCALE-Sim's CALC-mode, dense figures. Stalls are 0 (CALC mode);
-    DRAM streams and prefetch cycles are not modelled yet and are left empty in the reports.
+    Closed-form (no per-cycle simulation): SCALE-Sim's CALC-mode, dense figures. Stalls are 0 (CALC mode).
+    IFMAP/filter DRAM reads are given where the operand fits SCALE-Sim's active buffer; other DRAM figures
+    and the prefetch-inclusive cycles are not modelled yet and are left empty in the reports.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from loopscape.systolic.config import read_config, read_topology
+    from loopscape.systolic.dram import dram_reads
     from loopscape.systolic.model import evaluate
     from loopscape.systolic.reports import json_doc, layer_record, write_reports
 
@@ -65,7 +67,7 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
     with progress:
         task = progress.add_task(f"layers of {topology.name}", total=len(topology.layers))
         for i, layer in enumerate(topology.layers):
-            records.append(layer_record(result, i, layer.name))
+            records.append(layer_record(result, i, layer.name, dram_reads(config, layer)))
             progress.update(task, advance=1, description=f"layer {layer.name}")
     doc = json_doc(result, records, config.run_name)
     if json_out == "-":

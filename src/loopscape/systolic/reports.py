@@ -2,8 +2,9 @@
 its exact column layout, and the same figures as JSON.
 
 SCALE-Sim writes `LayerID, ...` headers and rows of Python `str()` values, each field followed by ", " and the
-line by a trailing comma. Figures the closed form does not give yet (the prefetch-inclusive cycles, the DRAM
-streams and the SRAM start/stop cycles) are left empty in the CSVs and null in the JSON.
+line by a trailing comma. Figures the closed form does not give yet (the prefetch-inclusive cycles, the OFMAP DRAM
+stream, IFMAP/filter DRAM streams that overflow SCALE-Sim's active buffer, the SRAM start/stop cycles) are
+left empty in the CSVs and left out of the JSON.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from loopscape.systolic.dram import DramReads
 from loopscape.systolic.model import SystolicResult
 
 COMPUTE_COLUMNS = (
@@ -38,8 +40,26 @@ REPORT_FILES = {
 }
 
 
-def layer_record(result: SystolicResult, i: int, name: str) -> dict[str, Any]:
-    """Layer `i` as a dict keyed by SCALE-Sim's column names (None where not modelled), plus our extras."""
+def _dram_fields(stream: DramReads | None, name: str, key: str) -> dict[str, Any]:
+    """SCALE-Sim prints DRAM start/stop cycles as floats and the count as an integer."""
+    if stream is None:
+        return {}
+    return {
+        f"DRAM {name} Start Cycle": float(stream.start_cycle),
+        f"DRAM {name} Stop Cycle": float(stream.stop_cycle),
+        f"DRAM {name} Reads": stream.reads,
+        f"Avg {key} DRAM BW": stream.avg_bw,
+    }
+
+
+def layer_record(
+    result: SystolicResult,
+    i: int,
+    name: str,
+    dram: tuple[DramReads | None, DramReads | None] = (None, None),
+) -> dict[str, Any]:
+    """Layer `i` as a dict keyed by SCALE-Sim's column names (None or absent where not modelled), plus our
+    extras; `dram`: its (IFMAP, filter) DRAM read streams where known (systolic.dram)."""
     cycles = float(result.total_cycles[i])
     return {
         "LayerID": i,
@@ -64,6 +84,8 @@ def layer_record(result: SystolicResult, i: int, name: str) -> dict[str, Any]:
         "SRAM Filter Reads": int(result.filter_sram_reads[i]),
         "SRAM OFMAP Writes": int(result.ofmap_sram_writes[i]),
         "SRAM OFMAP Writes (physical)": int(result.ofmap_sram_writes_physical[i]),
+        **_dram_fields(dram[0], "IFMAP", "IFMAP"),
+        **_dram_fields(dram[1], "Filter", "FILTER"),
     }
 
 
