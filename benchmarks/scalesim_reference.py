@@ -74,7 +74,8 @@ ALL_LAYERS = {**LAYERS, **EXTRA_LAYERS}
 EXTRA_CASES = (
     [("multi", n, d, m) for n in (8, 32, 128) for d in ("os", "ws", "is") for m in ("CALC", "USER")]
     + [("alexnet_conv1", 32, d, m) for d in ("os", "ws", "is") for m in ("CALC", "USER")]
-    + [("alexnet_conv2", 32, "os", "CALC")]
+    + [("alexnet_conv1", 128, d, "CALC") for d in ("os", "ws", "is")]
+    + [("alexnet_conv2", 32, d, "CALC") for d in ("os", "ws", "is")]
 )
 CONV_HEADER = (
     "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,"
