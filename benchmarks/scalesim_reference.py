@@ -68,14 +68,19 @@ EXTRA_LAYERS = {
     "alexnet_conv1": ("conv", "conv", "conv1, 227, 227, 11, 11, 3, 96, 4,"),
     # the real AlexNet conv2 (27x27x96 padded to 31x31, 5x5, 256 filters) -> minutes
     "alexnet_conv2": ("conv", "conv", "conv2, 31, 31, 5, 5, 96, 256, 1,"),
+    # a mid-size GEMM (gemm mode) with the 64 kB SRAMs: M = N = K = 128
+    "gemm_mid": ("gemm", "gemm", "gemm_mid, 128, 128, 128,"),
 }
 EXTRA_SRAM_KB = (64, 64, 64)
 ALL_LAYERS = {**LAYERS, **EXTRA_LAYERS}
 EXTRA_CASES = (
     [("multi", n, d, m) for n in (8, 32, 128) for d in ("os", "ws", "is") for m in ("CALC", "USER")]
     + [("alexnet_conv1", 32, d, m) for d in ("os", "ws", "is") for m in ("CALC", "USER")]
-    + [("alexnet_conv1", 128, d, "CALC") for d in ("os", "ws", "is")]
+    + [("alexnet_conv1", 128, d, m) for d in ("os", "ws", "is") for m in ("CALC", "USER")]
+    + [("alexnet_conv1", 8, "os", "CALC")]
     + [("alexnet_conv2", 32, d, "CALC") for d in ("os", "ws", "is")]
+    + [("alexnet_conv2", 32, "os", "USER")]
+    + [("gemm_mid", n, d, m) for n in (8, 32, 128) for d in ("os", "ws", "is") for m in ("CALC", "USER")]
 )
 CONV_HEADER = (
     "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,"
@@ -271,6 +276,11 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--force", action="store_true")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
+    ap.add_argument(
+        "--table",
+        action="store_true",
+        help="print a markdown table of the recorded run times and peak memory and exit",
+    )
     a = ap.parse_args(argv)
     small = [
         (l, int(n), d, m)
@@ -289,6 +299,18 @@ def main(argv=None) -> int:
         and (a.layers == ",".join(LAYERS) or c[0] in a.layers.split(","))
     ]
     cases = {"small": small, "extra": extra, "all": small + extra}[a.suite]
+    if a.table:
+        print("| case | wall s | peak RSS MiB |\n|---|---|---|")
+        for c in cases:
+            run = DATA / case_name(*c) / "RUN.txt"
+            if run.exists():
+                kv = dict(line.split(" = ") for line in run.read_text().splitlines() if " = " in line)
+                print(
+                    f"| {case_name(*c)} | {float(kv['wall_s']):.1f} | {int(kv['peak_rss_kb']) / 1024:.0f} |"
+                )
+            else:
+                print(f"| {case_name(*c)} | missing | |")
+        return 0
     if a.list:
         for c in cases:
             print(case_name(*c))
