@@ -31,15 +31,19 @@ def _topology_kind(path: str) -> str:
               help="Write COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv here.")  # fmt: skip
 @click.option("--os-paper-fold", is_flag=True,
               help="OS folds take 2R + C + T - 2 cycles as in the SCALE-Sim paper, not 3.0.0's R + C + T - 2.")  # fmt: skip
+@click.option("--no-dram-replay", is_flag=True,
+              help="Skip replaying SCALE-Sim's buffers for operands larger than half an SRAM (their DRAM reads "
+                   "are then left empty).")  # fmt: skip
 @JSON_OPTION
 @spec_errors_exit
 def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str | None, os_paper_fold: bool,
-             json_out: str | None) -> None:  # fmt: skip
+             no_dram_replay: bool, json_out: str | None) -> None:  # fmt: skip
     """Per-layer cycles, utilisations and SRAM accesses of a systolic array as SCALE-Sim 3.0.0 reports them.
 
     Closed-form (no per-cycle simulation): SCALE-Sim's CALC-mode, dense figures. Stalls are 0 (CALC mode).
-    IFMAP/filter DRAM reads are given where the operand fits SCALE-Sim's active buffer; other DRAM figures
-    and the prefetch-inclusive cycles are not modelled yet and are left empty in the reports.
+    IFMAP/filter DRAM reads (CALC mode): closed form where the operand fits SCALE-Sim's active buffer, else
+    its set-based buffer replayed on its read order. The OFMAP DRAM stream, the prefetch-inclusive cycles,
+    the SRAM start/stop cycles and USER-mode stalls are not modelled yet and are left empty.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -67,7 +71,9 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
     with progress:
         task = progress.add_task(f"layers of {topology.name}", total=len(topology.layers))
         for i, layer in enumerate(topology.layers):
-            records.append(layer_record(result, i, layer.name, dram_reads(config, layer)))
+            records.append(
+                layer_record(result, i, layer.name, dram_reads(config, layer, replay=not no_dram_replay))
+            )
             progress.update(task, advance=1, description=f"layer {layer.name}")
     doc = json_doc(result, records, config.run_name)
     if json_out == "-":

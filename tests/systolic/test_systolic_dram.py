@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from loopscape.systolic.config import Layer
-from loopscape.systolic.dram import DramReads, filter_footprint, ifmap_footprint, unreplaced_reads
+from loopscape.systolic.demand import read_order
+from loopscape.systolic.dram import (
+    DramReads,
+    filter_footprint,
+    ifmap_footprint,
+    replayed_reads,
+    unreplaced_reads,
+)
 
 
 def test_footprints() -> None:
@@ -24,3 +33,23 @@ def test_unreplaced_reads() -> None:
     assert unreplaced_reads(256, 4).avg_bw == 256 / 28
     # 2000 words fill the 50 active sets: SCALE-Sim's replacement starts, not modelled
     assert unreplaced_reads(2000, 4) is None and unreplaced_reads(1999, 4) is not None
+
+
+def test_read_order_ws_by_hand() -> None:
+    """GEMM M = 2, N = 1, K = 2 on a 2 x 2 ws array: one fold. IFMAP A = [[0, 1], [2, 3]] streams from cycle
+    R = 2 with skew (A[t, j] at 2 + t + j on port j); the filter column [0, 1] loads bottom row first."""
+    layer = Layer("g", 2, 2, 1, 2, 1, 1, 1)
+    cycles, addrs = read_order("ws", layer, 2, 2, "ifmap")
+    assert cycles.tolist() == [2, 3, 3, 4] and addrs.tolist() == [0, 2, 1, 3]
+    cycles, addrs = read_order("ws", layer, 2, 2, "filter", filter_offset=100)
+    assert cycles.tolist() == [0, 1] and addrs.tolist() == [101, 100]
+
+
+def test_replay_refetches_what_left_the_window() -> None:
+    """1 kB: sets of 10 words, 50 active. 1000 distinct words read twice: the window has moved past the
+    first pass, so all are fetched again (2000); windows move at cycles 499, 999, 1499 and 1999."""
+    addrs = np.concatenate([np.arange(1000), np.arange(1000)])
+    got = replayed_reads(np.arange(2000), addrs, 1)
+    assert got == DramReads(-50, 2000, 2000)
+    # the same 400 words twice stay in the active window: fetched once, in 40 sets before cycle 0
+    assert replayed_reads(np.arange(800), np.tile(np.arange(400), 2), 1) == DramReads(-40, -1, 400)

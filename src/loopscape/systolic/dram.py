@@ -4,7 +4,8 @@ Its CALC read buffer (read_buffer_estimate_bw) groups the unique addresses it se
 floor(SRAM words / 100) words, 50 of them active. While fewer than 50 sets have filled, every new address
 is kept, so the DRAM reads are the operand's unique footprint, fetched before cycle 0 at 10 words/cycle in
 whole sets: start = -ceil(sets * words per set / 10), stop = -1. A footprint that fills 50 sets starts
-SCALE-Sim's replacement, which depends on the address order: not modelled here (None).
+SCALE-Sim's replacement, which depends on the address order: `replayed_reads` replays it on the read
+order of systolic.demand (one pass over the addresses, no per-cycle simulation).
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from loopscape.systolic.config import Layer, SystolicConfig
+from loopscape.systolic.demand import read_order
 
 CALC_DRAM_WORDS_PER_CYCLE = 10  # SCALE-Sim 3.0.0 CALC mode: hard-coded IFMAP/filter backing bandwidth
 SETS = 100  # read_buffer_estimate_bw: the buffer is split into 100 sets ...
@@ -63,11 +67,56 @@ def unreplaced_reads(unique: int, sram_kb: int) -> DramReads | None:
     return DramReads(start_cycle=-cycles, stop_cycle=-1, reads=unique)
 
 
-def dram_reads(config: SystolicConfig, layer: Layer) -> tuple[DramReads | None, DramReads | None]:
-    """(IFMAP, filter) DRAM read streams of `layer` where the closed form holds (CALC mode, no replacement)."""
+def replayed_reads(cycles: np.ndarray, addrs: np.ndarray, sram_kb: int) -> DramReads:
+    """SCALE-Sim's CALC read buffer replayed on its read order: an address is fetched again when it is
+    neither in the set being filled nor in a closed set of the active window (the window moves on by 50
+    sets whenever the set after it closes); every set is fetched once. The first window is fetched before
+    the first request at 10 words/cycle; the last fetch ends one cycle after the last window move."""
+    per_set = (sram_kb * 1024) // SETS
+    latest_set: dict[int, int] = {}
+    current: set[int] = set()
+    set_id, window_start, window_end = 0, 0, ACTIVE_SETS - 1
+    fetched, last_move = 0, None
+    for cycle, addr in zip(cycles.tolist(), addrs.tolist(), strict=True):
+        held = latest_set.get(addr)
+        if addr in current or (held is not None and window_start <= held < min(set_id, window_end + 1)):
+            continue
+        current.add(addr)
+        latest_set[addr] = set_id
+        fetched += 1
+        if len(current) == per_set:
+            current = set()
+            set_id += 1
+            if set_id == window_end + 1:
+                last_move = cycle
+                window_start += SETS - ACTIVE_SETS
+                window_end += SETS - ACTIVE_SETS
+    if last_move is None:
+        sets = set_id + (1 if current else 0)
+        return DramReads(-math.ceil(sets * per_set / CALC_DRAM_WORDS_PER_CYCLE), -1, fetched)
+    first = int(cycles[0])
+    start = first - math.ceil(ACTIVE_SETS * per_set / CALC_DRAM_WORDS_PER_CYCLE)
+    return DramReads(start, last_move + 1, fetched)
+
+
+def dram_reads(
+    config: SystolicConfig, layer: Layer, replay: bool = True
+) -> tuple[DramReads | None, DramReads | None]:
+    """(IFMAP, filter) DRAM read streams of `layer` in CALC mode: the closed form where the operand fits the
+    active sets, else (with `replay`) SCALE-Sim's buffer replayed; None where not modelled."""
     if config.interface_bandwidth != "CALC":
         return None, None
-    return (
-        unreplaced_reads(ifmap_footprint(layer), config.ifmap_sram_kb),
-        unreplaced_reads(filter_footprint(layer), config.filter_sram_kb),
-    )
+    out = []
+    for operand, unique, kb in (
+        ("ifmap", ifmap_footprint(layer), config.ifmap_sram_kb),
+        ("filter", filter_footprint(layer), config.filter_sram_kb),
+    ):
+        stream = unreplaced_reads(unique, kb)
+        if stream is None and replay:
+            cycles, addrs = read_order(
+                config.dataflow, layer, config.array_height, config.array_width, operand,
+                config.ifmap_offset, config.filter_offset,
+            )  # fmt: skip
+            stream = replayed_reads(cycles, addrs, kb)
+        out.append(stream)
+    return out[0], out[1]

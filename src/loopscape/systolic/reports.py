@@ -2,9 +2,8 @@
 its exact column layout, and the same figures as JSON.
 
 SCALE-Sim writes `LayerID, ...` headers and rows of Python `str()` values, each field followed by ", " and the
-line by a trailing comma. Figures the closed form does not give yet (the prefetch-inclusive cycles, the OFMAP DRAM
-stream, IFMAP/filter DRAM streams that overflow SCALE-Sim's active buffer, the SRAM start/stop cycles) are
-left empty in the CSVs and left out of the JSON.
+line by a trailing comma. Figures not modelled yet (the prefetch-inclusive cycles, the OFMAP DRAM stream, the SRAM
+start/stop cycles, DRAM streams in USER mode) are left empty in the CSVs and null or absent in the JSON.
 """
 
 from __future__ import annotations
