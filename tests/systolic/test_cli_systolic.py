@@ -36,7 +36,8 @@ def test_reports_and_json(tmp_path: Path) -> None:
     # layer 'small' on os: 71 cycles (test_systolic_model.HAND)
     assert (out / "COMPUTE_REPORT.csv").read_text().splitlines()[1].startswith("0, , 71, 0, ")
     doc = json.loads((tmp_path / "r.json").read_text())
-    assert doc["layers"][0]["Total Cycles"] == 71
+    assert doc["layers"][0]["Total Cycles"] == 71 and doc["layers"][0]["Layer name"] == "small"
+    assert [layer["Layer name"] for layer in doc["layers"]] == ["small", "s2"]
     assert doc["array"] == {"rows": 4, "cols": 4} and doc["dataflow"] == "os"
 
 
@@ -68,3 +69,24 @@ def test_malformed_exit_2(
     assert res.exit_code == 2
     assert str(tmp_path / bad_file) in res.stderr and where in res.stderr
     assert "Traceback" not in res.output
+
+
+REFERENCE = Path(__file__).parents[1] / "data" / "scalesim" / "conv_large_8x8_ws_calc"
+
+
+@pytest.mark.skipif(not (REFERENCE / "COMPUTE_REPORT.csv").is_file(), reason="no SCALE-Sim reference data")
+def test_report_fields_equal_scalesims(tmp_path: Path) -> None:
+    """Every field we fill in the three CSVs is SCALE-Sim 3.0.0's own text (the empty ones are not modelled)."""
+    res = run("--config", str(REFERENCE / "scale.cfg"), "--topology", str(REFERENCE / "topology.csv"),
+              "--out", str(tmp_path))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    filled = 0
+    for name in ("COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv"):
+        ours = (tmp_path / name).read_text().splitlines()
+        theirs = (REFERENCE / name).read_text().splitlines()
+        assert ours[0] == theirs[0]
+        for mine, ref in zip(ours[1].split(", "), theirs[1].split(", "), strict=True):
+            if mine.rstrip(","):
+                assert mine == ref
+                filled += 1
+    assert filled == 6 + 6 + 14  # all but: incl. prefetch; OFMAP DRAM BW; OFMAP SRAM/DRAM start, stop, writes

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from loopscape.systolic.config import read_config, read_topology
+from loopscape.systolic.demand import sram_read_cycles
 from loopscape.systolic.dram import dram_reads
 from loopscape.systolic.model import evaluate
 from loopscape.systolic.reports import layer_record
@@ -39,7 +40,13 @@ def ours_and_theirs(case: str) -> tuple[list[dict], list[dict], str]:
     topology = read_topology(folder / "topology.csv", "gemm" if case.startswith("gemm") else "conv")
     result = evaluate(config, topology.layers)
     ours = [
-        layer_record(result, i, la.name, dram_reads(config, la, replay=la.m * la.k <= REPLAY_LIMIT))
+        layer_record(
+            result,
+            i,
+            la.name,
+            dram_reads(config, la, replay=la.m * la.k <= REPLAY_LIMIT),
+            sram_read_cycles(config, la),
+        )
         for i, la in enumerate(topology.layers)
     ]
     theirs = [
@@ -80,6 +87,9 @@ DRAM_READS = tuple(
 ) + ("Avg IFMAP DRAM BW", "Avg FILTER DRAM BW")
 
 
+SRAM_SPANS = tuple(f"SRAM {op} {what} Cycle" for op in ("IFMAP", "Filter") for what in ("Start", "Stop"))
+
+
 def test_dram_reads_modelled_somewhere() -> None:
     """The DRAM closed form is exercised: at least 100 operand streams of the reference set are modelled."""
     if not CASES:
@@ -98,7 +108,7 @@ def test_matches_scalesim(case: str) -> None:
     for mine, ref in zip(ours, theirs, strict=True):
         for key in EXACT + (EXACT_CALC if mode == "CALC" else ()):
             assert str(mine[key]) == ref[key], key  # as SCALE-Sim prints it, to the last digit
-        for key in DRAM_READS:  # where modelled: CALC mode (closed form or replay)
+        for key in DRAM_READS + SRAM_SPANS:  # where modelled: CALC mode
             if key in mine:
                 assert str(mine[key]) == ref[key], key
         if mode == "USER":  # Total = the stall-free closed form + SCALE-Sim's stalls (not modelled yet)

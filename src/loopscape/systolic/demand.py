@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from loopscape.systolic.config import Layer
+from loopscape.systolic.config import Layer, SystolicConfig
+
+SRAM_HIT_LATENCY = 1  # SCALE-Sim's read buffers answer one cycle after the request
 
 
 def ifmap_matrix(layer: Layer, offset: int = 0) -> np.ndarray:
@@ -42,6 +44,50 @@ def _stationary(block: np.ndarray, base: int, rows: int, ports: int) -> tuple[np
     return ((base + rows - 1 - i) * ports + j).ravel(), block.ravel()
 
 
+def _fold_reads(
+    dataflow: str, layer: Layer, rows: int, cols: int, a: np.ndarray | None, b: np.ndarray | None, fold: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(sort key = cycle * ports + port, address) of one fold's reads of the operand given (a: IFMAP, b: filter)."""
+    m, n, k, r, c = layer.m, layer.n, layer.k, rows, cols
+    sr, per_fold = {"os": (m, k + r + c - 2), "ws": (k, 2 * r + c + m - 2), "is": (k, 2 * r + c + n - 2)}[
+        dataflow
+    ]
+    fc, fr = divmod(fold, -(-sr // r))
+    base, ports = fold * per_fold, r + c  # ports: wider than any port index, so the key sorts by cycle first
+    rs, cs = slice(fr * r, fr * r + r), slice(fc * c, fc * c + c)
+    if dataflow == "ws":
+        return (
+            _streamed(a[:, rs], base + r, ports) if a is not None else _stationary(b[rs, cs], base, r, ports)
+        )
+    if dataflow == "is":
+        return (
+            _stationary(a.T[rs, cs], base, r, ports)
+            if a is not None
+            else _streamed(b.T[:, rs], base + r, ports)
+        )
+    return _streamed(a[rs, :].T, base, ports) if a is not None else _streamed(b[:, cs], base, ports)
+
+
+def _operands(layer: Layer, operand: str, ifmap_offset: int, filter_offset: int) -> tuple:
+    if operand == "ifmap":
+        return ifmap_matrix(layer, ifmap_offset), None
+    return None, filter_matrix(layer, filter_offset)
+
+
+def _valid_sorted(parts: list[tuple[np.ndarray, np.ndarray]], ports: int) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.concatenate([p[0] for p in parts])
+    addrs = np.concatenate([p[1] for p in parts])
+    order = np.argsort(keys, kind="stable")
+    keys, addrs = keys[order], addrs[order]
+    valid = addrs != -1
+    return keys[valid] // ports, addrs[valid]
+
+
+def fold_count(dataflow: str, layer: Layer, rows: int, cols: int) -> int:
+    sr, sc = {"os": (layer.m, layer.n), "ws": (layer.k, layer.n), "is": (layer.k, layer.m)}[dataflow]
+    return -(-sr // rows) * -(-sc // cols)
+
+
 def read_order(
     dataflow: str,
     layer: Layer,
@@ -52,42 +98,39 @@ def read_order(
     filter_offset: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(cycles, addresses) of every `operand` ('ifmap' or 'filter') SRAM read, in SCALE-Sim's order."""
-    a = ifmap_matrix(layer, ifmap_offset) if operand == "ifmap" else None
-    b = filter_matrix(layer, filter_offset) if operand == "filter" else None
-    m, n, k, r, c = layer.m, layer.n, layer.k, rows, cols
-    sr, sc, per_fold = {
-        "os": (m, n, k + r + c - 2),
-        "ws": (k, n, 2 * r + c + m - 2),
-        "is": (k, m, 2 * r + c + n - 2),
-    }[dataflow]
-    ports = r + c  # wider than any port index: (cycle, port) packed in one sortable key
-    parts = []
-    fold = 0
-    for fc in range(-(-sc // c)):
-        for fr in range(-(-sr // r)):
-            base = fold * per_fold
-            rs, cs = slice(fr * r, fr * r + r), slice(fc * c, fc * c + c)
-            if dataflow == "ws":
-                part = (
-                    _streamed(a[:, rs], base + r, ports)
-                    if a is not None
-                    else _stationary(b[rs, cs], base, r, ports)
-                )
-            elif dataflow == "is":
-                part = (
-                    _stationary(a.T[rs, cs], base, r, ports)
-                    if a is not None
-                    else _streamed(b.T[:, rs], base + r, ports)
-                )
-            else:
-                part = (
-                    _streamed(a[rs, :].T, base, ports) if a is not None else _streamed(b[:, cs], base, ports)
-                )
-            parts.append(part)
-            fold += 1
-    keys = np.concatenate([p[0] for p in parts])
-    addrs = np.concatenate([p[1] for p in parts])
-    order = np.argsort(keys, kind="stable")
-    keys, addrs = keys[order], addrs[order]
-    valid = addrs != -1
-    return keys[valid] // ports, addrs[valid]
+    a, b = _operands(layer, operand, ifmap_offset, filter_offset)
+    folds = fold_count(dataflow, layer, rows, cols)
+    parts = [_fold_reads(dataflow, layer, rows, cols, a, b, f) for f in range(folds)]
+    return _valid_sorted(parts, rows + cols)
+
+
+def read_span(dataflow: str, layer: Layer, rows: int, cols: int, operand: str) -> tuple[int, int]:
+    """First and last cycle `operand` is read (folds run one after another: only the first and last folds
+    that read anything are built)."""
+    a, b = _operands(layer, operand, 0, 0)
+    folds = fold_count(dataflow, layer, rows, cols)
+    first = last = None
+    for f in range(folds):
+        cycles, _ = _valid_sorted([_fold_reads(dataflow, layer, rows, cols, a, b, f)], rows + cols)
+        if cycles.size:
+            first = int(cycles[0])
+            break
+    for f in range(folds - 1, -1, -1):
+        cycles, _ = _valid_sorted([_fold_reads(dataflow, layer, rows, cols, a, b, f)], rows + cols)
+        if cycles.size:
+            last = int(cycles[-1])
+            break
+    assert first is not None and last is not None  # every layer reads IFMAP pixel 0 and every filter word
+    return first, last
+
+
+def sram_read_cycles(config: SystolicConfig, layer: Layer) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """SCALE-Sim's (start, stop) cycles of the IFMAP and filter SRAM reads: first and last request plus the
+    hit latency. None in USER mode, where its stalls (not modelled) shift them."""
+    if config.interface_bandwidth != "CALC":
+        return None
+    spans = []
+    for operand in ("ifmap", "filter"):
+        first, last = read_span(config.dataflow, layer, config.array_height, config.array_width, operand)
+        spans.append((first + SRAM_HIT_LATENCY, last + SRAM_HIT_LATENCY))
+    return spans[0], spans[1]
