@@ -89,4 +89,4 @@ def test_report_fields_equal_scalesims(tmp_path: Path) -> None:
             if mine.rstrip(","):
                 assert mine == ref
                 filled += 1
-    assert filled == 6 + 6 + 14  # all but: incl. prefetch; OFMAP DRAM BW; OFMAP SRAM/DRAM start, stop, writes
+    assert filled == 6 + 6 + 16  # all but: incl. prefetch; OFMAP DRAM BW; OFMAP DRAM start, stop, writes

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from loopscape.systolic.config import read_config, read_topology
-from loopscape.systolic.demand import sram_read_cycles
+from loopscape.systolic.demand import sram_read_cycles, sram_write_cycles
 from loopscape.systolic.dram import dram_reads
 from loopscape.systolic.model import evaluate
 from loopscape.systolic.reports import layer_record
@@ -46,6 +46,7 @@ def ours_and_theirs(case: str) -> tuple[list[dict], list[dict], str]:
             la.name,
             dram_reads(config, la, replay=la.m * la.k <= REPLAY_LIMIT),
             sram_read_cycles(config, la),
+            sram_write_cycles(config, la),
         )
         for i, la in enumerate(topology.layers)
     ]
@@ -87,7 +88,9 @@ DRAM_READS = tuple(
 ) + ("Avg IFMAP DRAM BW", "Avg FILTER DRAM BW")
 
 
-SRAM_SPANS = tuple(f"SRAM {op} {what} Cycle" for op in ("IFMAP", "Filter") for what in ("Start", "Stop"))
+SRAM_SPANS = tuple(
+    f"SRAM {op} {what} Cycle" for op in ("IFMAP", "Filter", "OFMAP") for what in ("Start", "Stop")
+)
 
 
 def test_dram_reads_modelled_somewhere() -> None:

@@ -124,6 +124,36 @@ def read_span(dataflow: str, layer: Layer, rows: int, cols: int, operand: str) -
     return first, last
 
 
+def _fold_writes(dataflow: str, layer: Layer, rows: int, cols: int, fold: int) -> np.ndarray:
+    """Cycles of one fold's OFMAP writes (OFMAP M x N; every entry is a real output). OS drains the fold's
+    R x C block bottom row first after T - 1 cycles; WS/IS stream it out after 2R - 1 cycles, skewed."""
+    m, n, k, r, c = layer.m, layer.n, layer.k, rows, cols
+    sr, sc, t_len, per_fold = {
+        "os": (m, n, k, k + r + c - 2),
+        "ws": (k, n, m, 2 * r + c + m - 2),
+        "is": (k, m, n, 2 * r + c + n - 2),
+    }[dataflow]
+    fc, fr = divmod(fold, -(-sr // r))
+    base = fold * per_fold
+    used_cols = min(c, sc - fc * c)
+    if dataflow == "os":
+        used_rows = min(r, sr - fr * r)
+        i, j = np.indices((used_rows, used_cols))
+        return (base + t_len - 1 + (r - 1 - i) + j).ravel()
+    t, j = np.indices((t_len, used_cols))
+    return (base + 2 * r - 1 + t + j).ravel()
+
+
+def sram_write_cycles(config: SystolicConfig, layer: Layer) -> tuple[int, int] | None:
+    """SCALE-Sim's (start, stop) cycles of the OFMAP SRAM writes in CALC mode (stop = its Total Cycles)."""
+    if config.interface_bandwidth != "CALC":
+        return None
+    folds = fold_count(config.dataflow, layer, config.array_height, config.array_width)
+    first = _fold_writes(config.dataflow, layer, config.array_height, config.array_width, 0)
+    last = _fold_writes(config.dataflow, layer, config.array_height, config.array_width, folds - 1)
+    return int(first.min()), int(last.max())
+
+
 def sram_read_cycles(config: SystolicConfig, layer: Layer) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """SCALE-Sim's (start, stop) cycles of the IFMAP and filter SRAM reads: first and last request plus the
     hit latency. None in USER mode, where its stalls (not modelled) shift them."""

@@ -2,8 +2,8 @@
 its exact column layout, and the same figures as JSON.
 
 SCALE-Sim writes `LayerID, ...` headers and rows of Python `str()` values, each field followed by ", " and the
-line by a trailing comma. Figures not modelled yet (the prefetch-inclusive cycles, the OFMAP SRAM and DRAM streams' cycles
-and the OFMAP DRAM writes, cycles and DRAM streams in USER mode) are left empty in the CSVs and null or absent in the JSON.
+line by a trailing comma. Figures not modelled yet (the prefetch-inclusive cycles, the OFMAP DRAM stream, cycles and DRAM
+streams in USER mode) are left empty in the CSVs and null or absent in the JSON.
 """
 
 from __future__ import annotations
@@ -57,15 +57,19 @@ def layer_record(
     name: str,
     dram: tuple[DramReads | None, DramReads | None] = (None, None),
     sram_cycles: tuple[tuple[int, int], tuple[int, int]] | None = None,
+    ofmap_cycles: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """Layer `i` as a dict keyed by SCALE-Sim's column names (None or absent where not modelled), plus our
     extras; `dram`: its (IFMAP, filter) DRAM read streams where known (systolic.dram); `sram_cycles`: its
-    IFMAP and filter SRAM (start, stop) cycles (systolic.demand.sram_read_cycles)."""
+    IFMAP and filter SRAM (start, stop) cycles (systolic.demand.sram_read_cycles); `ofmap_cycles`: its OFMAP
+    SRAM (start, stop) cycles (systolic.demand.sram_write_cycles)."""
     spans = {}
     if sram_cycles is not None:
         for (start, stop), operand in zip(sram_cycles, ("IFMAP", "Filter"), strict=True):
             spans[f"SRAM {operand} Start Cycle"] = float(start)  # SCALE-Sim prints these as floats
             spans[f"SRAM {operand} Stop Cycle"] = float(stop)
+    if ofmap_cycles is not None:
+        spans["SRAM OFMAP Start Cycle"], spans["SRAM OFMAP Stop Cycle"] = map(float, ofmap_cycles)
     cycles = float(result.total_cycles[i])
     return {
         "LayerID": i,
