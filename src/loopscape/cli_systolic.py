@@ -42,15 +42,16 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
 
     Closed-form (no per-cycle simulation): SCALE-Sim's CALC-mode, dense figures. Stalls are 0 (CALC mode).
     IFMAP/filter DRAM reads (CALC mode): closed form where the operand fits SCALE-Sim's active buffer, else
-    its set-based buffer replayed on its read order; SRAM start/stop cycles (CALC mode). The OFMAP DRAM
-    stream, the prefetch-inclusive cycles and USER-mode stalls are not modelled yet and are left empty.
+    its set-based buffer replayed on its read order; SRAM start/stop cycles and the OFMAP DRAM writes and
+    start cycle (its write buffer replayed), CALC mode. The OFMAP DRAM stop cycle and bandwidth, the
+    prefetch-inclusive cycles, USER-mode stalls and DRAM streams are not modelled yet and are left empty.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from loopscape.systolic.config import read_config, read_topology
     from loopscape.systolic.demand import sram_read_cycles, sram_write_cycles
-    from loopscape.systolic.dram import dram_reads
+    from loopscape.systolic.dram import dram_reads, ofmap_dram_writes
     from loopscape.systolic.model import evaluate
     from loopscape.systolic.reports import json_doc, layer_record, write_reports
 
@@ -74,7 +75,8 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
         for i, layer in enumerate(topology.layers):
             dram = dram_reads(config, layer, replay=not no_dram_replay)
             spans = sram_read_cycles(config, layer), sram_write_cycles(config, layer)
-            records.append(layer_record(result, i, layer.name, dram, *spans))
+            ofmap = ofmap_dram_writes(config, layer, int(result.total_cycles[i]))
+            records.append(layer_record(result, i, layer.name, dram, *spans, ofmap))
             progress.update(task, advance=1, description=f"layer {layer.name}")
     doc = json_doc(result, records, config.run_name)
     if json_out == "-":

@@ -124,7 +124,7 @@ def read_span(dataflow: str, layer: Layer, rows: int, cols: int, operand: str) -
     return first, last
 
 
-def _fold_writes(dataflow: str, layer: Layer, rows: int, cols: int, fold: int) -> np.ndarray:
+def fold_write_cycles(dataflow: str, layer: Layer, rows: int, cols: int, fold: int) -> np.ndarray:
     """Cycles of one fold's OFMAP writes (OFMAP M x N; every entry is a real output). OS drains the fold's
     R x C block bottom row first after T - 1 cycles; WS/IS stream it out after 2R - 1 cycles, skewed."""
     m, n, k, r, c = layer.m, layer.n, layer.k, rows, cols
@@ -149,8 +149,8 @@ def sram_write_cycles(config: SystolicConfig, layer: Layer) -> tuple[int, int] |
     if config.interface_bandwidth != "CALC":
         return None
     folds = fold_count(config.dataflow, layer, config.array_height, config.array_width)
-    first = _fold_writes(config.dataflow, layer, config.array_height, config.array_width, 0)
-    last = _fold_writes(config.dataflow, layer, config.array_height, config.array_width, folds - 1)
+    first = fold_write_cycles(config.dataflow, layer, config.array_height, config.array_width, 0)
+    last = fold_write_cycles(config.dataflow, layer, config.array_height, config.array_width, folds - 1)
     return int(first.min()), int(last.max())
 
 

@@ -2,8 +2,8 @@
 its exact column layout, and the same figures as JSON.
 
 SCALE-Sim writes `LayerID, ...` headers and rows of Python `str()` values, each field followed by ", " and the
-line by a trailing comma. Figures not modelled yet (the prefetch-inclusive cycles, the OFMAP DRAM stream, cycles and DRAM
-streams in USER mode) are left empty in the CSVs and null or absent in the JSON.
+line by a trailing comma. Figures not modelled yet (the prefetch-inclusive cycles, the OFMAP DRAM stop cycle and bandwidth,
+stalls and DRAM streams in USER mode) are left empty in the CSVs and null or absent in the JSON.
 """
 
 from __future__ import annotations
@@ -58,11 +58,13 @@ def layer_record(
     dram: tuple[DramReads | None, DramReads | None] = (None, None),
     sram_cycles: tuple[tuple[int, int], tuple[int, int]] | None = None,
     ofmap_cycles: tuple[int, int] | None = None,
+    ofmap_dram: DramReads | None = None,
 ) -> dict[str, Any]:
     """Layer `i` as a dict keyed by SCALE-Sim's column names (None or absent where not modelled), plus our
     extras; `dram`: its (IFMAP, filter) DRAM read streams where known (systolic.dram); `sram_cycles`: its
     IFMAP and filter SRAM (start, stop) cycles (systolic.demand.sram_read_cycles); `ofmap_cycles`: its OFMAP
-    SRAM (start, stop) cycles (systolic.demand.sram_write_cycles)."""
+    SRAM (start, stop) cycles (systolic.demand.sram_write_cycles); `ofmap_dram`: its OFMAP DRAM write
+    stream (systolic.dram.ofmap_dram_writes: start and count)."""
     spans = {}
     if sram_cycles is not None:
         for (start, stop), operand in zip(sram_cycles, ("IFMAP", "Filter"), strict=True):
@@ -71,6 +73,14 @@ def layer_record(
     if ofmap_cycles is not None:
         spans["SRAM OFMAP Start Cycle"], spans["SRAM OFMAP Stop Cycle"] = map(float, ofmap_cycles)
     cycles = float(result.total_cycles[i])
+    ofmap = {}
+    if ofmap_dram is not None:
+        # The stop cycle (so the OFMAP DRAM BW and the prefetch-inclusive cycles) is exact on small buffers
+        # only: on AlexNet with 64 kB it ends a few hundred cycles early, so it is not reported.
+        ofmap = {
+            "DRAM OFMAP Start Cycle": float(ofmap_dram.start_cycle),
+            "DRAM OFMAP Writes": ofmap_dram.reads,
+        }
     return {
         "LayerID": i,
         "Layer name": name,
@@ -81,6 +91,7 @@ def layer_record(
         "Folds": int(result.folds[i]),
         "Cycles per fold": int(result.cycles_per_fold[i]),
         "Total Cycles (incl. prefetch)": None,
+        **ofmap,
         "Total Cycles": int(result.total_cycles[i]),
         "Stall Cycles": int(result.stall_cycles[i]),
         "Overall Util %": float(result.overall_util[i]),
