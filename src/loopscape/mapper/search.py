@@ -328,22 +328,21 @@ def local_search(
     rng = np.random.default_rng(seed)
     tracker = Tracker(arch, workload, energy, objective, space, top_k)
     n_levels_, n_tensors_ = len(arch.levels), len(workload.tensors)
-    pool = None
+    pool: Points | None = None
     pool_v = np.empty((0, len(tracker.metrics)))
-    for pts in seeds:
-        v = tracker.evaluate(space.batch(pts))
-        pts = pts.with_shift(n_levels_, n_tensors_)
-        allp = pts if pool is None else Points.concat([pool, pts])
+
+    def merged(pool: Points | None, pool_v: np.ndarray, fresh: Points, v: np.ndarray):
+        """The `keep_best` best of the pool and freshly evaluated points (ties keep the pool's first)."""
+        fresh = fresh.with_shift(n_levels_, n_tensors_)
+        allp = fresh if pool is None else Points.concat([pool, fresh])
         allv = np.concatenate([pool_v, v])
         keep = _rank(allv)[:keep_best]
-        pool, pool_v = allp.take(keep), allv[keep]
+        return allp.take(keep), allv[keep]
+
+    for pts in seeds:
+        pool, pool_v = merged(pool, pool_v, pts, tracker.evaluate(space.batch(pts)))
     points = space.draw(rng, max(1, min(batch_size, budget - tracker.evaluated)))
-    values = tracker.evaluate(space.batch(points))
-    if pool is not None:
-        points = Points.concat([pool, points.with_shift(n_levels_, n_tensors_)])
-        values = np.concatenate([pool_v, values])
-    top = _rank(values)[:keep_best]
-    pool, pool_v = points.take(top), values[top]
+    pool, pool_v = merged(pool, pool_v, points, tracker.evaluate(space.batch(points)))
     best, since = tuple(pool_v[0]), 0
     stop = started + seconds if seconds is not None else None
     stopped = "budget"
@@ -360,11 +359,7 @@ def local_search(
             refined = True  # once per stall: re-allocate the pool's loop orders, keep what improves
             fresh = refine(pool)
             if fresh is not None and fresh.size:
-                v = tracker.evaluate(space.batch(fresh))
-                fresh = fresh.with_shift(n_levels_, n_tensors_)
-                allp, allv = Points.concat([pool, fresh]), np.concatenate([pool_v, v])
-                keep = _rank(allv)[:keep_best]
-                pool, pool_v = allp.take(keep), allv[keep]
+                pool, pool_v = merged(pool, pool_v, fresh, tracker.evaluate(space.batch(fresh)))
                 if tuple(pool_v[0]) < best:
                     best, since, refined = tuple(pool_v[0]), 0, False
                 continue
@@ -375,10 +370,7 @@ def local_search(
         if n <= 0:
             break
         fresh = _neighbours(space, rng, pool, n, uneven and space.uneven)
-        v = tracker.evaluate(space.batch(fresh))
-        allp, allv = Points.concat([pool, fresh]), np.concatenate([pool_v, v])
-        keep = _rank(allv)[:keep_best]
-        pool, pool_v = allp.take(keep), allv[keep]
+        pool, pool_v = merged(pool, pool_v, fresh, tracker.evaluate(space.batch(fresh)))
         if tuple(pool_v[0]) < best:
             best, since, refined = tuple(pool_v[0]), 0, False
         else:
