@@ -431,14 +431,19 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
         click.echo(f"wrote {tl_path} (Timeloop mapping)", err=say_err)
 
 
+from loopscape.cli_coac import coac
 from loopscape.cli_convert import convert
+from loopscape.cli_dse import pareto, sweep
 from loopscape.cli_network import network
 from loopscape.cli_systolic import systolic
 from loopscape.cli_train import train
 from loopscape.cli_zoo import zoo
 
+loopscape.add_command(coac)
 loopscape.add_command(convert)
 loopscape.add_command(network)
+loopscape.add_command(pareto)
+loopscape.add_command(sweep)
 loopscape.add_command(systolic)
 loopscape.add_command(train)
 loopscape.add_command(zoo)
