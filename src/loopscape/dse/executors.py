@@ -1,0 +1,101 @@
+"""Executors: run design points and yield their results as they finish, in whatever order they finish.
+
+`LocalExecutor` uses a process pool (one process: in this process); `DaskExecutor` a Dask distributed
+cluster (the optional `dask` extra). Both keep only a window of points in flight, so a killed sweep loses
+little, and neither writes anything: the caller stores each result as it arrives.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from loopscape.dse.evaluate import PointResult, evaluate_point
+from loopscape.dse.points import DesignPoint
+from loopscape.dse.spec import SweepSpec
+from loopscape.errors import LoopscapeError
+
+WINDOW_PER_WORKER = 4  # points in flight per worker
+
+
+def default_workers() -> int:
+    """The process pool's size when none is asked for: the cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class LocalExecutor:
+    """A pool of `workers` processes (1: evaluate in this process)."""
+
+    workers: int = 1
+
+    def describe(self) -> str:
+        return "this process" if self.workers == 1 else f"{self.workers} local processes"
+
+    def run(self, spec: SweepSpec, points: Iterable[DesignPoint]) -> Iterator[PointResult]:
+        if self.workers == 1:
+            for p in points:
+                yield evaluate_point(spec, p)
+            return
+        todo = iter(points)
+        window = self.workers * WINDOW_PER_WORKER
+        with ProcessPoolExecutor(self.workers) as pool:
+            pending: set[Future] = set()
+            while True:
+                for p in todo:
+                    pending.add(pool.submit(evaluate_point, spec, p))
+                    if len(pending) >= window:
+                        break
+                if not pending:
+                    return
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    yield f.result()
+
+
+@dataclass(frozen=True)
+class DaskExecutor:
+    """The workers of a Dask distributed cluster: `scheduler` is its address ('tcp://host:8786') or a Client."""
+
+    scheduler: Any
+
+    def describe(self) -> str:
+        address = self.scheduler if isinstance(self.scheduler, str) else self.scheduler.scheduler.address
+        return f"the Dask cluster at {address}"
+
+    def _client(self) -> tuple[Any, bool]:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise LoopscapeError(
+                "--scheduler needs Dask distributed: pip install 'loopscape[dask]'"
+            ) from None
+        if not isinstance(self.scheduler, str):
+            return self.scheduler, False
+        try:
+            return Client(self.scheduler, timeout="20s"), True
+        except OSError as e:
+            raise LoopscapeError(f"cannot reach the Dask scheduler at {self.scheduler}: {e}") from None
+
+    def run(self, spec: SweepSpec, points: Iterable[DesignPoint]) -> Iterator[PointResult]:
+        from distributed import as_completed
+
+        client, owned = self._client()
+        try:
+            workers = max(1, sum(client.nthreads().values()))
+            window = workers * WINDOW_PER_WORKER
+            todo = iter(points)
+            first = [client.submit(evaluate_point, spec, p, pure=False) for p, _ in zip(todo, range(window))]
+            queue = as_completed(first)
+            for future in queue:
+                yield future.result()
+                future.release()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    queue.add(client.submit(evaluate_point, spec, nxt, pure=False))
+        finally:
+            if owned:
+                client.close()
