@@ -1,4 +1,4 @@
-"""`loopscape systolic`: SCALE-Sim 3.0.0's job (a .cfg and a topology CSV) in closed form, with its reports."""
+"""`loopscape systolic`: SCALE-Sim 3.0.0's job (a .cfg and a topology CSV) with its reports, no simulation."""
 
 from __future__ import annotations
 
@@ -38,28 +38,25 @@ def _topology_kind(path: str) -> str:
 @spec_errors_exit
 def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str | None, os_paper_fold: bool,
              no_dram_replay: bool, json_out: str | None) -> None:  # fmt: skip
-    """Per-layer cycles, utilisations and SRAM accesses of a systolic array as SCALE-Sim 3.0.0 reports them.
+    """Per-layer cycles, stalls, utilisations, SRAM and DRAM accesses and bandwidths of a systolic array, every
+    figure SCALE-Sim 3.0.0 reports, in both bandwidth modes (CALC and USER).
 
-    Closed-form (no per-cycle simulation): SCALE-Sim's CALC-mode, dense figures. Stalls are 0 (CALC mode).
-    IFMAP/filter DRAM reads (CALC mode): closed form where the operand fits SCALE-Sim's active buffer, else
-    its set-based buffer replayed on its read order; SRAM start/stop cycles and the OFMAP DRAM writes and
-    start cycle (its write buffer replayed), CALC mode. The OFMAP DRAM stop cycle and bandwidth, the
-    prefetch-inclusive cycles, USER-mode stalls and DRAM streams are not modelled yet and are left empty.
+    Compute side in closed form; memory side by replaying SCALE-Sim's buffers over its demand rows (no
+    per-cycle simulation): in CALC mode its read buffers never stall and only operands larger than half an
+    SRAM need the replay (--no-dram-replay skips it); in USER mode the three buffers are replayed together,
+    stalls included (SCALE-Sim's own accounting: a late prefetch's lateness counts twice).
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from loopscape.systolic.config import read_config, read_topology
-    from loopscape.systolic.demand import sram_read_cycles, sram_write_cycles
-    from loopscape.systolic.dram import dram_reads, ofmap_dram_writes
     from loopscape.systolic.model import evaluate
     from loopscape.systolic.reports import json_doc, layer_record, write_reports
+    from loopscape.systolic.run import run_layer
 
     config = read_config(config_path)
     kind = _topology_kind(topology_path) if input_type == "auto" else input_type
     topology = read_topology(topology_path, kind)
-    if config.interface_bandwidth == "USER":
-        click.echo("note: USER bandwidth mode: stalls are not modelled (reported as 0)", err=True)
     result = evaluate(config, topology.layers, paper_os_fold=os_paper_fold)
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -73,10 +70,8 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
     with progress:
         task = progress.add_task(f"layers of {topology.name}", total=len(topology.layers))
         for i, layer in enumerate(topology.layers):
-            dram = dram_reads(config, layer, replay=not no_dram_replay)
-            spans = sram_read_cycles(config, layer), sram_write_cycles(config, layer)
-            ofmap = ofmap_dram_writes(config, layer, int(result.total_cycles[i]))
-            records.append(layer_record(result, i, layer.name, dram, *spans, ofmap))
+            run = run_layer(config, layer, result, i, replay=not no_dram_replay)
+            records.append(layer_record(result, i, layer.name, run))
             progress.update(task, advance=1, description=f"layer {layer.name}")
     doc = json_doc(result, records, config.run_name)
     if json_out == "-":

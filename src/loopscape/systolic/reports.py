@@ -2,8 +2,8 @@
 its exact column layout, and the same figures as JSON.
 
 SCALE-Sim writes `LayerID, ...` headers and rows of Python `str()` values, each field followed by ", " and the
-line by a trailing comma. Figures not modelled yet (the prefetch-inclusive cycles, the OFMAP DRAM stop cycle and bandwidth,
-stalls and DRAM streams in USER mode) are left empty in the CSVs and null or absent in the JSON.
+line by a trailing comma. A figure not computed (CALC read-DRAM streams with the replay turned off, and the
+prefetch-inclusive cycles that need them) is left empty in the CSVs and null or absent in the JSON.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from loopscape.systolic.dram import DramReads
 from loopscape.systolic.model import SystolicResult
+from loopscape.systolic.streams import DramReads, LayerRun
 
 COMPUTE_COLUMNS = (
     "LayerID", "Total Cycles (incl. prefetch)", "Total Cycles", "Stall Cycles", "Overall Util %",
@@ -39,47 +39,41 @@ REPORT_FILES = {
 }
 
 
-def _dram_fields(stream: DramReads | None, name: str, key: str) -> dict[str, Any]:
+def _dram_fields(stream: DramReads | None, name: str, key: str, verb: str = "Reads") -> dict[str, Any]:
     """SCALE-Sim prints DRAM start/stop cycles as floats and the count as an integer."""
     if stream is None:
         return {}
     return {
         f"DRAM {name} Start Cycle": float(stream.start_cycle),
         f"DRAM {name} Stop Cycle": float(stream.stop_cycle),
-        f"DRAM {name} Reads": stream.reads,
+        f"DRAM {name} {verb}": stream.reads,
         f"Avg {key} DRAM BW": stream.avg_bw,
     }
 
 
-def layer_record(
-    result: SystolicResult,
-    i: int,
-    name: str,
-    dram: tuple[DramReads | None, DramReads | None] = (None, None),
-    sram_cycles: tuple[tuple[int, int], tuple[int, int]] | None = None,
-    ofmap_cycles: tuple[int, int] | None = None,
-    ofmap_dram: DramReads | None = None,
-) -> dict[str, Any]:
-    """Layer `i` as a dict keyed by SCALE-Sim's column names (None or absent where not modelled), plus our
-    extras; `dram`: its (IFMAP, filter) DRAM read streams where known (systolic.dram); `sram_cycles`: its
-    IFMAP and filter SRAM (start, stop) cycles (systolic.demand.sram_read_cycles); `ofmap_cycles`: its OFMAP
-    SRAM (start, stop) cycles (systolic.demand.sram_write_cycles); `ofmap_dram`: its OFMAP DRAM write
-    stream (systolic.dram.ofmap_dram_writes: start and count)."""
-    spans = {}
-    if sram_cycles is not None:
-        for (start, stop), operand in zip(sram_cycles, ("IFMAP", "Filter"), strict=True):
-            spans[f"SRAM {operand} Start Cycle"] = float(start)  # SCALE-Sim prints these as floats
-            spans[f"SRAM {operand} Stop Cycle"] = float(stop)
-    if ofmap_cycles is not None:
-        spans["SRAM OFMAP Start Cycle"], spans["SRAM OFMAP Stop Cycle"] = map(float, ofmap_cycles)
-    cycles = float(result.total_cycles[i])
-    ofmap = {}
-    if ofmap_dram is not None:
-        # The stop cycle (so the OFMAP DRAM BW and the prefetch-inclusive cycles) is exact on small buffers
-        # only: on AlexNet with 64 kB it ends a few hundred cycles early, so it is not reported.
-        ofmap = {
-            "DRAM OFMAP Start Cycle": float(ofmap_dram.start_cycle),
-            "DRAM OFMAP Writes": ofmap_dram.reads,
+def _spans(run: LayerRun) -> dict[str, float]:
+    """First and last served cycle of each SRAM (SCALE-Sim prints them as floats)."""
+    out = {}
+    for (start, stop), operand in zip(
+        (run.ifmap_sram, run.filter_sram, run.ofmap_sram), ("IFMAP", "Filter", "OFMAP")
+    ):
+        out[f"SRAM {operand} Start Cycle"] = float(start)
+        out[f"SRAM {operand} Stop Cycle"] = float(stop)
+    return out
+
+
+def layer_record(result: SystolicResult, i: int, name: str, run: LayerRun | None = None) -> dict[str, Any]:
+    """Layer `i` as a dict keyed by SCALE-Sim's column names, plus our extras. `run`: its memory-side figures
+    (systolic.run.run_layer); without it, only the compute side (stall-free CALC cycles) is filled in."""
+    total = int(result.total_cycles[i]) if run is None else run.total_cycles
+    macs, pes = int(result.macs[i]), result.rows * result.cols
+    memory: dict[str, Any] = {}
+    if run is not None:
+        memory = {
+            **_spans(run),
+            **_dram_fields(run.ifmap_dram, "IFMAP", "IFMAP"),
+            **_dram_fields(run.filter_dram, "Filter", "FILTER"),
+            **_dram_fields(run.ofmap_dram, "OFMAP", "OFMAP", "Writes"),
         }
     return {
         "LayerID": i,
@@ -87,27 +81,24 @@ def layer_record(
         "M": int(result.m[i]),
         "N": int(result.n[i]),
         "K": int(result.k[i]),
-        "MACs": int(result.macs[i]),
+        "MACs": macs,
         "Folds": int(result.folds[i]),
         "Cycles per fold": int(result.cycles_per_fold[i]),
-        "Total Cycles (incl. prefetch)": None,
-        **ofmap,
-        "Total Cycles": int(result.total_cycles[i]),
-        "Stall Cycles": int(result.stall_cycles[i]),
-        "Overall Util %": float(result.overall_util[i]),
+        "Total Cycles (incl. prefetch)": None if run is None else run.cycles_with_prefetch,
+        "Total Cycles": total,
+        "Stall Cycles": 0 if run is None else run.stall_cycles,
+        "Overall Util %": macs * 100 / (total * pes),  # SCALE-Sim's expression, so the same last bit
         "Mapping Efficiency %": float(result.mapping_efficiency[i]),
         "Compute Util %": float(result.compute_util[i]),
         # SCALE-Sim's average SRAM bandwidths: accesses / Total Cycles (words per cycle)
-        "Avg IFMAP SRAM BW": int(result.ifmap_sram_reads[i]) / cycles,
-        "Avg FILTER SRAM BW": int(result.filter_sram_reads[i]) / cycles,
-        "Avg OFMAP SRAM BW": int(result.ofmap_sram_writes[i]) / cycles,
+        "Avg IFMAP SRAM BW": int(result.ifmap_sram_reads[i]) / total,
+        "Avg FILTER SRAM BW": int(result.filter_sram_reads[i]) / total,
+        "Avg OFMAP SRAM BW": int(result.ofmap_sram_writes[i]) / total,
         "SRAM IFMAP Reads": int(result.ifmap_sram_reads[i]),
         "SRAM Filter Reads": int(result.filter_sram_reads[i]),
         "SRAM OFMAP Writes": int(result.ofmap_sram_writes[i]),
         "SRAM OFMAP Writes (physical)": int(result.ofmap_sram_writes_physical[i]),
-        **spans,
-        **_dram_fields(dram[0], "IFMAP", "IFMAP"),
-        **_dram_fields(dram[1], "Filter", "FILTER"),
+        **memory,
     }
 
 
@@ -141,9 +132,9 @@ def json_doc(result: SystolicResult, records: Sequence[dict[str, Any]], run_name
     """The whole run as JSON: the array, dataflow, what is modelled, and one record per layer."""
     return {
         "run_name": run_name,
-        "model": "SCALE-Sim 3.0.0 closed form (CALC mode, dense)",
+        "model": "SCALE-Sim 3.0.0 (closed-form compute, replayed buffers; dense)",
         "dataflow": result.dataflow,
         "array": {"rows": result.rows, "cols": result.cols},
-        "total_cycles": int(result.total_cycles.sum()),
+        "total_cycles": sum(int(r["Total Cycles"]) for r in records),
         "layers": list(records),
     }
