@@ -10,6 +10,7 @@ process or the order the points are run in.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -54,11 +55,13 @@ class _Found:
 
 
 _cache: OrderedDict[tuple, _Found] = OrderedDict()
+_cache_lock = threading.Lock()  # Dask workers may run points in threads of one process
 
 
 def clear_cache() -> None:
     """Forget every cached layer search of this process."""
-    _cache.clear()
+    with _cache_lock:
+        _cache.clear()
 
 
 @lru_cache(maxsize=64)
@@ -93,10 +96,11 @@ def _search_layer(
     from loopscape.mapping import PRESETS
 
     key = (arch, shape_key(wl), preset if wl.op == "mac" else None, opts)
-    found = _cache.get(key)
-    if found is not None:
-        _cache.move_to_end(key)
-        return found, True
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found, True
     budget = min(opts.budget, FALLBACK_BUDGET) if needs_fallback(wl) else opts.budget
     constraints = PRESETS[preset](arch, wl) if preset and wl.op == "mac" else None
     space = Mapspace(arch, wl, constraints=constraints)
@@ -105,9 +109,10 @@ def _search_layer(
         patience=budget, spatial=1, seed_orders=opts.seed_orders, batch_size=min(256, budget),
     )  # fmt: skip
     found = _Found(r.mapping, r.result, r.evaluated)
-    _cache[key] = found
-    if len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
+    with _cache_lock:
+        _cache[key] = found
+        if len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     return found, False
 
 

@@ -7,6 +7,7 @@ little, and neither writes anything: the caller stores each result as it arrives
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -88,7 +89,9 @@ class DaskExecutor:
             workers = max(1, sum(client.nthreads().values()))
             window = workers * WINDOW_PER_WORKER
             todo = iter(points)
-            first = [client.submit(evaluate_point, spec, p, pure=False) for p, _ in zip(todo, range(window))]
+            first = [
+                client.submit(evaluate_point, spec, p, pure=False) for p in itertools.islice(todo, window)
+            ]
             queue = as_completed(first)
             for future in queue:
                 yield future.result()

@@ -21,6 +21,7 @@ from loopscape.dse.spec import SweepSpec
 from loopscape.errors import LoopscapeError
 
 SCHEMA_VERSION = "1"
+INTEGER_METRICS = ("cycles", "ops", "pes")
 _COLUMNS = ("id", "params", "status", "error", *METRICS, "layers")
 
 
@@ -47,7 +48,9 @@ class Store:
                 self.conn.execute(
                     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
                 )
-                metric_cols = ", ".join(f"{m} REAL" for m in METRICS)
+                metric_cols = ", ".join(
+                    f"{m} {'INTEGER' if m in INTEGER_METRICS else 'REAL'}" for m in METRICS
+                )
                 self.conn.execute(
                     "CREATE TABLE IF NOT EXISTS points (id TEXT PRIMARY KEY, params TEXT NOT NULL, "
                     f"status TEXT NOT NULL, error TEXT, {metric_cols}, layers TEXT NOT NULL)"

@@ -12,6 +12,7 @@ from loopscape.dse.executors import DaskExecutor, LocalExecutor
 from loopscape.dse.points import design_points
 from loopscape.dse.spec import SweepSpec
 from loopscape.dse.store import Store
+from loopscape.errors import LoopscapeError
 
 Progress = Callable[[int, int], None]  # (points finished, points to run)
 
@@ -46,21 +47,18 @@ def run_sweep(
         points = design_points(spec)
         done = db.done_ids()
         todo = [p for p in points if p.id not in done]
-        infeasible, first_error = 0, None
+        infeasible, first_error, finished = 0, None, 0
         if progress is not None:
             progress(0, len(todo))
-        for i, result in enumerate(executor.run(spec, todo), 1):
+        for finished, result in enumerate(executor.run(spec, todo), 1):
             db.add(result)
             if result.status == STATUS_INFEASIBLE:
                 infeasible += 1
                 first_error = first_error or result.error
             if progress is not None:
-                progress(i, len(todo))
+                progress(finished, len(todo))
+    if finished != len(todo):
+        raise LoopscapeError(f"the executor returned {finished} of {len(todo)} points; run the sweep again")
     return SweepSummary(
-        len(points),
-        len(points) - len(todo),
-        len(todo),
-        infeasible,
-        time.perf_counter() - started,
-        first_error,
+        len(points), len(points) - len(todo), finished, infeasible, time.perf_counter() - started, first_error
     )
