@@ -39,6 +39,8 @@ def test_metrics_are_consistent(spec_file):
     assert m["ops"] == 2 * macs
     assert m["fj_per_op"] == pytest.approx(m["energy_pj"] * 1e3 / m["ops"])
     assert m["tops_per_w"] == pytest.approx(1e3 / m["fj_per_op"])
+    assert 0 < m["dram_energy_pj"] < m["energy_pj"]
+    assert m["onchip_fj_per_op"] == pytest.approx((m["energy_pj"] - m["dram_energy_pj"]) * 1e3 / m["ops"])
     assert m["tops_per_mm2"] == pytest.approx(m["ops"] / m["latency_s"] / 1e12 / m["area_mm2"])
     assert m["edp"] == pytest.approx(m["energy_pj"] * m["cycles"])
     assert 0 < m["utilization"] <= 1
@@ -173,3 +175,10 @@ def test_cli_pareto_errors_exit_2(tmp_path, spec_file, args, message):
 def test_cli_pareto_missing_store_exits_2(tmp_path):
     out = CliRunner().invoke(loopscape, ["pareto", str(tmp_path / "none.db")])
     assert out.exit_code == 2 and "no such store" in out.output
+
+
+def test_pareto_help_lists_every_metric():
+    from loopscape.dse import METRICS
+
+    out = CliRunner().invoke(loopscape, ["pareto", "--help"], terminal_width=400)
+    assert all(m in out.output for m in METRICS)

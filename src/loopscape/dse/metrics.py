@@ -3,7 +3,8 @@
 Operations count two per MAC (a multiply and an add, as `Result.tops` and XploreDL's fJ/op and TOPS) and one
 per operation of other layers (pooling, element-wise, activation look-ups). Energy is the dynamic energy of the
 accesses and operations (`Result.energy_pj`); area is the architecture's (every level's and the compute units'
-instances), independent of the mapping.
+instances), independent of the mapping. `onchip_fj_per_op` leaves out the backing store's (DRAM) accesses, which
+dominate a batch-1 network's fully connected layers; `dram_energy_pj` is that part.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ METRICS: dict[str, tuple[str, bool]] = {
     "edp": ("pJ*cycles", False),
     "ops": ("ops", True),
     "fj_per_op": ("fJ/op", False),
+    "dram_energy_pj": ("pJ", False),
+    "onchip_fj_per_op": ("fJ/op", False),
     "tops": ("TOPS", True),
     "tops_per_w": ("TOPS/W", True),
     "tops_per_mm2": ("TOPS/mm2", True),
@@ -42,11 +45,17 @@ def onchip_kib(arch: Architecture) -> float:
     return bits / 8 / 1024
 
 
+def backing_store_pj(lr: LayerResult) -> float:
+    """Energy of a layer's accesses to the backing store (the outermost level, DRAM)."""
+    return float(sum(v for actions in lr.result.levels[0].energy_pj.values() for v in actions.values()))
+
+
 def point_metrics(arch: Architecture, layers: Sequence[LayerResult]) -> dict[str, float]:
     """Energy, latency, area, EDP, fJ/op, TOPS/W, TOPS/mm2 and utilisation of layers run in sequence on `arch`."""
     energy = float(sum(lr.energy_pj for lr in layers))
     cycles = int(sum(lr.cycles for lr in layers))
     ops = int(sum(layer_ops(lr) for lr in layers))
+    dram = sum(backing_store_pj(lr) for lr in layers)
     slots = cycles * arch.compute.instances
     latency = cycles / (arch.clock_ghz * 1e9)
     area = layers[0].result.area_um2 / 1e6
@@ -59,6 +68,8 @@ def point_metrics(arch: Architecture, layers: Sequence[LayerResult]) -> dict[str
         "edp": energy * cycles,
         "ops": ops,
         "fj_per_op": energy * 1e3 / ops,
+        "dram_energy_pj": dram,
+        "onchip_fj_per_op": (energy - dram) * 1e3 / ops,
         "tops": tops,
         "tops_per_w": ops / (energy * 1e-12) / 1e12,
         "tops_per_mm2": tops / area,
