@@ -68,27 +68,29 @@ def address_space(layer: Layer, operand: int) -> int:
     return layer.ifmap_h * layer.ifmap_w * layer.channels if operand == IFMAP else layer.k * layer.n
 
 
+def im2col_tables(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
+    """IFMAP im2col entry (m, k) = pixel ((top[m] + fy[k]) * W + left[m] + fx[k]) * C + ch[k]: the (2, M) table
+    of window corners and the (3, K) table of offsets inside the window, so the kernels never divide."""
+    m = np.arange(layer.m, dtype=np.int64)
+    k = np.arange(layer.k, dtype=np.int64)
+    per_row = layer.filter_w * layer.channels
+    corners = np.stack([(m // layer.ofmap_w) * layer.stride, (m % layer.ofmap_w) * layer.stride])
+    offsets = np.stack([k // per_row, (k % per_row) // layer.channels, k % layer.channels])
+    return corners, offsets
+
+
 @njit(cache=True)
-def _pixel(g, m, k):
+def _pixel(g, mt, kt, m, k):
     """IFMAP im2col entry (m, k) as a pixel index (address minus offset), -1 past the image edge."""
-    per_row = g[_FW] * g[_CH]
-    y = (m // g[_OFW]) * g[_STRIDE] + k // per_row
-    x = (m % g[_OFW]) * g[_STRIDE] + (k % per_row) // g[_CH]
+    y = mt[0, m] + kt[0, k]
+    x = mt[1, m] + kt[1, k]
     if y >= g[_H] or x >= g[_W]:
         return -1
-    return (y * g[_W] + x) * g[_CH] + k % g[_CH]
+    return (y * g[_W] + x) * g[_CH] + kt[2, k]
 
 
 @njit(cache=True)
-def _entry(g, operand, row, col):
-    """Operand matrix entry: IFMAP (M x K) as a pixel index, filter (K x N) as k * N + n."""
-    if operand == 0:
-        return _pixel(g, row, col)
-    return row * g[_N] + col
-
-
-@njit(cache=True)
-def _row_reads(g, operand, fold, x, out):
+def _row_reads(g, mt, kt, operand, fold, x, out):
     """Dense ids of `operand`'s reads in demand row `x` of `fold`, in port order, into `out`; their count.
     Streamed blocks read entry (t, j) at row t + j (+ R for WS/IS) on port j; stationary ones read block row
     i at row R - 1 - i."""
@@ -104,7 +106,7 @@ def _row_reads(g, operand, fold, x, out):
         for j in range(used):
             t = x - j
             if 0 <= t < t_len:
-                v = _pixel(g, first + j, t) if operand == 0 else t * g[_N] + first + j
+                v = _pixel(g, mt, kt, first + j, t) if operand == 0 else t * g[_N] + first + j
                 if v >= 0:
                     out[n] = v
                     n += 1
@@ -116,7 +118,7 @@ def _row_reads(g, operand, fold, x, out):
             sc = g[_N] if df == 1 else g[_M]
             for j in range(min(c, sc - fc * c)):
                 k = fr * r + i_row
-                v = k * g[_N] + fc * c + j if df == 1 else _pixel(g, fc * c + j, k)
+                v = k * g[_N] + fc * c + j if df == 1 else _pixel(g, mt, kt, fc * c + j, k)
                 if v >= 0:
                     out[n] = v
                     n += 1
@@ -127,7 +129,7 @@ def _row_reads(g, operand, fold, x, out):
         t = x - r - j
         if 0 <= t < t_len:
             k = fr * r + j
-            v = _pixel(g, t, k) if df == 1 else k * g[_N] + t
+            v = _pixel(g, mt, kt, t, k) if df == 1 else k * g[_N] + t
             if v >= 0:
                 out[n] = v
                 n += 1
@@ -167,44 +169,43 @@ _SET, _FILL, _WSTART, _WEND, _FETCHED, _MOVED, _FIRSTREAD = range(7)
 
 
 @njit(cache=True)
-def _estimate_step(addr, cycle, latest, per_set, step_sets, state):
-    """One read: fetched unless in the set being filled or in a closed set of the active window."""
-    held = latest[addr]
-    set_id = state[_SET]
-    if held >= 0 and (held == set_id or (state[_WSTART] <= held < min(set_id, state[_WEND] + 1))):
-        return
-    latest[addr] = set_id
-    state[_FILL] += 1
-    state[_FETCHED] += 1
-    if state[_FILL] == per_set:
-        state[_FILL] = 0
-        state[_SET] += 1
-        if state[_SET] == state[_WEND] + 1:
-            state[_MOVED] = cycle
-            state[_WSTART] += step_sets
-            state[_WEND] += step_sets
+def _estimate_reads(addrs, cycles, count, latest, per_set, step_sets, state):
+    """Reads addrs[:count] at cycles[:count]: each fetched unless in the set being filled or in a closed set of
+    the active window (state held in locals: this loop is the replay's hot path)."""
+    set_id, fill, w_start, w_end = state[_SET], state[_FILL], state[_WSTART], state[_WEND]
+    fetched, moved = state[_FETCHED], state[_MOVED]
+    if count and state[_FIRSTREAD] < 0:
+        state[_FIRSTREAD] = cycles[0]
+    for q in range(count):
+        addr = addrs[q]
+        held = latest[addr]
+        if held >= 0 and (held == set_id or (w_start <= held < min(set_id, w_end + 1))):
+            continue
+        latest[addr] = set_id
+        fill += 1
+        fetched += 1
+        if fill == per_set:
+            fill = 0
+            set_id += 1
+            if set_id == w_end + 1:
+                moved = cycles[q]
+                w_start += step_sets
+                w_end += step_sets
+    state[_SET], state[_FILL], state[_WSTART], state[_WEND] = set_id, fill, w_start, w_end
+    state[_FETCHED], state[_MOVED] = fetched, moved
 
 
 @njit(cache=True)
-def _estimate_stream(dense, cycles, latest, per_set, step_sets, state):
-    for q in range(dense.size):
-        if state[_FIRSTREAD] < 0:
-            state[_FIRSTREAD] = cycles[q]
-        _estimate_step(dense[q], cycles[q], latest, per_set, step_sets, state)
-
-
-@njit(cache=True)
-def _estimate_layer(g, operand, latest, per_set, step_sets, state):
+def _estimate_layer(g, mt, kt, operand, latest, per_set, step_sets, state):
     """The CALC read buffer over every read of `operand` in SCALE-Sim's order (demand row = cycle)."""
     out = np.empty(max(g[_R], g[_C]), dtype=np.int64)
+    cycles = np.empty(max(g[_R], g[_C]), dtype=np.int64)
     per_fold = g[_PER_FOLD]
     for fold in range(g[_ROW_FOLDS] * g[_COL_FOLDS]):
         for x in range(per_fold):
-            cycle = fold * per_fold + x
-            for q in range(_row_reads(g, operand, fold, x, out)):
-                if state[_FIRSTREAD] < 0:
-                    state[_FIRSTREAD] = cycle
-                _estimate_step(out[q], cycle, latest, per_set, step_sets, state)
+            count = _row_reads(g, mt, kt, operand, fold, x, out)
+            cycles[:count] = fold * per_fold + x
+            _estimate_reads(out, cycles, count, latest, per_set, step_sets, state)
 
 
 def _estimate_result(state: np.ndarray, per_set: int, active_sets: int, words_per_cycle: int) -> DramReads:
@@ -229,9 +230,8 @@ def estimate_reads(
     addresses, dense = np.unique(addrs, return_inverse=True)
     latest = np.full(addresses.size, -1, dtype=np.int64)
     state = _estimate_state(active_sets)
-    _estimate_stream(
-        dense.astype(np.int64), cycles.astype(np.int64), latest, per_set, sets - active_sets, state
-    )
+    dense = dense.astype(np.int64)
+    _estimate_reads(dense, cycles.astype(np.int64), dense.size, latest, per_set, sets - active_sets, state)
     return _estimate_result(state, per_set, active_sets, words_per_cycle)
 
 
@@ -241,8 +241,18 @@ def calc_reads(config: SystolicConfig, layer: Layer, operand: str, per_set: int,
     op = IFMAP if operand == "ifmap" else FILTER
     latest = np.full(address_space(layer, op), -1, dtype=np.int64)
     state = _estimate_state(active_sets)
-    _estimate_layer(geometry(config, layer), op, latest, per_set, sets - active_sets, state)
+    _estimate_layer(
+        geometry(config, layer), *im2col_tables(layer), op, latest, per_set, sets - active_sets, state
+    )
     return _estimate_result(state, per_set, active_sets, words_per_cycle)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique, but sort-based: numpy 2.4's np.unique is ~80x slower on 1e6 ints)."""
+    ordered = np.sort(values)
+    keep = np.ones(ordered.size, dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
 
 
 # --- the USER read buffer (read_buffer) -----------------------------------------------------------------------
@@ -296,7 +306,7 @@ def read_buffer(order: np.ndarray, ids: int, sram_kb: int, bandwidth: int) -> Re
     per_set = math.ceil(words / HASH_SETS)
     valid = order[order != -1]
     sets = valid.size // per_set + 1  # SCALE-Sim always opens one more set after the last full one
-    pairs = np.unique(valid * sets + np.arange(valid.size, dtype=np.int64) // per_set)
+    pairs = _distinct(valid * sets + np.arange(valid.size, dtype=np.int64) // per_set)
     owner, set_ids = np.divmod(pairs, sets)
     set_ptr = np.zeros(ids + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=ids), out=set_ptr[1:])
@@ -434,7 +444,7 @@ def _note(run, lo, t):
 
 @njit(cache=True)
 def _user_layer(
-    g, if_ptr, if_ids, if_shape, if_state, f_ptr, f_ids, f_shape, f_state, lines, w_shape, w, run
+    g, mt, kt, if_ptr, if_ids, if_shape, if_state, f_ptr, f_ids, f_shape, f_state, lines, w_shape, w, run
 ):
     """Every demand row, in order: IFMAP and filter reads served, OFMAP words stored, the row's stall (the
     largest of the three) moving every later row."""
@@ -444,8 +454,8 @@ def _user_layer(
     for fold in range(g[_ROW_FOLDS] * g[_COL_FOLDS]):
         for x in range(per_fold):
             cycle = fold * per_fold + x + run[_STALLS]
-            n_if = _row_reads(g, 0, fold, x, if_buf)
-            n_f = _row_reads(g, 1, fold, x, f_buf)
+            n_if = _row_reads(g, mt, kt, 0, fold, x, if_buf)
+            n_f = _row_reads(g, mt, kt, 1, fold, x, f_buf)
             n_o = _row_writes(g, fold, x)
             t_if = _serve(if_buf, n_if, if_ptr, if_ids, if_shape, if_state, cycle)
             t_f = _serve(f_buf, n_f, f_ptr, f_ids, f_shape, f_state, cycle)
@@ -501,7 +511,7 @@ def user_run(config: SystolicConfig, layer: Layer) -> LayerRun:
     w_shape, w, lines = _write_buffer(config, config.bandwidth[0])
     run = _run_state()
     _user_layer(
-        g,
+        g, *im2col_tables(layer),
         buffers[0].set_ptr, buffers[0].set_ids, buffers[0].shape(), states[0],
         buffers[1].set_ptr, buffers[1].set_ids, buffers[1].shape(), states[1],
         lines, w_shape, w, run,
