@@ -335,27 +335,48 @@ def _in_window(s, start, end):
 
 
 @njit(cache=True)
-def _serve(reqs, count, set_ptr, set_ids, shape, state, cycle):
-    """Serve one row's reads (dense ids reqs[:count]); returns the served cycle (hit latency 1)."""
+def _set_in_window(set_ids, lo, hi, start, end):
+    """A set of the sorted set_ids[lo:hi] inside the cyclic window [start, end), or -1."""
+    if lo == hi:
+        return -1
+    if start >= end:  # wrapped: [start, L) or [0, end)
+        if set_ids[hi - 1] >= start:
+            return set_ids[hi - 1]
+        return set_ids[lo] if set_ids[lo] < end else -1
+    top = hi
+    while lo < hi:  # the first set >= start
+        mid = (lo + hi) // 2
+        if set_ids[mid] < start:
+            lo = mid + 1
+        else:
+            hi = mid
+    return set_ids[lo] if lo < top and set_ids[lo] < end else -1
+
+
+@njit(cache=True)
+def _serve(reqs, count, set_ptr, set_ids, hint, shape, state, cycle):
+    """Serve one row's reads (dense ids reqs[:count]); returns the served cycle (hit latency 1). `hint` holds
+    each address's last hit set: a window that still holds it answers without a search."""
     a_sets, p_sets, n_sets, p_lines = shape[0], shape[1], shape[2], shape[3]
+    start, made, last = state[_START], state[_PREFETCHES], state[_LAST]
+    end = start + a_sets if made == 0 else (start + a_sets) % n_sets
     t = cycle + 1
     for q in range(count):
         addr = reqs[q]
+        if hint[addr] >= 0 and _in_window(hint[addr], start, end):
+            continue
         while True:
-            start = state[_START]
-            end = start + a_sets if state[_PREFETCHES] == 0 else (start + a_sets) % n_sets
-            hit = False
-            for s in range(set_ptr[addr], set_ptr[addr + 1]):
-                if _in_window(set_ids[s], start, end):
-                    hit = True
-                    break
-            if hit:
+            found = _set_in_window(set_ids, set_ptr[addr], set_ptr[addr + 1], start, end)
+            if found >= 0:
+                hint[addr] = found
                 break
-            state[_START] = (start + p_sets) % n_sets
-            state[_PREFETCHES] += 1
-            state[_LAST] += p_lines + 1
-            late = state[_LAST] - t
-            t = state[_LAST] + late if late > 0 else state[_LAST]
+            start = (start + p_sets) % n_sets
+            end = (start + a_sets) % n_sets
+            made += 1
+            last += p_lines + 1
+            late = last - t
+            t = last + late if late > 0 else last
+    state[_START], state[_PREFETCHES], state[_LAST] = start, made, last
     return t
 
 
@@ -444,7 +465,23 @@ def _note(run, lo, t):
 
 @njit(cache=True)
 def _user_layer(
-    g, mt, kt, if_ptr, if_ids, if_shape, if_state, f_ptr, f_ids, f_shape, f_state, lines, w_shape, w, run
+    g,
+    mt,
+    kt,
+    if_ptr,
+    if_ids,
+    if_hint,
+    if_shape,
+    if_state,
+    f_ptr,
+    f_ids,
+    f_hint,
+    f_shape,
+    f_state,
+    lines,
+    w_shape,
+    w,
+    run,
 ):
     """Every demand row, in order: IFMAP and filter reads served, OFMAP words stored, the row's stall (the
     largest of the three) moving every later row."""
@@ -457,8 +494,8 @@ def _user_layer(
             n_if = _row_reads(g, mt, kt, 0, fold, x, if_buf)
             n_f = _row_reads(g, mt, kt, 1, fold, x, f_buf)
             n_o = _row_writes(g, fold, x)
-            t_if = _serve(if_buf, n_if, if_ptr, if_ids, if_shape, if_state, cycle)
-            t_f = _serve(f_buf, n_f, f_ptr, f_ids, f_shape, f_state, cycle)
+            t_if = _serve(if_buf, n_if, if_ptr, if_ids, if_hint, if_shape, if_state, cycle)
+            t_f = _serve(f_buf, n_f, f_ptr, f_ids, f_hint, f_shape, f_state, cycle)
             t_o = _write(n_o, cycle, lines, w_shape, w)
             if n_if:
                 _note(run, _IF0, t_if)
@@ -508,12 +545,13 @@ def user_run(config: SystolicConfig, layer: Layer) -> LayerRun:
         )
     ]
     states = [np.array([0, 0, -1], dtype=np.int64) for _ in buffers]  # the first window ends at cycle -1
+    hints = [np.full(b.set_ptr.size - 1, -1, dtype=np.int64) for b in buffers]
     w_shape, w, lines = _write_buffer(config, config.bandwidth[0])
     run = _run_state()
     _user_layer(
         g, *im2col_tables(layer),
-        buffers[0].set_ptr, buffers[0].set_ids, buffers[0].shape(), states[0],
-        buffers[1].set_ptr, buffers[1].set_ids, buffers[1].shape(), states[1],
+        buffers[0].set_ptr, buffers[0].set_ids, hints[0], buffers[0].shape(), states[0],
+        buffers[1].set_ptr, buffers[1].set_ids, hints[1], buffers[1].shape(), states[1],
         lines, w_shape, w, run,
     )  # fmt: skip
     _flush(lines, w_shape, w, int(run[_OUT]))
