@@ -94,3 +94,21 @@ def test_level_knobs_of_on_chip_levels_clash_with_a_pool(tmp_path):
     with pytest.raises(SpecError) as err:
         load_sweep(write_spec(tmp_path, SPEC + POOL))
     assert err.value.path == "sweep.parameters.GBuf.size_kb"
+
+
+def test_points_of_generated_hierarchies_evaluate(tmp_path):
+    from loopscape.dse import design_points, evaluate_point
+
+    text = SPEC.replace("    GBuf.size_kb: [8, 32]\n    RFile.entries: [16, 64]\n", "") + POOL.replace(
+        "levels: {min: 1, max: 2}", "levels: {min: 2, max: 2}\n    unbalanced: true"
+    )
+    spec = load_sweep(write_spec(tmp_path, text))
+    hierarchies = dict(spec.parameters)["hierarchy"]
+    assert "glb+rf" in hierarchies and "Weights=glb+rf,Inputs=glb+rf,Outputs=glb+rf" not in hierarchies
+    point = next(p for p in design_points(spec) if p.values["hierarchy"] == "glb+rf")
+    result = evaluate_point(spec, point)
+    assert result.status == "ok", result.error
+    levels = {
+        lvl for layer in result.layers for lvl in str(layer["mapping"]).split("'") if lvl in ("glb", "rf")
+    }
+    assert levels == {"glb", "rf"}
