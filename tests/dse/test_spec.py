@@ -58,6 +58,12 @@ BAD = [
         "sweep.workloads[0].trainig",
         "training",
     ),
+    (
+        "{network: tiny_net.yaml}",
+        "{network: tiny_net.yaml, layers: [conv9]}",
+        "sweep.workloads[0].layers",
+        "conv1",
+    ),
     ("budget: 64", "budget: 0", "sweep.mapper.budget", "positive integer"),
     ("  mapper:", "  search: {method: random}\n  mapper:", "sweep.search.samples", "random points"),
     ("  mapper:", "  search: {method: anneal}\n  mapper:", "sweep.search.method", "grid"),
@@ -103,3 +109,24 @@ def test_cli_bad_spec_real_process(tmp_path):
     assert run.returncode == 2
     assert str(file) in run.stderr and "sweep.parameters.RFile.entriez" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_an_error_inside_the_network_file_names_that_file(tmp_path):
+    file = write_spec(tmp_path)
+    (tmp_path / "tiny_net.yaml").write_text(
+        "network:\n  name: bad\n  layers:\n    - {name: c, type: conv, K: 0}\n"
+    )
+    with pytest.raises(SpecError) as err:
+        load_sweep(file)
+    assert err.value.file.endswith("tiny_net.yaml") and "layers[0]" in err.value.path
+
+
+def test_point_ids_follow_the_network_file_contents_not_its_path(tmp_path):
+    from loopscape.dse import grid_points
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    ids_a = [p.id for p in grid_points(load_sweep(write_spec(a)))]
+    assert [p.id for p in grid_points(load_sweep(write_spec(b)))] == ids_a
+    (b / "tiny_net.yaml").write_text((b / "tiny_net.yaml").read_text().replace("K: 16", "K: 32"))
+    assert not set(ids_a) & {p.id for p in grid_points(load_sweep(b / "sweep.yaml"))}

@@ -9,18 +9,17 @@ process or the order the points are run in.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from loopscape.arch import Architecture
 from loopscape.dse.metrics import point_metrics
 from loopscape.dse.points import DesignPoint
-from loopscape.dse.spec import MapperOptions, SweepSpec, WorkloadSpec
+from loopscape.dse.spec import MapperOptions, SweepSpec
 from loopscape.dse.template import build_architecture, preset_of
+from loopscape.dse.workloads import workload_layers
 from loopscape.errors import LoopscapeError
 from loopscape.mapper.network import LayerResult, shape_key
 from loopscape.mapping import Mapping
@@ -62,27 +61,6 @@ def clear_cache() -> None:
     """Forget every cached layer search of this process."""
     with _cache_lock:
         _cache.clear()
-
-
-@lru_cache(maxsize=64)
-def workload_layers(workload: WorkloadSpec, forward_names: bool) -> tuple[Workload, ...]:
-    """The layers (or, for a training step, the passes) of one workload of the sweep."""
-    from loopscape.cli_network import load_network
-    from loopscape.errors import SpecError
-    from loopscape.workload.training import training_passes
-
-    network, _ = load_network(workload.network)
-    layers = network.layers
-    if workload.layers is not None:
-        names = [wl.name for wl in layers]
-        missing = [n for n in workload.layers if n not in names]
-        if missing:
-            raise SpecError("workloads.layers", missing, f"layers of {network.name}, e.g. {names[:6]}")
-        layers = tuple(wl for wl in layers if wl.name in workload.layers)
-    if not workload.training:
-        return layers
-    net = dataclasses.replace(network, layers=layers)
-    return tuple(p.workload for p in training_passes(net, forward_names=forward_names))
 
 
 def _search_layer(

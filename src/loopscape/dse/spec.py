@@ -35,6 +35,7 @@ from typing import Any
 
 from loopscape.dse.memory_pool import MemoryPool, parse_memory_pool
 from loopscape.dse.template import GLOBAL_KNOBS, LEVEL_KNOBS, check_value, template_levels
+from loopscape.dse.workloads import WorkloadSpec, workload_layers
 from loopscape.errors import SpecError
 from loopscape.io.spec_yaml import (
     as_bool,
@@ -53,21 +54,6 @@ from loopscape.io.spec_yaml import (
 METHODS = ("grid", "random")
 OBJECTIVES = ("edp", "energy", "delay")
 MAX_RANGE_VALUES = 10_000  # a range longer than this is surely a typo
-
-
-@dataclass(frozen=True)
-class WorkloadSpec:
-    """One workload of the sweep: a built-in network or a network file, optionally some layers only, forward
-    (inference) or a whole training step."""
-
-    network: str
-    training: bool = False
-    layers: tuple[str, ...] | None = None
-
-    @property
-    def label(self) -> str:
-        base = Path(self.network).stem if self.network.endswith((".yaml", ".yml")) else self.network
-        return base + (".train" if self.training else "")
 
 
 @dataclass(frozen=True)
@@ -110,7 +96,7 @@ class SweepSpec:
         """What a design point's figures depend on besides its parameters (part of every point id)."""
         return {
             "template": self.template,
-            "workloads": [asdict(w) for w in self.workloads],
+            "workloads": [w.identity() for w in self.workloads],
             "mapper": asdict(self.mapper),
             "memory_pool": None if self.memory_pool is None else self.memory_pool.fingerprint(),
         }
@@ -257,7 +243,14 @@ def _workloads(value: object, path: str, base: Path) -> tuple[WorkloadSpec, ...]
         layers = get(node, "layers", p, as_str_list, default=None)
         if layers is not None and not layers:
             raise SpecError(join(p, "layers"), "an empty list", "at least one layer name")
-        out.append(WorkloadSpec(network, training, None if layers is None else tuple(layers)))
+        spec = WorkloadSpec(network, training, None if layers is None else tuple(layers))
+        try:  # read it now: a bad network file or layer name fails here, not in every point
+            workload_layers(spec, False)
+        except SpecError as e:
+            if e.file:  # an error inside the network file: it names that file
+                raise
+            raise SpecError(join(p, e.path), e.found, e.expected) from None
+        out.append(spec)
     return tuple(out)
 
 
