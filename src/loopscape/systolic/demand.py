@@ -104,26 +104,6 @@ def read_order(
     return _valid_sorted(parts, rows + cols)
 
 
-def read_span(dataflow: str, layer: Layer, rows: int, cols: int, operand: str) -> tuple[int, int]:
-    """First and last cycle `operand` is read (folds run one after another: only the first and last folds
-    that read anything are built)."""
-    a, b = _operands(layer, operand, 0, 0)
-    folds = fold_count(dataflow, layer, rows, cols)
-    first = last = None
-    for f in range(folds):
-        cycles, _ = _valid_sorted([_fold_reads(dataflow, layer, rows, cols, a, b, f)], rows + cols)
-        if cycles.size:
-            first = int(cycles[0])
-            break
-    for f in range(folds - 1, -1, -1):
-        cycles, _ = _valid_sorted([_fold_reads(dataflow, layer, rows, cols, a, b, f)], rows + cols)
-        if cycles.size:
-            last = int(cycles[-1])
-            break
-    assert first is not None and last is not None  # every layer reads IFMAP pixel 0 and every filter word
-    return first, last
-
-
 def fold_write_cycles(dataflow: str, layer: Layer, rows: int, cols: int, fold: int) -> np.ndarray:
     """Cycles of one fold's OFMAP writes (OFMAP M x N; every entry is a real output). OS drains the fold's
     R x C block bottom row first after T - 1 cycles; WS/IS stream it out after 2R - 1 cycles, skewed."""
@@ -152,15 +132,3 @@ def sram_write_cycles(config: SystolicConfig, layer: Layer) -> tuple[int, int] |
     first = fold_write_cycles(config.dataflow, layer, config.array_height, config.array_width, 0)
     last = fold_write_cycles(config.dataflow, layer, config.array_height, config.array_width, folds - 1)
     return int(first.min()), int(last.max())
-
-
-def sram_read_cycles(config: SystolicConfig, layer: Layer) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """SCALE-Sim's (start, stop) cycles of the IFMAP and filter SRAM reads: first and last request plus the
-    hit latency. None in USER mode, where its stalls (not modelled) shift them."""
-    if config.interface_bandwidth != "CALC":
-        return None
-    spans = []
-    for operand in ("ifmap", "filter"):
-        first, last = read_span(config.dataflow, layer, config.array_height, config.array_width, operand)
-        spans.append((first + SRAM_HIT_LATENCY, last + SRAM_HIT_LATENCY))
-    return spans[0], spans[1]

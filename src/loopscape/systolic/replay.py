@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 
 from loopscape.systolic.config import Layer, SystolicConfig
-from loopscape.systolic.demand import _operands
+from loopscape.systolic.demand import SRAM_HIT_LATENCY, _operands
 from loopscape.systolic.streams import DramReads, LayerRun
 
 ACTIVE_FRACTION = 0.5  # SCALE-Sim's read and write buffers: half active, half prefetch / drain
@@ -575,3 +575,31 @@ def ofmap_writes(config: SystolicConfig, layer: Layer, width: int) -> tuple[Dram
     _writes_layer(geometry(config, layer), lines, w_shape, w, run)
     _flush(lines, w_shape, w, int(run[_OUT]))
     return DramReads(int(w[_DFIRST]), int(w[_DLAST]), int(w[_WRITTEN])), int(run[_STALLS])
+
+
+@njit(cache=True)
+def _read_span(g, mt, kt, operand):
+    """First and last demand row that reads `operand` (only the rows at either end are visited)."""
+    out = np.empty(max(g[_R], g[_C]), dtype=np.int64)
+    folds, per_fold = g[_ROW_FOLDS] * g[_COL_FOLDS], g[_PER_FOLD]
+    first = last = -1
+    for row in range(folds * per_fold):
+        if _row_reads(g, mt, kt, operand, row // per_fold, row % per_fold, out):
+            first = row
+            break
+    for row in range(folds * per_fold - 1, -1, -1):
+        if _row_reads(g, mt, kt, operand, row // per_fold, row % per_fold, out):
+            last = row
+            break
+    return first, last
+
+
+def sram_read_spans(config: SystolicConfig, layer: Layer) -> tuple[tuple[int, int], tuple[int, int]]:
+    """SCALE-Sim's (start, stop) cycles of the IFMAP and filter SRAM reads when nothing stalls (CALC mode):
+    first and last reading row plus the hit latency."""
+    g, (mt, kt) = geometry(config, layer), im2col_tables(layer)
+    spans = []
+    for operand in (IFMAP, FILTER):
+        first, last = _read_span(g, mt, kt, operand)
+        spans.append((int(first) + SRAM_HIT_LATENCY, int(last) + SRAM_HIT_LATENCY))
+    return spans[0], spans[1]
