@@ -59,6 +59,18 @@ LAYERS = {
     # GEMM M=64, N=48, K=40 (gemm topology mode)
     "gemm": ("gemm", "gemm", "gemm, 64, 48, 40,"),
 }
+ALEXNET_CONVS = [
+    "conv1, 227, 227, 11, 11, 3, 96, 4,",
+    "conv2, 31, 31, 5, 5, 96, 256, 1,",
+    "conv3, 15, 15, 3, 3, 256, 384, 1,",
+    "conv4, 15, 15, 3, 3, 384, 384, 1,",
+    "conv5, 15, 15, 3, 3, 384, 256, 1,",
+]
+ALEXNET_FCS = [
+    "fc6, 6, 6, 6, 6, 256, 4096, 1,",
+    "fc7, 1, 1, 1, 1, 4096, 4096, 1,",
+    "fc8, 1, 1, 1, 1, 4096, 1000, 1,",
+]
 # Extra suite ("--suite extra"): 64 kB SRAMs (SCALE-Sim's stock scale.cfg sizes).
 EXTRA_LAYERS = {
     # the four conv classes in one topology: per-layer rows, state across layers
@@ -68,6 +80,11 @@ EXTRA_LAYERS = {
     "alexnet_conv1": ("conv", "conv", "conv1, 227, 227, 11, 11, 3, 96, 4,"),
     # the real AlexNet conv2 (27x27x96 padded to 31x31, 5x5, 256 filters) -> minutes
     "alexnet_conv2": ("conv", "conv", "conv2, 31, 31, 5, 5, 96, 256, 1,"),
+    # AlexNet's five conv layers (ungrouped, ifmaps padded) and the whole network with its three FC layers
+    # as SCALE-Sim runs FCs (1 x 1 ifmaps, or the 6 x 6 one of fc6): the benchmark's network-size jobs
+    # (SCALE-Sim: many minutes and GBs; not in EXTRA_CASES, too slow to regenerate routinely)
+    "alexnet_convs": ("conv", "conv", ALEXNET_CONVS),
+    "alexnet": ("conv", "conv", ALEXNET_CONVS + ALEXNET_FCS),
     # a mid-size GEMM (gemm mode) with the 64 kB SRAMs: M = N = K = 128
     "gemm_mid": ("gemm", "gemm", "gemm_mid, 128, 128, 128,"),
 }

@@ -60,3 +60,21 @@ def test_no_replay_leaves_only_replayed_reads_empty() -> None:
     assert {k: v for k, v in full.items() if k in quick and k != "Total Cycles (incl. prefetch)"} == {
         k: v for k, v in quick.items() if k != "Total Cycles (incl. prefetch)"
     }
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.endswith("_user") and not c.startswith("alexnet")][:12]
+)
+def test_physical_stalls(case: str) -> None:
+    """The physical count: every row is served no earlier than asked, each late prefetch counted once; the
+    stall-free length plus the stalls is the total, as in SCALE-Sim's own count."""
+    folder = DATA / case
+    config = read_config(folder / "scale.cfg")
+    topology = read_topology(folder / "topology.csv", "gemm" if case.startswith("gemm") else "conv")
+    result = evaluate(config, topology.layers)
+    for i, la in enumerate(topology.layers):
+        run = run_layer(config, la, result, i)
+        assert run.physical_stall_cycles is not None and run.physical_stall_cycles >= 0
+        stall_free = int(result.total_cycles[i])
+        assert run.physical_total_cycles == stall_free + run.physical_stall_cycles
+        assert run.total_cycles == stall_free + run.stall_cycles

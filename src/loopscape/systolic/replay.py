@@ -354,9 +354,11 @@ def _set_in_window(set_ids, lo, hi, start, end):
 
 
 @njit(cache=True)
-def _serve(reqs, count, set_ptr, set_ids, hint, shape, state, cycle):
+def _serve(reqs, count, set_ptr, set_ids, hint, shape, state, cycle, physical):
     """Serve one row's reads (dense ids reqs[:count]); returns the served cycle (hit latency 1). `hint` holds
-    each address's last hit set: a window that still holds it answers without a search."""
+    each address's last hit set: a window that still holds it answers without a search. `physical`: a read
+    waiting on a prefetch is served when it arrives (SCALE-Sim: its end plus the lateness again, or its end
+    even when that is earlier than the read)."""
     a_sets, p_sets, n_sets, p_lines = shape[0], shape[1], shape[2], shape[3]
     start, made, last = state[_START], state[_PREFETCHES], state[_LAST]
     end = start + a_sets if made == 0 else (start + a_sets) % n_sets
@@ -375,7 +377,10 @@ def _serve(reqs, count, set_ptr, set_ids, hint, shape, state, cycle):
             made += 1
             last += p_lines + 1
             late = last - t
-            t = last + late if late > 0 else last
+            if physical:
+                t = max(t, last)
+            else:
+                t = last + late if late > 0 else last
     state[_START], state[_PREFETCHES], state[_LAST] = start, made, last
     return t
 
@@ -482,6 +487,7 @@ def _user_layer(
     w_shape,
     w,
     run,
+    physical,
 ):
     """Every demand row, in order: IFMAP and filter reads served, OFMAP words stored, the row's stall (the
     largest of the three) moving every later row."""
@@ -494,8 +500,8 @@ def _user_layer(
             n_if = _row_reads(g, mt, kt, 0, fold, x, if_buf)
             n_f = _row_reads(g, mt, kt, 1, fold, x, f_buf)
             n_o = _row_writes(g, fold, x)
-            t_if = _serve(if_buf, n_if, if_ptr, if_ids, if_hint, if_shape, if_state, cycle)
-            t_f = _serve(f_buf, n_f, f_ptr, f_ids, f_hint, f_shape, f_state, cycle)
+            t_if = _serve(if_buf, n_if, if_ptr, if_ids, if_hint, if_shape, if_state, cycle, physical)
+            t_f = _serve(f_buf, n_f, f_ptr, f_ids, f_hint, f_shape, f_state, cycle, physical)
             t_o = _write(n_o, cycle, lines, w_shape, w)
             if n_if:
                 _note(run, _IF0, t_if)
@@ -529,8 +535,9 @@ def _read_stream(buffer: ReadBuffer, state: np.ndarray) -> DramReads:
     return DramReads(-buffer.first_lines, int(state[_LAST]), lines * buffer.bandwidth)
 
 
-def user_run(config: SystolicConfig, layer: Layer) -> LayerRun:
-    """SCALE-Sim's USER-mode run of `layer`: every figure of its memory system."""
+def user_run(config: SystolicConfig, layer: Layer, physical: bool = False) -> LayerRun:
+    """SCALE-Sim's USER-mode run of `layer`: every figure of its memory system (`physical`: reads that wait on
+    a prefetch are served when it arrives, instead of SCALE-Sim's double-counted or negative stalls)."""
     g = geometry(config, layer)
     buffers = [
         read_buffer(
@@ -552,7 +559,7 @@ def user_run(config: SystolicConfig, layer: Layer) -> LayerRun:
         g, *im2col_tables(layer),
         buffers[0].set_ptr, buffers[0].set_ids, hints[0], buffers[0].shape(), states[0],
         buffers[1].set_ptr, buffers[1].set_ids, hints[1], buffers[1].shape(), states[1],
-        lines, w_shape, w, run,
+        lines, w_shape, w, run, physical,
     )  # fmt: skip
     _flush(lines, w_shape, w, int(run[_OUT]))
     return LayerRun(

@@ -62,6 +62,16 @@ def _spans(run: LayerRun) -> dict[str, float]:
     return out
 
 
+def _physical(run: LayerRun, ofmap_words: int) -> dict[str, Any]:
+    """The figures SCALE-Sim counts with a quirk, counted physically: stalls (lateness once, never negative)
+    and OFMAP words written to DRAM (SCALE-Sim also counts padding inside a drain)."""
+    return {
+        "Total Cycles (physical)": run.physical_total_cycles,
+        "Stall Cycles (physical)": run.physical_stall_cycles,
+        "DRAM OFMAP Writes (physical)": ofmap_words,
+    }
+
+
 def layer_record(result: SystolicResult, i: int, name: str, run: LayerRun | None = None) -> dict[str, Any]:
     """Layer `i` as a dict keyed by SCALE-Sim's column names, plus our extras. `run`: its memory-side figures
     (systolic.run.run_layer); without it, only the compute side (stall-free CALC cycles) is filled in."""
@@ -99,6 +109,7 @@ def layer_record(result: SystolicResult, i: int, name: str, run: LayerRun | None
         "SRAM OFMAP Writes": int(result.ofmap_sram_writes[i]),
         "SRAM OFMAP Writes (physical)": int(result.ofmap_sram_writes_physical[i]),
         **memory,
+        **({} if run is None else _physical(run, int(result.ofmap_sram_writes_physical[i]))),
     }
 
 

@@ -3,6 +3,8 @@ compute side, the replays (systolic.dram, systolic.replay) for the memory side."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from loopscape.systolic.config import Layer, SystolicConfig
 from loopscape.systolic.demand import sram_write_cycles
 from loopscape.systolic.dram import dram_reads, ofmap_dram_writes
@@ -16,9 +18,15 @@ def run_layer(
 ) -> LayerRun:
     """Layer `i` of `result` on `config`. CALC: SCALE-Sim never stalls on reads, so cycles and SRAM spans are
     closed forms and the read-DRAM streams are replayed only where the operand overflows the active buffer
-    (`replay=False` leaves those None). USER: the three buffers are replayed together, stalls included."""
+    (`replay=False` leaves those None). USER: the three buffers are replayed together, stalls included, once
+    as SCALE-Sim counts them and once physically."""
     if config.interface_bandwidth == "USER":
-        return user_run(config, layer)
+        physical = user_run(config, layer, physical=True)
+        return replace(
+            user_run(config, layer),
+            physical_total_cycles=physical.total_cycles,
+            physical_stall_cycles=physical.stall_cycles,
+        )
     reads = sram_read_spans(config, layer)
     writes = sram_write_cycles(config, layer)
     assert writes is not None  # CALC mode
@@ -33,4 +41,6 @@ def run_layer(
         ifmap_dram=ifmap,
         filter_dram=filt,
         ofmap_dram=ofmap,
+        physical_total_cycles=int(result.total_cycles[i]) + stalls,
+        physical_stall_cycles=stalls,
     )

@@ -22,7 +22,9 @@ class DramReads:
 @dataclass(frozen=True)
 class LayerRun:
     """One layer's memory-side figures: cycles (stalls included), stalls, the first and last served cycle of
-    each SRAM, and the three DRAM streams; None where not computed (CALC reads with the replay off)."""
+    each SRAM, and the three DRAM streams; None where not computed (CALC reads with the replay off). The
+    physical cycles and stalls count a late prefetch's lateness once and never let a read be served before
+    it was asked for (SCALE-Sim counts lateness twice and lets an early prefetch pull the read earlier)."""
 
     total_cycles: int
     stall_cycles: int
@@ -32,6 +34,8 @@ class LayerRun:
     ifmap_dram: DramReads | None
     filter_dram: DramReads | None
     ofmap_dram: DramReads
+    physical_total_cycles: int | None = None  # stalls as a physical buffer would have them (USER mode)
+    physical_stall_cycles: int | None = None
 
     @property
     def cycles_with_prefetch(self) -> int | None:
