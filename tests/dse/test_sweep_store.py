@@ -182,3 +182,19 @@ def test_pareto_help_lists_every_metric():
 
     out = CliRunner().invoke(loopscape, ["pareto", "--help"], terminal_width=400)
     assert all(m in out.output for m in METRICS)
+
+
+def test_cli_workers_and_scheduler_exclude_each_other(tmp_path, spec_file):
+    args = [
+        "sweep",
+        str(spec_file),
+        "--store",
+        str(tmp_path / "s.db"),
+        "--workers",
+        "2",
+        "--scheduler",
+        "tcp://x:1",
+    ]
+    out = CliRunner().invoke(loopscape, args)
+    assert out.exit_code == 2 and "--workers" in out.output
+    assert not (tmp_path / "s.db").exists()
