@@ -77,8 +77,8 @@ def sweep(spec: str, store_path: str, workers: int | None, scheduler: str | None
 
 @click.command()
 @click.argument("store_path", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option("--x", "x_metric", default="tops_per_mm2", show_default=True, help=_METRIC_HELP)
-@click.option("--y", "y_metric", default="fj_per_op", show_default=True, help="Metric on the other axis.")
+@click.option("--x", "x_metric", default=None, help=_METRIC_HELP + " [default: the spec's first objective]")
+@click.option("--y", "y_metric", default=None, help="Metric on the other axis [default: the spec's second].")
 @click.option("--objective", "extra", multiple=True,
               help="A further objective of the front (repeatable); the plot still shows --x and --y.")  # fmt: skip
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False), default=None,
@@ -88,16 +88,18 @@ def sweep(spec: str, store_path: str, workers: int | None, scheduler: str | None
 @spec_errors_exit
 def pareto(
     store_path: str,
-    x_metric: str,
-    y_metric: str,
+    x_metric: str | None,
+    y_metric: str | None,
     extra: tuple[str, ...],
     csv_out: str | None,
     plot_out: str | None,
 ) -> None:
     """Pareto front of a results store.
 
-    Each metric is minimised or maximised as its meaning says (fJ/op, energy, latency, area down; TOPS,
-    TOPS/W, TOPS/mm2, utilisation up). Prints the front's points; --csv and --plot write files.
+    The front is over --x, --y and every --objective (by default the spec's `objectives`: TOPS/mm2 and fJ/op
+    unless it names others). Each metric is minimised or maximised as its meaning says (fJ/op, energy,
+    latency, area down; TOPS, TOPS/W, TOPS/mm2, utilisation up). Prints the front's points; --csv and --plot
+    write files.
     """
     from rich.console import Console
     from rich.table import Table
@@ -107,6 +109,13 @@ def pareto(
     from loopscape.dse.pareto import pareto_mask
     from loopscape.errors import SpecError
 
+    if x_metric is None or y_metric is None:
+        with Store(store_path, create=False) as store:
+            spec_objectives = store.objectives()
+        if x_metric is None and y_metric is None and not extra:
+            extra = tuple(spec_objectives[2:])
+        x_metric = x_metric or spec_objectives[0]
+        y_metric = y_metric or next(m for m in spec_objectives + list(METRICS) if m != x_metric)
     metrics = list(dict.fromkeys([x_metric, y_metric, *extra]))
     for option, m in [("--x", x_metric), ("--y", y_metric), *(("--objective", e) for e in extra)]:
         if m not in METRICS:

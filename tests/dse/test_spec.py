@@ -68,6 +68,8 @@ BAD = [
     ("  mapper:", "  search: {method: random}\n  mapper:", "sweep.search.samples", "random points"),
     ("  mapper:", "  search: {method: anneal}\n  mapper:", "sweep.search.method", "grid"),
     ("  name: tiny", "  nmae: tiny", "sweep.nmae", "name"),
+    ("  mapper:", "  objectives: [fj_per_op, speed]\n  mapper:", "sweep.objectives[1]", "a metric"),
+    ("  mapper:", "  objectives: [fj_per_op]\n  mapper:", "sweep.objectives", "two or more"),
 ]
 
 

@@ -198,3 +198,22 @@ def test_cli_workers_and_scheduler_exclude_each_other(tmp_path, spec_file):
     out = CliRunner().invoke(loopscape, args)
     assert out.exit_code == 2 and "--workers" in out.output
     assert not (tmp_path / "s.db").exists()
+
+
+def test_cli_pareto_defaults_to_the_spec_objectives(tmp_path):
+    text = SPEC.replace("  mapper:", "  objectives: [energy_pj, cycles, area_mm2]\n  mapper:")
+    spec = load_sweep(write_spec(tmp_path, text))
+    store = tmp_path / "s.db"
+    run_sweep(spec, store)
+    out = CliRunner().invoke(
+        loopscape, ["pareto", str(store), "--csv", str(tmp_path / "f.csv")], terminal_width=300
+    )
+    assert out.exit_code == 0, out.output
+    assert "energy_pj" in out.output and "cycles" in out.output and "area_mm2" in out.output
+    with Store(store) as db:
+        ids, values = db.metric_array(["energy_pj", "cycles", "area_mm2"])
+    from loopscape.dse.pareto import pareto_mask
+
+    expected = {i for i, m in zip(ids, pareto_mask(values)) if m}
+    lines = (tmp_path / "f.csv").read_text().splitlines()[1:]
+    assert {line.split(",")[0] for line in lines if line.endswith(",1")} == expected

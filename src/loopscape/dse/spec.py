@@ -19,6 +19,7 @@ sweep:
     - {network: my_net.yaml, layers: [conv1, conv2]}   # a path is relative to the spec file
   mapper: {objective: edp, budget: 256, seed_orders: 4, seed: 0}
   memory_pool: {...}                  # optional: generated hierarchies become the parameter `hierarchy`
+  objectives: [tops_per_mm2, fj_per_op]   # the default front of `loopscape pareto` (all metrics are stored)
 ```
 
 Every failure is a SpecError naming the spec file and the path inside it (`sweep.parameters.pe_x[1]`).
@@ -53,7 +54,11 @@ from loopscape.io.spec_yaml import (
 
 METHODS = ("grid", "random")
 OBJECTIVES = ("edp", "energy", "delay")
-MAX_RANGE_VALUES = 10_000  # a range longer than this is surely a typo
+MAX_RANGE_VALUES = 10_000
+DEFAULT_OBJECTIVES = (
+    "tops_per_mm2",
+    "fj_per_op",
+)  # XploreDL's Figs. 3 and 4  # a range longer than this is surely a typo
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class SweepSpec:
     search: SearchOptions = field(default_factory=SearchOptions)
     memory_pool: MemoryPool | None = None
     file: str | None = None
+    objectives: tuple[str, ...] = DEFAULT_OBJECTIVES  # the front `loopscape pareto` shows by default
 
     @property
     def space_size(self) -> int:
@@ -124,7 +130,7 @@ def parse_sweep(doc: dict, base: Path = Path("."), file: str | None = None) -> S
     """A SweepSpec from a parsed document (`{sweep: {...}}`); paths of network files are relative to `base`."""
     check_keys(doc, "", ("sweep",), required=("sweep",))
     node = expect_map(doc["sweep"], "sweep")
-    allowed = ("name", "template", "search", "parameters", "workloads", "mapper", "memory_pool")
+    allowed = ("name", "template", "search", "parameters", "workloads", "mapper", "memory_pool", "objectives")
     check_keys(node, "sweep", allowed, required=("template", "parameters", "workloads"))
     name = get(node, "name", "sweep", as_str, default="sweep")
     template = get(node, "template", "sweep", as_str)
@@ -144,7 +150,23 @@ def parse_sweep(doc: dict, base: Path = Path("."), file: str | None = None) -> S
                 "no hierarchy left after pruning",
                 "a pool, ratio and budget that allow one",
             )
-    return SweepSpec(name, template, parameters, workloads, mapper, search, pool, file)
+    objectives = _objectives(node.get("objectives"), "sweep.objectives")
+    return SweepSpec(name, template, parameters, workloads, mapper, search, pool, file, objectives)
+
+
+def _objectives(value: object, path: str) -> tuple[str, ...]:
+    """The metrics of the default Pareto front (every metric is stored whatever this says)."""
+    from loopscape.dse.metrics import METRICS
+
+    if value is None:
+        return DEFAULT_OBJECTIVES
+    names = as_str_list(value, path, "a list of metric names")
+    for i, name in enumerate(names):
+        if name not in METRICS:
+            raise SpecError(join(path, i), name, f"a metric, one of {list(METRICS)}")
+    if len(set(names)) != len(names) or len(names) < 2:
+        raise SpecError(path, names, "two or more distinct metrics")
+    return tuple(names)
 
 
 def _parameters(value: object, path: str, levels: tuple[str, ...], pool: MemoryPool | None) -> tuple:

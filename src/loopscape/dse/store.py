@@ -90,12 +90,20 @@ class Store:
                 "evaluation": _dumps(spec.evaluation()),
                 "name": spec.name,
                 "parameters": _dumps([name for name, _ in spec.parameters]),
+                "objectives": _dumps(list(spec.objectives)),
             }
             for key, value in rows.items():
-                self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+                if key in ("objectives", "parameters", "name"):  # the latest spec's say
+                    self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+                else:
+                    self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def parameter_names(self) -> list[str]:
         return json.loads(self.meta().get("parameters", "[]"))
+
+    def objectives(self) -> list[str]:
+        """The spec's default Pareto objectives (XploreDL's TOPS/mm2 and fJ/op when it named none)."""
+        return json.loads(self.meta().get("objectives", '["tops_per_mm2", "fj_per_op"]'))
 
     # --- points ----------------------------------------------------------------------------------
     def done_ids(self) -> set[str]:
