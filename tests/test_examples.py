@@ -162,3 +162,16 @@ def test_fig13_eyeriss_rf_quick_run_lowers_energy_per_mac_as_in_the_paper(tmp_pa
         assert not png.exists() and "no chart" in printed
     else:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_systolic_general_compares_both_models(capsys):
+    """examples/systolic_general.py: SCALE-Sim's figures beside the general model's on one AlexNet layer; the
+    weight-stationary streams read IFMAP and filter from the SRAMs exactly as often as SCALE-Sim counts."""
+    example = load_example("systolic_general")
+    rows = example.main(["--layers", "fc8", "--dataflows", "ws", "--array", "8", "--sram-kb", "16",
+                         "--budget", "2000"])  # fmt: skip
+    (row,) = rows
+    assert row["layer"] == "fc8" and row["macs"] == 4096 * 1000
+    assert row["scalesim"]["filter_sram_reads"] == row["general"]["filter_sram_reads"] == 4096 * 1000
+    assert row["general"]["cycles"] > 0 and 0 < row["general"]["util"] <= 1
+    assert "scalesim" in capsys.readouterr().out
