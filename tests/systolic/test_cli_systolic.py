@@ -57,6 +57,8 @@ def test_gemm_detected_and_json_stdout(tmp_path: Path) -> None:
         (("", ""), CONV.replace(" 2, 4, 1,", " 2, x, 1,"), "t.csv", "line 2, column 'Num Filter'"),
         (("", ""), CONV.replace("s2, 7, 8, 3, 3, 1, 2, 2,", "s2, 7, 8, 3, 3, zero, 2, 2,"), "t.csv",
          "line 3, column 'Channels'"),
+        (("SparsitySupport : false", "SparsitySupport : true"), CONV, "a.cfg", "[sparsity] SparsitySupport"),
+        (("IfmapCustomLayout: False", "IfmapCustomLayout: True"), CONV, "a.cfg", "[layout] IfmapCustomLayout"),
     ],
 )  # fmt: skip
 def test_malformed_exit_2(

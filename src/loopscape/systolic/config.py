@@ -201,7 +201,20 @@ def read_config(path: str | Path) -> SystolicConfig:
     banks = raw("architecture_presets", "MemoryBanks", required=False)
     if banks is not None:
         values["memory_banks"] = _int(banks, "[architecture_presets] MemoryBanks", file, positive=True)
+    for where, field, what in _NOT_MODELLED:
+        if values[field]:
+            raise SpecError(where, True, f"False: {what} are not modelled (SCALE-Sim's dense, trace-free runs "
+                            "are)", file=file)  # fmt: skip
     return SystolicConfig(**values)  # type: ignore[arg-type]
+
+
+# Options SCALE-Sim has that change its figures and that loopscape does not model: refused, never ignored.
+_NOT_MODELLED = (
+    ("[sparsity] SparsitySupport", "sparsity_support", "sparse operands"),
+    ("[run_presets] UseRamulatorTrace", "use_ramulator_trace", "Ramulator DRAM latency traces"),
+    ("[layout] IfmapCustomLayout", "ifmap_custom_layout", "custom SRAM layouts (bank conflicts)"),
+    ("[layout] FilterCustomLayout", "filter_custom_layout", "custom SRAM layouts (bank conflicts)"),
+)
 
 
 CONV_COLUMNS = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels",
