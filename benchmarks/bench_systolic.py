@@ -13,12 +13,14 @@ a scalesim 3.0.0 environment (--scalesim, default /work/scalesimvenv/bin/python;
 temporary directory. Its CLI always writes per-cycle traces (it cannot turn them off): that is part of what
 its users pay, so it is timed. Wall time: the child process; peak memory: the child's ru_maxrss (os.wait4).
 
-loopscape side, measured twice:
-  * process: `python -m loopscape systolic --config CFG --topology CSV --out DIR` as a child process, wall
-    time and ru_maxrss, like SCALE-Sim's (interpreter start and imports included);
-  * in-process: the library calls the command makes (read the cfg and topology, evaluate, build the records,
-    write the three reports), best of --repeat runs after one warm-up, and tracemalloc's peak of one run:
-    the cost of the model itself, without the interpreter.
+Each tool measured twice, the same way:
+  * process: the command as users run it (SCALE-Sim's CLI, which always writes per-cycle traces; `python -m
+    loopscape systolic ... --out DIR`) as a child process: wall time and the child's peak RSS, interpreter
+    start and imports included;
+  * job: a child process of the tool's own python that imports the tool first (loopscape also runs a tiny
+    layer once, loading its compiled kernels), then runs the job once through the library (SCALE-Sim:
+    `scalesim(save_disk_space=True)`, no traces; loopscape: every figure of the three reports, written):
+    the job's wall time and the growth of the child's peak RSS over the post-import baseline.
 Ratios SCALE-Sim / loopscape are printed for both. When loopscape's systolic command or package is missing,
 it says so and prints SCALE-Sim's side only; when SCALE-Sim's python is missing, loopscape's side only. It
 never prints a number for a tool it did not run. Exit status 0 either way (2 for bad arguments).
@@ -28,7 +30,7 @@ loopscape leaves empty (not modelled) are counted apart.
 
 Run: python benchmarks/bench_systolic.py [--scalesim PY] [--layer alexnet_conv1] [--array 32]
      [--dataflow os|ws|is] [--mode CALC|USER] [--config CFG --topology CSV [--input-type conv|gemm]]
-     [--repeat 5] [--keep DIR]
+     [--keep DIR]
 A benchmark, never a test.
 """
 
@@ -36,13 +38,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -106,30 +108,60 @@ def compare(ss_dir: Path, ls_dir: Path) -> tuple[int, int, int, list[str]]:
     return equal, diff, empty, notes
 
 
-def loopscape_in_process(cfg: Path, topo: Path, kind: str, out: Path, repeat: int) -> tuple[float, int]:
-    """Best wall time of `repeat` runs (after a warm-up) and tracemalloc peak bytes of one run."""
-    from loopscape.systolic.config import read_config, read_topology
-    from loopscape.systolic.model import evaluate
-    from loopscape.systolic.reports import layer_record, write_reports
+# The job alone, in a child process of each tool: imports (and for loopscape one warm-up run on a tiny layer,
+# which loads its compiled kernels) happen before the clock and the memory baseline; then the job runs once.
+# Memory is the growth of the child's peak RSS over that baseline, so both tools pay only for the job.
+SCALESIM_JOB = """
+import json, resource, sys, time
+from scalesim.scale_sim import scalesim
+cfg, topo, layout, out, kind = sys.argv[1:6]
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+s = scalesim(save_disk_space=True, verbose=False, config=cfg, topology=topo, layout=layout,
+             input_type_gemm=kind == "gemm")
+s.run_scale(top_path=out)
+t1 = time.perf_counter()
+print(json.dumps({"wall": t1 - t0, "rss0_kb": rss0,
+                  "rss1_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
 
-    def job() -> None:
-        config = read_config(cfg)
-        topology = read_topology(topo, kind)
-        result = evaluate(config, topology.layers)
-        records = [layer_record(result, i, layer.name) for i, layer in enumerate(topology.layers)]
-        write_reports(records, out)
+LOOPSCAPE_JOB = """
+import json, resource, sys, time
+from pathlib import Path
+from loopscape.systolic.config import Layer, read_config, read_topology
+from loopscape.systolic.model import evaluate
+from loopscape.systolic.reports import layer_record, write_reports
+from loopscape.systolic.run import run_layer
+cfg, topo, out, kind = sys.argv[1:5]
 
-    job()
-    best = float("inf")
-    for _ in range(max(1, repeat)):
-        t0 = time.perf_counter()
-        job()
-        best = min(best, time.perf_counter() - t0)
-    tracemalloc.start()
-    job()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return best, peak
+def job(config, layers, out):
+    result = evaluate(config, layers)
+    records = [layer_record(result, i, la.name, run_layer(config, la, result, i)) for i, la in enumerate(layers)]
+    write_reports(records, out)
+
+config = read_config(cfg)
+job(config, [Layer("warm", 6, 6, 3, 3, 2, 4, 1)], Path(out) / "warm")  # loads the compiled kernels
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+job(read_config(cfg), read_topology(topo, kind).layers, out)
+t1 = time.perf_counter()
+print(json.dumps({"wall": t1 - t0, "rss0_kb": rss0,
+                  "rss1_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def job_child(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int] | str:
+    """(job seconds, peak-RSS growth in bytes) printed by a job child, or its error text."""
+    proc = subprocess.run(cmd, check=False, cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return proc.stderr[-2000:]
+    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    return doc["wall"], max(0, doc["rss1_kb"] - doc["rss0_kb"]) * 1024
+
+
+def ratio_line(label: str, theirs: tuple[float, int], ours: tuple[float, int], what: str) -> str:
+    mem = f"{theirs[1] / ours[1]:8.1f}x" if ours[1] > 0 else "    (no growth)"
+    return f"ratio scalesim / loopscape ({label}): {theirs[0] / ours[0]:10.1f}x time  {mem} memory ({what})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,7 +174,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", help="a SCALE-Sim .cfg (with --topology) instead of a generated job")
     ap.add_argument("--topology", help="a SCALE-Sim topology CSV")
     ap.add_argument("--input-type", default="conv", choices=["conv", "gemm"])
-    ap.add_argument("--repeat", type=int, default=5, help="in-process loopscape runs (best is kept)")
     ap.add_argument("--keep", help="keep inputs and both tools' reports in this directory")
     a = ap.parse_args(argv)
     if bool(a.config) != bool(a.topology):
@@ -177,88 +208,59 @@ def main(argv: list[str] | None = None) -> int:
         (work / "layout.csv").write_text("Layer name,\n")
         print(f"job: {job}")
 
-        ss = ls_proc = ls_inproc = None
-        # SCALE-Sim
+        ss = ss_job = ls_proc = ls_job = None
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+        # SCALE-Sim: its CLI as users run it (it always writes traces), then the job alone without traces
         if not Path(a.scalesim).exists():
             print(f"scalesim: not run ({a.scalesim} not found; see --scalesim)")
         else:
-            cmd = [
-                a.scalesim,
-                "-m",
-                "scalesim.scale",
-                "-c",
-                str(cfg),
-                "-t",
-                str(topo),
-                "-l",
-                str(work / "layout.csv"),
-                "-p",
-                str(work / "scalesim"),
-                "-i",
-                kind,
-            ]
+            layout = str(work / "layout.csv")
+            cmd = [a.scalesim, "-m", "scalesim.scale", "-c", str(cfg), "-t", str(topo), "-l", layout,
+                   "-p", str(work / "scalesim"), "-i", kind]  # fmt: skip
             rc, wall, rss, err = run_child(cmd, work)
             if rc != 0 or not (work / "scalesim" / run_name / "COMPUTE_REPORT.csv").exists():
                 print(f"scalesim: failed (status {rc})\n{err}")
             else:
                 ss = (wall, rss * 1024)
-                print(f"scalesim 3.0.0 (process):   {wall:10.3f} s   peak RSS {rss / 1024:9.1f} MiB")
-        # loopscape, process
-        try:
-            import loopscape.systolic.model  # noqa: F401
-
-            have_ls = True
-        except ImportError as e:
-            have_ls = False
-            print(f"loopscape systolic: not available ({e}); loopscape side not run")
-        if have_ls:
-            env = dict(os.environ)
-            env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
-            cmd = [
-                sys.executable,
-                "-m",
-                "loopscape",
-                "systolic",
-                "--config",
-                str(cfg),
-                "--topology",
-                str(topo),
-                "--input-type",
-                kind,
-                "--out",
-                str(work / "loopscape"),
-            ]
-            rc, wall, rss, err = run_child(cmd, work, env)
-            if rc != 0:
-                print(
-                    f"loopscape systolic (process): failed (status {rc}); the command may not exist yet\n{err}"
-                )
+                print(f"scalesim 3.0.0 (process, CLI):   {wall:10.3f} s   peak RSS {rss / 1024:9.1f} MiB")
+                got = job_child([a.scalesim, "-c", SCALESIM_JOB, str(cfg), str(topo), layout,
+                                 str(work / "scalesim_job"), kind], work)  # fmt: skip
+                if isinstance(got, str):
+                    print(f"scalesim (job): failed\n{got}")
+                else:
+                    ss_job = got
+                    print(
+                        f"scalesim 3.0.0 (job, no traces): {got[0]:10.3f} s   RSS growth {got[1] / 2**20:9.1f} MiB"
+                    )
+        # loopscape: the command, then the job alone
+        cmd = [sys.executable, "-m", "loopscape", "systolic", "--config", str(cfg), "--topology", str(topo),
+               "--input-type", kind, "--out", str(work / "loopscape")]  # fmt: skip
+        rc, wall, rss, err = run_child(cmd, work, env)
+        if rc != 0:
+            print(f"loopscape systolic (process): failed (status {rc})\n{err}")
+        else:
+            ls_proc = (wall, rss * 1024)
+            print(f"loopscape (process, command):    {wall:10.3f} s   peak RSS {rss / 1024:9.1f} MiB")
+            got = job_child([sys.executable, "-c", LOOPSCAPE_JOB, str(cfg), str(topo), str(work / "loopscape_job"),
+                             kind], work, env)  # fmt: skip
+            if isinstance(got, str):
+                print(f"loopscape (job): failed\n{got}")
             else:
-                ls_proc = (wall, rss * 1024)
-                print(f"loopscape (process):        {wall:10.3f} s   peak RSS {rss / 1024:9.1f} MiB")
-            try:
-                best, peak = loopscape_in_process(cfg, topo, kind, work / "loopscape_inproc", a.repeat)
-                ls_inproc = (best, peak)
-                print(f"loopscape (in-process):     {best:10.6f} s   tracemalloc peak {peak / 1024:9.1f} KiB")
-            except Exception as e:  # noqa: BLE001 - a benchmark reports and goes on
-                print(f"loopscape (in-process): failed: {type(e).__name__}: {e}")
-
+                ls_job = got
+                print(
+                    f"loopscape (job):                 {got[0]:10.3f} s   RSS growth {got[1] / 2**20:9.1f} MiB"
+                )
         if ss and ls_proc:
-            print(
-                f"ratio scalesim / loopscape (process):    {ss[0] / ls_proc[0]:10.1f}x time   "
-                f"{ss[1] / ls_proc[1]:8.1f}x memory (RSS)"
-            )
-        if ss and ls_inproc:
-            print(
-                f"ratio scalesim / loopscape (in-process): {ss[0] / ls_inproc[0]:10.1f}x time   "
-                f"{ss[1] / max(1, ls_inproc[1]):8.1f}x memory (scalesim RSS / loopscape traced peak)"
-            )
+            print(ratio_line("process", ss, ls_proc, "peak RSS"))
+        if ss_job and ls_job:
+            print(ratio_line("job", ss_job, ls_job, "peak-RSS growth"))
         if ss and ls_proc:
             eq, df, empty, notes = compare(work / "scalesim" / run_name, work / "loopscape")
             print(f"reports: {eq} fields equal, {df} different, {empty} not modelled by loopscape (empty)")
             for n in notes:
                 print("  " + n)
-        if not (ss and (ls_proc or ls_inproc)):
+        if not (ss and ls_proc):
             print("comparison not run: one side is missing")
     finally:
         if not a.keep:
