@@ -1,11 +1,12 @@
-"""SCALE-Sim 3.0.0's DRAM reads of IFMAP and filter in CALC mode, where its buffer never replaces anything.
+"""SCALE-Sim 3.0.0's DRAM streams in CALC mode: IFMAP and filter reads, OFMAP writes.
 
 Its CALC read buffer (read_buffer_estimate_bw) groups the unique addresses it sees into 100 sets of
 floor(SRAM words / 100) words, 50 of them active. While fewer than 50 sets have filled, every new address
 is kept, so the DRAM reads are the operand's unique footprint, fetched before cycle 0 at 10 words/cycle in
 whole sets: start = -ceil(sets * words per set / 10), stop = -1. A footprint that fills 50 sets starts
-SCALE-Sim's replacement, which depends on the address order: `replayed_reads` replays it on the read
-order of systolic.demand (one pass over the addresses, no per-cycle simulation).
+SCALE-Sim's replacement, which depends on the address order: systolic.replay replays it over the layer's
+reads in SCALE-Sim's order (one pass in numba, no per-cycle simulation); `replayed_reads` does the same on an
+explicit read stream.
 """
 
 from __future__ import annotations
