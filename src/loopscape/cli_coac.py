@@ -128,3 +128,172 @@ def overhead(
         click.echo(json.dumps(o.to_json()))
     else:
         click.echo(_overhead_table(sus, o))
+
+
+def _progress():
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def _solution_json(result: Any, sol: Any) -> dict[str, Any]:
+    return {"sus": result.names(sol), "latency": sol.latency, "energy": sol.energy, "area_um2": sol.area_um2}
+
+
+def plot_fronts(result: Any, path: str, title: str) -> None:
+    """The latency/energy Pareto front per number of SUs (COAC Figs. 9-11); matplotlib is optional."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        from loopscape.errors import LoopscapeError
+
+        raise LoopscapeError(
+            "--plot needs matplotlib, which is not installed (pip install matplotlib)"
+        ) from None
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for m, sols in sorted(result.fronts.items()):
+        xs, ys = [s.latency for s in sols], [s.energy for s in sols]
+        ax.step(xs, ys, where="post", marker="o", ms=3, label=f"{m} SU" + ("s" if m > 1 else ""))
+    unit = " (normalised)" if result.references else ""
+    ax.set_xlabel(f"latency{unit or ' (cycles)'}")
+    ax.set_ylabel(f"energy{unit or ' (pJ)'}")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+@coac.command()
+@click.argument("networks", nargs=-1, required=True)
+@click.option("--pe", "pe", default="16x16", show_default=True, help="PE count or array, e.g. 256 or 16x16.")
+@click.option("--max-sus", type=int, default=3, show_default=True, help="Most SUs one design supports (M).")
+@click.option("--no-prune", "no_prune", is_flag=True, help="Search every SU combination (no pruning).")
+@click.option("--prune-ties", is_flag=True, help="Prune, but keep every SU tied at a layer's best.")
+@click.option(
+    "--budget", type=int, default=3000, show_default=True, help="Mappings searched per layer and SU."
+)
+@click.option(
+    "--workers", type=int, default=None, help="Processes for the per-layer searches (default: cores)."
+)
+@click.option(
+    "--evolver", is_flag=True, help="Also compare with Evolver's SUs (a placeholder set: docs/coac.md)."
+)
+@click.option(
+    "--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write the Pareto plot."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the tables.")
+@spec_errors_exit
+def search(
+    networks: tuple[str, ...],
+    pe: str,
+    max_sus: int,
+    no_prune: bool,
+    prune_ties: bool,
+    budget: int,
+    workers: int | None,
+    evolver: bool,
+    plot_path: str | None,
+    as_json: bool,
+) -> None:
+    """Find the best combinations of up to --max-sus SUs for NETWORK... (built-in names; several are searched
+    jointly with COAC's normalisation) on a --pe array with Evolver's memories (COAC Sec. IV-V)."""
+    from loopscape.coac.costs import TemporalSearch, cost_table
+    from loopscape.coac.search import SearchSettings
+    from loopscape.coac.search import search as run_search
+    from loopscape.coac.su import enumerate_sus, parse_pes
+    from loopscape.errors import SpecError
+    from loopscape.workload import networks as zoo
+
+    if max_sus < 1:
+        raise SpecError("--max-sus", max_sus, "at least 1", "(command line)")
+    if budget < 1:
+        raise SpecError("--budget", budget, "at least 1", "(command line)")
+    if no_prune and prune_ties:
+        raise SpecError(
+            "--no-prune", "--prune-ties too", "one of --no-prune and --prune-ties", "(command line)"
+        )
+    pes = parse_pes(pe)
+    try:
+        nets = [zoo.get(n) for n in networks]
+    except SpecError as e:
+        raise e.in_file("(command line)") from None
+    sus = enumerate_sus(pes)
+    settings = SearchSettings(
+        max_sus=max_sus, prune="none" if no_prune else "ties" if prune_ties else "strict"
+    )
+    progress = _progress()
+    with progress:
+        task = progress.add_task("layers x SUs", total=None)
+
+        def step(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        table = cost_table(
+            nets, sus, effort=TemporalSearch(budget, min(500, budget)), workers=workers, progress=step
+        )
+        task2 = progress.add_task("SU combinations", total=None)
+        result = run_search(
+            table, settings, progress=lambda d, t: progress.update(task2, completed=d, total=t)
+        )
+    evo_rows = None
+    if evolver and len(nets) > 1:
+        from loopscape.coac.study import table_vii
+
+        evo_rows = table_vii(table, result)
+    if plot_path:
+        plot_fronts(result, plot_path, " + ".join(networks))
+    if as_json:
+        doc: dict[str, Any] = {
+            "networks": list(networks),
+            "pes": pes,
+            "sus_enumerated": len(sus),
+            "candidates": [str(sus[i]) for i in result.candidates],
+            "prune": settings.prune,
+            "combinations": result.combinations,
+            "searches": table.searches,
+            "seconds": {"layers": table.seconds, "combinations": result.seconds},
+            "references": list(result.references),
+            "fronts": {str(m): [_solution_json(result, s) for s in f] for m, f in result.fronts.items()},
+            "best_edp": {str(m): _solution_json(result, result.best_edp(m)) for m in result.fronts},
+            "pareto": [_solution_json(result, s) for s in result.pareto],
+        }
+        if evo_rows:
+            doc["table_vii"] = [
+                {"network": r.network, "gain_2_sus": r.gain_2, "gain_evolver": r.gain_evolver}
+                for r in evo_rows
+            ]
+        click.echo(json.dumps(doc, indent=2))
+        return
+    unit = "normalised" if result.references else "cycles, pJ"
+    click.echo(
+        f"{len(sus)} SUs on {pes} PEs; {len(result.candidates)} kept ({settings.prune} pruning); "
+        f"{table.searches} layer searches in {table.seconds:.1f} s; {result.combinations} combinations in "
+        f"{result.seconds:.1f} s"
+    )
+    click.echo(f"best EDP per number of SUs ({unit}):")
+    base = result.best_edp(1).edp
+    for m in sorted(result.fronts):
+        s = result.best_edp(m)
+        click.echo(
+            f"  {m}: EDP {s.edp:.4g} ({100 * (s.edp / base - 1):+.1f}%)  latency {s.latency:.4g}  energy "
+            f"{s.energy:.4g}  area {s.area_um2:,.0f} um^2  {' + '.join(result.names(s))}"
+        )
+    click.echo(f"latency/energy/area Pareto set: {len(result.pareto)} designs")
+    if evo_rows:
+        click.echo("EDP against the best single SU (Table VII layout):")
+        for r in evo_rows:
+            click.echo(f"  {r.network:<14} 2 SUs {r.gain_2:+6.1f}%   Evolver {r.gain_evolver:+6.1f}%")
+    if plot_path:
+        click.echo(f"plot: {plot_path}")

@@ -1,0 +1,225 @@
+"""COAC's SU-combination search (Sec. IV, Fig. 8): prune the SUs, enumerate combinations of up to M of them,
+build each combination's network-level latency/energy Pareto set layer by layer, price its flexibility overhead
+(Sec. III), and merge every combination into the final latency/energy/area Pareto set.
+
+Several networks at once follow Sec. V-B1's normalisation: each network's layers are divided (latency and
+energy both) by that network's latency with its best single SU, L_ref, so every network weighs the same.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import itertools
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from loopscape.coac.costs import CYCLES, ENERGY, LATENCY, PJ, CostTable
+from loopscape.coac.overhead import AreaModel, PortWidths, overhead
+from loopscape.coac.pareto import add, front, front_rows
+from loopscape.errors import SpecError
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How many SUs a design may support, whether to prune, and the overhead model's ports and area."""
+
+    max_sus: int = 3
+    prune: str = "strict"  # PRUNE_MODES
+    # Evolver's ports (Sec. V-A): 4096b weights, 1024b activations, in 8-bit words
+    ports: PortWidths = field(default_factory=lambda: PortWidths(512, 128, 128, 128, 128))
+    area: AreaModel = field(default_factory=AreaModel)
+    group_rule: str = "table"
+
+
+@dataclass(frozen=True)
+class Solution:
+    """One design: the SUs it supports (indices into the table's SUs), its latency and energy (cycles and pJ,
+    or normalised units), and its flexibility-overhead area."""
+
+    sus: tuple[int, ...]
+    latency: float
+    energy: float
+    area_um2: float
+
+    @property
+    def edp(self) -> float:
+        return self.latency * self.energy
+
+
+@dataclass(frozen=True)
+class CoacResult:
+    """The search's answer: per number of SUs m, the latency/energy Pareto set over every combination of m
+    SUs; the final latency/energy/area Pareto set over all combinations up to max_sus; the effort."""
+
+    table: CostTable
+    candidates: tuple[int, ...]
+    fronts: dict[int, tuple[Solution, ...]]
+    pareto: tuple[Solution, ...]
+    combinations: int
+    seconds: float
+    references: tuple[float, ...] = ()  # L_ref per network where normalised
+
+    def best_edp(self, m: int) -> Solution:
+        """The combination of m SUs (and the point on its front) with the lowest energy-delay product."""
+        return min(self.fronts[m], key=lambda s: s.edp)
+
+    def names(self, sol: Solution) -> list[str]:
+        return [str(self.table.sus[i]) for i in sol.sus]
+
+
+# --- pruning and normalisation ----------------------------------------------------------------------------
+PRUNE_MODES = ("strict", "ties", "none")
+
+
+def prune(table: CostTable, mode: str = "strict") -> tuple[int, ...]:
+    """The SUs kept for the combinations (Sec. IV-A drops those that "have nor the best latency solution for any
+    layer, nor the best energy solution"): "strict" keeps, per layer, the SU best in latency (ties broken by
+    energy) and the one best in energy (ties broken by latency); "ties" keeps every SU tied at a layer's best
+    latency or best energy; "none" keeps all."""
+    if mode not in PRUNE_MODES:
+        raise SpecError("prune", mode, f"one of {list(PRUNE_MODES)}")
+    if mode == "none":
+        return tuple(range(len(table.sus)))
+    lat = table.points[:, :, LATENCY]
+    en = table.points[:, :, ENERGY]
+    if mode == "ties":
+        best = (lat[..., CYCLES] == lat[..., CYCLES].min(axis=1, keepdims=True)) | (
+            en[..., PJ] == en[..., PJ].min(axis=1, keepdims=True)
+        )
+        return tuple(int(s) for s in np.nonzero(best.any(axis=0))[0])
+    keep: set[int] = set()
+    for lay in range(table.points.shape[0]):
+        keep.add(int(np.lexsort((lat[lay, :, PJ], lat[lay, :, CYCLES]))[0]))
+        keep.add(int(np.lexsort((en[lay, :, CYCLES], en[lay, :, PJ]))[0]))
+    return tuple(sorted(keep))
+
+
+def references(table: CostTable) -> np.ndarray:
+    """Per network, L_ref: its latency with its best single SU (every layer on that SU, latency-best TU)."""
+    out = np.empty(len(table.networks))
+    for n in range(len(table.networks)):
+        rows = table.network_of == n
+        out[n] = table.points[rows, :, LATENCY, CYCLES].sum(axis=0).min()
+    return out
+
+
+def normalised(table: CostTable) -> tuple[CostTable, np.ndarray]:
+    """The table with each network's latencies and energies divided by its L_ref (Sec. V-B1)."""
+    ref = references(table)
+    scale = ref[table.network_of][:, None, None, None]
+    return dataclasses.replace(table, points=table.points / scale), ref
+
+
+# --- one combination ---------------------------------------------------------------------------------------
+class Layers:
+    """The table's layers grouped by identical rows (repeated layer shapes), with their multiplicity, and each
+    (group, SU)'s own Pareto set of its latency-best and energy-best points."""
+
+    def __init__(self, table: CostTable) -> None:
+        flat = table.points.reshape(table.points.shape[0], -1)
+        _, first, counts = np.unique(flat, axis=0, return_index=True, return_counts=True)
+        self.rows = first
+        self.counts = counts
+        self.options = [[front(table.points[r, s]) for s in range(len(table.sus))] for r in first]
+
+    def front(self, sus: Sequence[int]) -> np.ndarray:
+        """The network-level latency/energy Pareto set when every layer may use any of `sus` (Fig. 8)."""
+        total = np.zeros((1, 2))
+        for opts, k in zip(self.options, self.counts):
+            pts = front(np.concatenate([opts[s] for s in sus])) if len(sus) > 1 else opts[sus[0]]
+            total = add(total, _times(pts, int(k)))
+        return total
+
+
+def _times(pts: np.ndarray, k: int) -> np.ndarray:
+    """The Pareto set of k layers in a row that each pick any point of `pts` (binary powers of `add`)."""
+    out, power = None, pts
+    while k:
+        if k & 1:
+            out = power if out is None else add(out, power)
+        k >>= 1
+        if k:
+            power = add(power, power)
+    return out
+
+
+def _front_3d(sols: list[Solution]) -> list[Solution]:
+    """Solutions no other matches or beats in latency, energy and area at once: a sweep by area, keeping the
+    latency/energy staircase of the smaller-area designs."""
+    order = sorted(sols, key=lambda s: (s.area_um2, s.latency, s.energy))
+    lat: list[float] = []  # staircase: latency ascending, energy descending
+    en: list[float] = []
+    out = []
+    for s in order:
+        i = bisect.bisect_right(lat, s.latency)
+        if i and en[i - 1] <= s.energy:
+            continue
+        out.append(s)
+        j = i
+        while j < len(lat) and en[j] >= s.energy:
+            j += 1
+        lat[i:j] = [s.latency]
+        en[i:j] = [s.energy]
+    return out
+
+
+def search(
+    table: CostTable,
+    settings: SearchSettings = SearchSettings(),
+    progress: Progress | None = None,
+) -> CoacResult:
+    """COAC's search over a cost table (normalised first when it holds several networks)."""
+    started = time.perf_counter()
+    if settings.max_sus < 1:
+        raise SpecError("max_sus", settings.max_sus, "at least 1")
+    refs: tuple[float, ...] = ()
+    if len(table.networks) > 1:
+        table, ref = normalised(table)
+        refs = tuple(float(r) for r in ref)
+    candidates = prune(table, settings.prune)
+    layers = Layers(table)
+    area_cache: dict[tuple[int, ...], float] = {}
+
+    def area(combo: tuple[int, ...]) -> float:
+        if combo not in area_cache:
+            sus = [table.sus[i] for i in combo]
+            area_cache[combo] = overhead(sus, settings.ports, settings.area, settings.group_rule).area_um2
+        return area_cache[combo]
+
+    top = min(settings.max_sus, len(candidates))
+    total = sum(math.comb(len(candidates), m) for m in range(1, top + 1))
+    done = 0
+    fronts: dict[int, tuple[Solution, ...]] = {}
+    every: list[Solution] = []
+    for m in range(1, top + 1):
+        pts, owner = [], []
+        combos = list(itertools.combinations(candidates, m))
+        for c, combo in enumerate(combos):
+            f = layers.front(combo)
+            pts.append(f)
+            owner.append(np.full(f.shape[0], c))
+            done += 1
+            if progress is not None and (done % 256 == 0 or done == total):
+                progress(done, total)
+        allp, allo = np.concatenate(pts), np.concatenate(owner)
+        rows = front_rows(allp)
+        fronts[m] = tuple(Solution(combos[allo[r]], *allp[r], area(combos[allo[r]])) for r in rows)
+        # a combination's own front is its share of the 3-D set (one area per combination)
+        for c, f in enumerate(pts):
+            a = area(combos[c])
+            every.extend(Solution(combos[c], float(x), float(y), a) for x, y in f)
+    pareto = tuple(_front_3d(every))
+    return CoacResult(table, candidates, fronts, pareto, total, time.perf_counter() - started, refs)
+
+
+def network_edp(table: CostTable, sus: Sequence[int], network: int) -> float:
+    """The lowest EDP network `network` reaches when its layers may use any of `sus` (table units)."""
+    f = Layers(table.network(network)).front(tuple(sus))
+    return float((f[:, 0] * f[:, 1]).min())
