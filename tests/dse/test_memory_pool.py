@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SPEC, write_spec
+from dse_helpers import SPEC, write_spec
 
 from loopscape.dse import load_sweep
 from loopscape.dse.memory_pool import MemoryPool, PoolMemory

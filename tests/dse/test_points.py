@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from conftest import SPEC, write_spec
+from dse_helpers import SPEC, write_spec
 
 from loopscape.dse import design_points, grid_points, load_sweep, random_points
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from conftest import SPEC, write_spec
+from dse_helpers import SPEC, write_spec
 
 from loopscape.cli import loopscape
 from loopscape.dse import load_sweep
