@@ -121,7 +121,18 @@ def test_process_pool_and_local_dask_cluster_give_identical_stores(tmp_path, spe
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster:  # fmt: skip
         summary = run_sweep(spec, tmp_path / "dask.db", DaskExecutor(cluster.scheduler_address))
+        args = [
+            "sweep",
+            str(spec_file),
+            "--store",
+            str(tmp_path / "cli.db"),
+            "--scheduler",
+            cluster.scheduler_address,
+        ]
+        cli = CliRunner().invoke(loopscape, args)
     assert summary.evaluated == spec.space_size
+    assert cli.exit_code == 0, cli.output
+    assert "16 evaluated on the Dask cluster at" in cli.output
     with (
         Store(tmp_path / "one.db") as one,
         Store(tmp_path / "pool.db") as pool,
@@ -130,6 +141,8 @@ def test_process_pool_and_local_dask_cluster_give_identical_stores(tmp_path, spe
         assert len(one.snapshot()) == spec.space_size
         assert pool.snapshot() == one.snapshot()
         assert dask.snapshot() == one.snapshot()
+    with Store(tmp_path / "cli.db") as cli_store, Store(tmp_path / "one.db") as one:
+        assert cli_store.snapshot() == one.snapshot()
 
 
 def test_cli_sweep_pareto_csv_and_plots(tmp_path, spec_file):
