@@ -1,6 +1,7 @@
-"""The replay's numba row generator (systolic.replay) against the numpy description of SCALE-Sim's demand
-(systolic.demand): the same reads, in the same rows and port order, and the same OFMAP writes per row, on
-random layers and arrays in every dataflow. Two independent writings of one layout, reconciled here."""
+"""The replay's numba generators (systolic.replay) against numpy descriptions of SCALE-Sim's layout
+(systolic.demand, replay.prefetch_order / read_buffer): the same reads in the same rows and port order, the same
+OFMAP writes per row, the same hashed prefetch sets, on random layers and arrays in every dataflow. Two
+independent writings of one layout, reconciled here."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ from loopscape.systolic.demand import fold_count, fold_write_cycles, read_order
 from loopscape.systolic.replay import (
     _row_reads,
     _row_writes,
+    address_space,
     estimate_reads,
     geometry,
     im2col_tables,
+    layer_read_buffer,
+    prefetch_order,
+    read_buffer,
     sram_read_spans,
 )
 
@@ -74,6 +79,16 @@ def test_row_generator_is_the_read_order(layer: Layer, dataflow: str, rows: int,
         want = np.bincount(fold_write_cycles(dataflow, layer, rows, cols, fold) - fold * per_fold,
                            minlength=per_fold)  # fmt: skip
         assert [_row_writes(g, fold, x) for x in range(per_fold)] == want.tolist()
+    for name, kb in (("ifmap", 1), ("filter", 2)):
+        reference = read_buffer(prefetch_order(dataflow, layer, rows, cols, name),
+                                address_space(layer, 0 if name == "ifmap" else 1), kb, 8)  # fmt: skip
+        built = layer_read_buffer(cfg, layer, name, kb, 8)
+        assert built.set_ptr.tolist() == reference.set_ptr.tolist()
+        assert built.set_ids.tolist() == reference.set_ids.tolist()
+        assert (
+            built.shape().tolist() == reference.shape().tolist()
+            and built.first_lines == reference.first_lines
+        )
     spans = sram_read_spans(cfg, layer)
     for span, name in zip(spans, ("ifmap", "filter"), strict=True):
         cycles, _ = read_order(dataflow, layer, rows, cols, name)

@@ -299,17 +299,26 @@ class ReadBuffer:
 
 
 def read_buffer(order: np.ndarray, ids: int, sram_kb: int, bandwidth: int) -> ReadBuffer:
-    """The hashed-set view SCALE-Sim builds of a prefetch order (dense ids < `ids`) for a `sram_kb` buffer."""
+    """The hashed-set view SCALE-Sim builds of a prefetch order (dense ids < `ids`) for a `sram_kb` buffer:
+    valid entries cut into sets of ceil(words / 100), each address's distinct sets in order."""
     words = sram_kb * 1024
-    active = math.ceil(words * ACTIVE_FRACTION)
-    prefetch = words - active
     per_set = math.ceil(words / HASH_SETS)
     valid = order[order != -1]
-    sets = valid.size // per_set + 1  # SCALE-Sim always opens one more set after the last full one
+    sets = valid.size // per_set + 1
     pairs = _distinct(valid * sets + np.arange(valid.size, dtype=np.int64) // per_set)
     owner, set_ids = np.divmod(pairs, sets)
     set_ptr = np.zeros(ids + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=ids), out=set_ptr[1:])
+    return _shaped(set_ptr, set_ids, valid.size, order.size, words, bandwidth)
+
+
+def _shaped(set_ptr: np.ndarray, set_ids: np.ndarray, valid: int, order_size: int, words: int, bandwidth: int
+            ) -> ReadBuffer:  # fmt: skip
+    """The buffer's window and prefetch sizes: SCALE-Sim always opens one more set after the last full one."""
+    active = math.ceil(words * ACTIVE_FRACTION)
+    prefetch = words - active
+    per_set = math.ceil(words / HASH_SETS)
+    sets = valid // per_set + 1
     active_sets = min(sets, math.ceil(active / per_set))
     return ReadBuffer(
         set_ptr=set_ptr,
@@ -317,10 +326,106 @@ def read_buffer(order: np.ndarray, ids: int, sram_kb: int, bandwidth: int) -> Re
         active_sets=active_sets,
         step_sets=min(sets - active_sets, math.ceil(prefetch / per_set)),
         sets=sets,
-        first_lines=min(math.ceil(active / bandwidth), math.ceil(order.size / bandwidth)),
+        first_lines=min(math.ceil(active / bandwidth), math.ceil(order_size / bandwidth)),
         prefetch_lines=math.ceil(prefetch / bandwidth),
         bandwidth=bandwidth,
     )
+
+
+# The operand matrix SCALE-Sim prefetches, by dataflow and operand: (kind, blocks as wide as the array's rows
+# (else its columns)); kind 0: IFMAP M x K, 1: its transpose K x M, 2: filter K x N, 3: its transpose N x K.
+PREFETCH_MATRIX = {
+    ("os", "ifmap"): (1, True), ("os", "filter"): (2, False), ("ws", "ifmap"): (0, True),
+    ("ws", "filter"): (2, False), ("is", "ifmap"): (1, False), ("is", "filter"): (3, True),
+}  # fmt: skip
+
+
+@njit(cache=True)
+def _matrix_shape(g, kind):
+    if kind == 0:
+        return g[_M], g[_K]
+    if kind == 1:
+        return g[_K], g[_M]
+    if kind == 2:
+        return g[_K], g[_N]
+    return g[_N], g[_K]
+
+
+@njit(cache=True)
+def _stacked(g, mt, kt, kind, width, row, col):
+    """Entry (row, col) of the fold blocks stacked: block row // H holds matrix columns from its index times
+    `width`; -1 past the matrix's last column."""
+    h, cm = _matrix_shape(g, kind)
+    c = (row // h) * width + col
+    if c >= cm:
+        return -1
+    i = row % h
+    if kind == 0:
+        return _pixel(g, mt, kt, i, c)
+    if kind == 1:
+        return _pixel(g, mt, kt, c, i)
+    if kind == 2:
+        return i * g[_N] + c
+    return c * g[_N] + i
+
+
+@njit(cache=True)
+def _hash_visit(v, valid, per_set, last, counts, set_ptr, set_ids, fill):
+    if v < 0:
+        return valid
+    s = valid // per_set
+    if last[v] != s:
+        last[v] = s
+        if fill:
+            set_ids[set_ptr[v] + counts[v]] = s
+        counts[v] += 1
+    return valid + 1
+
+
+@njit(cache=True)
+def _hash_sets(g, mt, kt, kind, width, rolled, per_set, last, counts, set_ptr, set_ids, fill):
+    """One pass over the prefetch order (rolled along anti-diagonals or row-major): count (or, with `fill`,
+    write) each address's distinct sets; returns the number of valid entries."""
+    h, cm = _matrix_shape(g, kind)
+    rows = -(-cm // width) * h
+    valid = 0
+    if rolled:
+        for d in range(rows + width - 1):
+            for row in range(min(d, rows - 1), max(0, d - width + 1) - 1, -1):
+                v = _stacked(g, mt, kt, kind, width, row, d - row)
+                valid = _hash_visit(v, valid, per_set, last, counts, set_ptr, set_ids, fill)
+    else:
+        for row in range(rows):
+            for col in range(width):
+                v = _stacked(g, mt, kt, kind, width, row, col)
+                valid = _hash_visit(v, valid, per_set, last, counts, set_ptr, set_ids, fill)
+    return valid
+
+
+def layer_read_buffer(
+    config: SystolicConfig, layer: Layer, operand: str, sram_kb: int, bandwidth: int
+) -> ReadBuffer:
+    """`read_buffer` of `operand`'s prefetch order, built in two numba passes over the order as it is generated
+    (no order, no sort: memory is the per-address set lists)."""
+    rows, cols = config.array_height, config.array_width
+    kind, by_rows = PREFETCH_MATRIX[(config.dataflow, operand)]
+    width = rows if by_rows else cols
+    g, (mt, kt) = geometry(config, layer), im2col_tables(layer)
+    ids = address_space(layer, IFMAP if operand == "ifmap" else FILTER)
+    words = sram_kb * 1024
+    per_set = math.ceil(words / HASH_SETS)
+    rolled = (config.dataflow, operand) in ROLLED
+    last = np.full(ids, -1, dtype=np.int64)
+    counts = np.zeros(ids, dtype=np.int64)
+    set_ptr = np.zeros(ids + 1, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    valid = _hash_sets(g, mt, kt, kind, width, rolled, per_set, last, counts, set_ptr, empty, False)
+    np.cumsum(counts, out=set_ptr[1:])
+    set_ids = np.empty(int(set_ptr[-1]), dtype=np.int64)
+    last[:], counts[:] = -1, 0
+    _hash_sets(g, mt, kt, kind, width, rolled, per_set, last, counts, set_ptr, set_ids, True)
+    h, cm = _matrix_shape(g, kind)
+    return _shaped(set_ptr, set_ids, int(valid), -(-int(cm) // width) * int(h) * width, words, bandwidth)
 
 
 # Read-buffer state (int64 array): window start, prefetches made, last prefetch end cycle.
@@ -354,15 +459,17 @@ def _set_in_window(set_ids, lo, hi, start, end):
 
 
 @njit(cache=True)
-def _serve(reqs, count, set_ptr, set_ids, hint, shape, state, cycle, physical):
-    """Serve one row's reads (dense ids reqs[:count]); returns the served cycle (hit latency 1). `hint` holds
-    each address's last hit set: a window that still holds it answers without a search. `physical`: a read
-    waiting on a prefetch is served when it arrives (SCALE-Sim: its end plus the lateness again, or its end
-    even when that is earlier than the read)."""
+def _serve(reqs, count, set_ptr, set_ids, hint, shape, state, cycle, cycle_p):
+    """Serve one row's reads (dense ids reqs[:count]) asked at `cycle` (SCALE-Sim's timeline) and `cycle_p`
+    (the physical one); returns both served cycles (hit latency 1). Which reads miss and when prefetches end
+    do not depend on timing, so one pass serves both: SCALE-Sim serves a read waiting on a prefetch at its end
+    plus the lateness again (or at its end, even before the read when it was early); physically it is served
+    when the data arrives. `hint` holds each address's last hit set: a window that still holds it answers
+    without a search."""
     a_sets, p_sets, n_sets, p_lines = shape[0], shape[1], shape[2], shape[3]
     start, made, last = state[_START], state[_PREFETCHES], state[_LAST]
     end = start + a_sets if made == 0 else (start + a_sets) % n_sets
-    t = cycle + 1
+    t, t_p = cycle + 1, cycle_p + 1
     for q in range(count):
         addr = reqs[q]
         if hint[addr] >= 0 and _in_window(hint[addr], start, end):
@@ -377,12 +484,10 @@ def _serve(reqs, count, set_ptr, set_ids, hint, shape, state, cycle, physical):
             made += 1
             last += p_lines + 1
             late = last - t
-            if physical:
-                t = max(t, last)
-            else:
-                t = last + late if late > 0 else last
+            t = last + late if late > 0 else last
+            t_p = max(t_p, last)
     state[_START], state[_PREFETCHES], state[_LAST] = start, made, last
-    return t
+    return t, t_p
 
 
 # --- the OFMAP write buffer (write_buffer) --------------------------------------------------------------------
@@ -469,48 +574,34 @@ def _note(run, lo, t):
 
 
 @njit(cache=True)
-def _user_layer(
-    g,
-    mt,
-    kt,
-    if_ptr,
-    if_ids,
-    if_hint,
-    if_shape,
-    if_state,
-    f_ptr,
-    f_ids,
-    f_hint,
-    f_shape,
-    f_state,
-    lines,
-    w_shape,
-    w,
-    run,
-    physical,
-):
+def _user_layer(g, mt, kt, if_ptr, if_ids, if_hint, if_shape, if_state, f_ptr, f_ids, f_hint, f_shape, f_state,
+                w_shape, lines, w, run, lines_p, w_p, run_p):  # fmt: skip
     """Every demand row, in order: IFMAP and filter reads served, OFMAP words stored, the row's stall (the
-    largest of the three) moving every later row."""
+    largest of the three) moving every later row; on SCALE-Sim's timeline (`lines`, `w`, `run`) and the
+    physical one (`lines_p`, `w_p`, `run_p`) at once."""
     if_buf = np.empty(max(g[_R], g[_C]), dtype=np.int64)
     f_buf = np.empty(max(g[_R], g[_C]), dtype=np.int64)
     per_fold = g[_PER_FOLD]
     for fold in range(g[_ROW_FOLDS] * g[_COL_FOLDS]):
         for x in range(per_fold):
-            cycle = fold * per_fold + x + run[_STALLS]
+            row = fold * per_fold + x
+            cycle, cycle_p = row + run[_STALLS], row + run_p[_STALLS]
             n_if = _row_reads(g, mt, kt, 0, fold, x, if_buf)
             n_f = _row_reads(g, mt, kt, 1, fold, x, f_buf)
             n_o = _row_writes(g, fold, x)
-            t_if = _serve(if_buf, n_if, if_ptr, if_ids, if_hint, if_shape, if_state, cycle, physical)
-            t_f = _serve(f_buf, n_f, f_ptr, f_ids, f_hint, f_shape, f_state, cycle, physical)
+            t_if, t_if_p = _serve(if_buf, n_if, if_ptr, if_ids, if_hint, if_shape, if_state, cycle, cycle_p)
+            t_f, t_f_p = _serve(f_buf, n_f, f_ptr, f_ids, f_hint, f_shape, f_state, cycle, cycle_p)
             t_o = _write(n_o, cycle, lines, w_shape, w)
+            t_o_p = _write(n_o, cycle_p, lines_p, w_shape, w_p)
             if n_if:
                 _note(run, _IF0, t_if)
             if n_f:
                 _note(run, _F0, t_f)
             if n_o:
                 _note(run, _O0, t_o)
-            run[_OUT] = t_o
+            run[_OUT], run_p[_OUT] = t_o, t_o_p
             run[_STALLS] += max(t_if - cycle - 1, t_f - cycle - 1, t_o - cycle)
+            run_p[_STALLS] += max(t_if_p - cycle_p - 1, t_f_p - cycle_p - 1, t_o_p - cycle_p)
 
 
 @njit(cache=True)
@@ -535,31 +626,24 @@ def _read_stream(buffer: ReadBuffer, state: np.ndarray) -> DramReads:
     return DramReads(-buffer.first_lines, int(state[_LAST]), lines * buffer.bandwidth)
 
 
-def user_run(config: SystolicConfig, layer: Layer, physical: bool = False) -> LayerRun:
-    """SCALE-Sim's USER-mode run of `layer`: every figure of its memory system (`physical`: reads that wait on
-    a prefetch are served when it arrives, instead of SCALE-Sim's double-counted or negative stalls)."""
+def user_run(config: SystolicConfig, layer: Layer) -> LayerRun:
+    """SCALE-Sim's USER-mode run of `layer`: every figure of its memory system, and the cycles and stalls a
+    physical buffer would have (reads that wait on a prefetch served when it arrives)."""
     g = geometry(config, layer)
     buffers = [
-        read_buffer(
-            prefetch_order(config.dataflow, layer, config.array_height, config.array_width, name),
-            address_space(layer, op),
-            kb,
-            bw,
-        )
-        for op, name, kb, bw in (
-            (IFMAP, "ifmap", config.ifmap_sram_kb, config.ifmap_bank_bandwidth),
-            (FILTER, "filter", config.filter_sram_kb, config.filter_bank_bandwidth),
-        )
+        layer_read_buffer(config, layer, "ifmap", config.ifmap_sram_kb, config.ifmap_bank_bandwidth),
+        layer_read_buffer(config, layer, "filter", config.filter_sram_kb, config.filter_bank_bandwidth),
     ]
     states = [np.array([0, 0, -1], dtype=np.int64) for _ in buffers]  # the first window ends at cycle -1
     hints = [np.full(b.set_ptr.size - 1, -1, dtype=np.int64) for b in buffers]
     w_shape, w, lines = _write_buffer(config, config.bandwidth[0])
-    run = _run_state()
+    _, w_p, lines_p = _write_buffer(config, config.bandwidth[0])
+    run, run_p = _run_state(), _run_state()
     _user_layer(
         g, *im2col_tables(layer),
         buffers[0].set_ptr, buffers[0].set_ids, hints[0], buffers[0].shape(), states[0],
         buffers[1].set_ptr, buffers[1].set_ids, hints[1], buffers[1].shape(), states[1],
-        lines, w_shape, w, run, physical,
+        w_shape, lines, w, run, lines_p, w_p, run_p,
     )  # fmt: skip
     _flush(lines, w_shape, w, int(run[_OUT]))
     return LayerRun(
@@ -571,6 +655,8 @@ def user_run(config: SystolicConfig, layer: Layer, physical: bool = False) -> La
         ifmap_dram=_read_stream(buffers[0], states[0]),
         filter_dram=_read_stream(buffers[1], states[1]),
         ofmap_dram=DramReads(int(w[_DFIRST]), int(w[_DLAST]), int(w[_WRITTEN])),
+        physical_total_cycles=int(run_p[_OUT]),
+        physical_stall_cycles=int(run_p[_STALLS]),
     )
 
 

@@ -3,8 +3,6 @@ compute side, the replays (systolic.dram, systolic.replay) for the memory side."
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from loopscape.systolic.config import Layer, SystolicConfig
 from loopscape.systolic.demand import sram_write_cycles
 from loopscape.systolic.dram import dram_reads, ofmap_dram_writes
@@ -18,15 +16,10 @@ def run_layer(
 ) -> LayerRun:
     """Layer `i` of `result` on `config`. CALC: SCALE-Sim never stalls on reads, so cycles and SRAM spans are
     closed forms and the read-DRAM streams are replayed only where the operand overflows the active buffer
-    (`replay=False` leaves those None). USER: the three buffers are replayed together, stalls included, once
-    as SCALE-Sim counts them and once physically."""
+    (`replay=False` leaves those None). USER: the three buffers are replayed together, stalls included, as
+    SCALE-Sim counts them and physically."""
     if config.interface_bandwidth == "USER":
-        physical = user_run(config, layer, physical=True)
-        return replace(
-            user_run(config, layer),
-            physical_total_cycles=physical.total_cycles,
-            physical_stall_cycles=physical.stall_cycles,
-        )
+        return user_run(config, layer)
     reads = sram_read_spans(config, layer)
     writes = sram_write_cycles(config, layer)
     assert writes is not None  # CALC mode
