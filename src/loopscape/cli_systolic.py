@@ -30,7 +30,8 @@ def _topology_kind(path: str) -> str:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Write COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv here.")  # fmt: skip
 @click.option("--os-paper-fold", is_flag=True,
-              help="OS folds take 2R + C + T - 2 cycles as in the SCALE-Sim paper, not 3.0.0's R + C + T - 2.")  # fmt: skip
+              help="OS folds take 2R + C + T - 2 cycles as in the SCALE-Sim paper, not 3.0.0's R + C + T - 2 "
+                   "(CALC mode; changes cycles and utilisations, the memory figures keep 3.0.0's schedule).")  # fmt: skip
 @click.option("--no-dram-replay", is_flag=True,
               help="Skip replaying SCALE-Sim's buffers for operands larger than half an SRAM (their DRAM reads "
                    "are then left empty).")  # fmt: skip
@@ -49,6 +50,7 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from loopscape.errors import SpecError
     from loopscape.systolic.config import read_config, read_topology
     from loopscape.systolic.model import evaluate
     from loopscape.systolic.reports import json_doc, layer_record, write_reports
@@ -57,6 +59,9 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
     config = read_config(config_path)
     kind = _topology_kind(topology_path) if input_type == "auto" else input_type
     topology = read_topology(topology_path, kind)
+    if os_paper_fold and config.interface_bandwidth == "USER":
+        raise SpecError("[run_presets] InterfaceBandwidth", "USER", "CALC with --os-paper-fold (USER-mode cycles "
+                        "come from replaying 3.0.0's schedule)", file=config_path)  # fmt: skip
     result = evaluate(config, topology.layers, paper_os_fold=os_paper_fold)
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
