@@ -225,6 +225,8 @@ def search(
             "--no-prune", "--prune-ties too", "one of --no-prune and --prune-ties", "(command line)"
         )
     pes = parse_pes(pe)
+    if evolver and pes != 256:
+        raise SpecError("--evolver", f"--pe {pe}", "a 16x16 (256-PE) array, Evolver's", "(command line)")
     try:
         nets = [zoo.get(n) for n in networks]
     except SpecError as e:
@@ -248,7 +250,7 @@ def search(
             table, settings, progress=lambda d, t: progress.update(task2, completed=d, total=t)
         )
     evo_rows = None
-    if evolver and len(nets) > 1:
+    if evolver:
         from loopscape.coac.study import table_vii
 
         evo_rows = table_vii(table, result)

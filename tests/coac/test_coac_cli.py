@@ -70,3 +70,34 @@ def test_overhead_bad_input_exits_2(args, says):
     r = run("overhead", *args)
     assert r.exit_code == 2, r.output
     assert says in r.output and "Traceback" not in r.output
+
+
+def test_search_networks_first_and_subcommand():
+    """`coac NETWORK...` is `coac search NETWORK...`: same JSON (a 2-PE array keeps it fast)."""
+    args = ["--pe", "2", "--max-sus", "2", "--budget", "40", "--workers", "1", "--json"]
+    r = run("rced", *args)
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["sus_enumerated"] == 7 and doc["pes"] == 2 and doc["prune"] == "strict"
+    assert set(doc["fronts"]) == {"1", "2"} and doc["pareto"]
+    assert doc["best_edp"]["2"]["latency"] * doc["best_edp"]["2"]["energy"] <= (
+        doc["best_edp"]["1"]["latency"] * doc["best_edp"]["1"]["energy"]
+    )
+    again = json.loads(run("search", "rced", *args).output)
+    assert again["fronts"] == doc["fronts"]
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["nosuchnet", "--pe", "2"], "built-in network"),
+        (["rced", "--pe", "12"], "power-of-two number of PEs"),
+        (["rced", "--pe", "2", "--max-sus", "0"], "at least 1"),
+        (["rced", "--pe", "4", "--evolver"], "256-PE"),
+        (["rced", "--pe", "2", "--no-prune", "--prune-ties"], "one of"),
+    ],
+)
+def test_search_bad_input_exits_2(args, says):
+    r = run(*args)
+    assert r.exit_code == 2, r.output
+    assert says in r.output and "Traceback" not in r.output
