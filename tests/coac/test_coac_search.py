@@ -133,3 +133,12 @@ def test_normalisation_makes_each_best_single_su_latency_one(table):
         assert norm.points[rows, :, LATENCY, CYCLES].sum(axis=0).min() == pytest.approx(1.0)
     r = search(two, SearchSettings(max_sus=1))
     assert r.references == (pytest.approx(ref[0]), pytest.approx(ref[1]))
+
+
+def test_plot_fronts(table, tmp_path):
+    pytest.importorskip("matplotlib")
+    from loopscape.cli_coac import plot_fronts
+
+    path = tmp_path / "fronts.png"
+    plot_fronts(search(table, SearchSettings(max_sus=2)), str(path), "tiny")
+    assert path.stat().st_size > 1000
