@@ -142,3 +142,25 @@ def test_plot_fronts(table, tmp_path):
     path = tmp_path / "fronts.png"
     plot_fronts(search(table, SearchSettings(max_sus=2)), str(path), "tiny")
     assert path.stat().st_size > 1000
+
+
+def test_table_vii_rows(table):
+    from loopscape.coac.search import network_edp
+    from loopscape.coac.study import table_vii
+
+    two = CostTable(
+        ("x", "y"), table.layers * 2, np.array([0, 0, 0, 1, 1, 1]), table.sus,
+        np.concatenate([table.points, 3 * table.points]), 0, 0.0,
+    )  # fmt: skip
+    result = search(two, SearchSettings(max_sus=2))
+    evo = [SpatialUnrolling(K=4, C=2), SpatialUnrolling(K=2, C=4)]
+    rows = table_vii(two, result, evo)
+    assert [r.network for r in rows] == ["x", "y", "all"]
+    assert rows[-1].gain_2 <= 0  # the best pair is at least as good as the best single SU jointly
+    one = result.best_edp(1).sus
+    assert rows[0].edp_1 == pytest.approx(network_edp(two, one, 0))
+    # y is x scaled by 3 in latency and energy: EDPs scale by 9, changes are equal
+    assert rows[1].edp_1 == pytest.approx(9 * rows[0].edp_1)
+    assert rows[1].gain_2 == pytest.approx(rows[0].gain_2) and rows[1].gain_evolver == pytest.approx(
+        rows[0].gain_evolver
+    )
