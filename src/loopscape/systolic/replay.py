@@ -197,15 +197,24 @@ def _estimate_reads(addrs, cycles, count, latest, per_set, step_sets, state):
 
 @njit(cache=True)
 def _estimate_layer(g, mt, kt, operand, latest, per_set, step_sets, state):
-    """The CALC read buffer over every read of `operand` in SCALE-Sim's order (demand row = cycle)."""
+    """The CALC read buffer over every read of `operand` in SCALE-Sim's order (demand row = cycle). In OS the
+    filter reads of the row folds of one column fold are the same sequence; a fold that fetches nothing leaves
+    the buffer as it was, so the identical folds after it fetch nothing either and are skipped."""
     out = np.empty(max(g[_R], g[_C]), dtype=np.int64)
     cycles = np.empty(max(g[_R], g[_C]), dtype=np.int64)
-    per_fold = g[_PER_FOLD]
-    for fold in range(g[_ROW_FOLDS] * g[_COL_FOLDS]):
+    per_fold, row_folds = g[_PER_FOLD], g[_ROW_FOLDS]
+    repeats = g[_DF] == 0 and operand == 1
+    fold = 0
+    while fold < row_folds * g[_COL_FOLDS]:
+        fetched = state[_FETCHED]
         for x in range(per_fold):
             count = _row_reads(g, mt, kt, operand, fold, x, out)
             cycles[:count] = fold * per_fold + x
             _estimate_reads(out, cycles, count, latest, per_set, step_sets, state)
+        if repeats and state[_FETCHED] == fetched and state[_FIRSTREAD] >= 0:
+            fold = (fold // row_folds + 1) * row_folds  # the next column fold
+        else:
+            fold += 1
 
 
 def _estimate_result(state: np.ndarray, per_set: int, active_sets: int, words_per_cycle: int) -> DramReads:
