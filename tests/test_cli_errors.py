@@ -202,13 +202,19 @@ def test_evaluate_native_and_timeloop_agree(tmp_path):
 
 
 def test_demo(tmp_path):
+    """The README's first command: AlexNet mapped on Eyeriss, the table, result.json and report.html; --save
+    copies a one-layer example's specs that evaluate as they are."""
     _need_model()
-    result = run("demo", "--json", str(tmp_path / "r.json"), "--save", str(tmp_path / "specs"))
+    out = tmp_path / "demo"
+    result = run("demo", "--out", str(out), "--budget", "200", "--save", str(tmp_path / "specs"))
     assert result.exit_code == 0, result.output
-    assert "Utilization" in result.stdout and "RegisterFile" in result.stdout
-    data = json.loads((tmp_path / "r.json").read_text())
-    assert data["utilization"] == 1.0 and data["macs"] == 64 * 64 * 28 * 28 * 9
+    assert "conv1" in result.stdout and "fc8" in result.stdout and "total" in result.stdout
+    doc = json.loads((out / "result.json").read_text())
+    assert doc["network"] == "alexnet" and doc["architecture"] == "eyeriss" and len(doc["layers"]) == 8
+    assert doc["totals"]["energy_pj"] == pytest.approx(sum(layer["energy_pj"] for layer in doc["layers"]))
+    page = (out / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and f"{doc['totals']['cycles']:,}" in page
     saved = sorted(p.name for p in (tmp_path / "specs").iterdir())
     assert saved == ["demo_arch.yaml", "demo_mapping.yaml", "demo_workload.yaml"]
     again = run("evaluate", *sorted(str(p) for p in (tmp_path / "specs").iterdir()), "--json", "-")
-    assert json.loads(again.stdout)["cycles"] == data["cycles"]
+    assert json.loads(again.stdout)["macs"] == 64 * 64 * 28 * 28 * 9

@@ -65,27 +65,51 @@ def evaluate(files: tuple[str, ...], json_out: str | None, exact: bool) -> None:
     _evaluate_and_report(list(files), json_out, title=" ".join(files), exact=exact)
 
 
+DEMO_NETWORK, DEMO_ARCH = "alexnet", "eyeriss"
+DEMO_BUDGET = 3000  # mappings per distinct layer shape: the demo runs in well under a minute on 2 cores
+
+
 @loopscape.command()
-@JSON_OPTION
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="loopscape-demo", show_default=True,
+              help="Folder for report.html (the HTML report) and result.json.")  # fmt: skip
+@click.option("--budget", type=click.IntRange(min=1), default=DEMO_BUDGET, show_default=True,
+              help="Mappings to evaluate per distinct layer shape.")  # fmt: skip
 @click.option(
     "--save",
     "save_dir",
     type=click.Path(file_okay=False),
-    help="Copy the demo's spec files into this folder to edit them.",
+    help="Also copy a one-layer example's spec files (workload, architecture, mapping) here to edit and evaluate.",
 )
 @spec_errors_exit
-def demo(json_out: str | None, save_dir: str | None) -> None:
-    """Evaluate a built-in 3x3 conv layer on a 16x16 PE array with a weight-stationary mapping."""
-    paths = [str(BUILTIN / name) for name in DEMO_FILES]
+def demo(out_dir: str, budget: int, save_dir: str | None) -> None:
+    """Map AlexNet on the Eyeriss-like architecture (row-stationary), print the per-layer table and write the
+    HTML report (OUT/report.html) and the run's JSON (OUT/result.json)."""
+    from loopscape.arch import zoo
+    from loopscape.cli_network import map_with_progress, print_network_table
+    from loopscape.report.html import html_report
+    from loopscape.workload import networks
+
+    arch = zoo.get(DEMO_ARCH)
+    preset = zoo.preset_for(DEMO_ARCH)
+    result = map_with_progress(arch, networks.get(DEMO_NETWORK), None, "edp", preset, 0, budget, None)
+    print_network_table(result)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    doc = result.to_json()
+    (out / "result.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    inputs = {"command": f"loopscape demo --budget {budget}", "architecture": f"{DEMO_ARCH} (built-in)",
+              "network": f"{DEMO_NETWORK} (built-in)", "objective": "edp", "preset": preset,
+              "budget": f"{budget} mappings per distinct shape, seed 0"}  # fmt: skip
+    (out / "report.html").write_text(html_report(doc, inputs), encoding="utf-8")
+    click.echo(f"wrote {out / 'report.html'} and {out / 'result.json'}")
     if save_dir:
-        out = Path(save_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        saved = Path(save_dir)
+        saved.mkdir(parents=True, exist_ok=True)
         for name in DEMO_FILES:
-            (out / name).write_text((BUILTIN / name).read_text(encoding="utf-8"), encoding="utf-8")
+            (saved / name).write_text((BUILTIN / name).read_text(encoding="utf-8"), encoding="utf-8")
         click.echo(
-            f"saved {', '.join(DEMO_FILES)} to {out}/ (evaluate them with: loopscape evaluate {out}/*.yaml)"
+            f"saved {', '.join(DEMO_FILES)} to {saved}/ (evaluate them with: loopscape evaluate {saved}/*.yaml)"
         )
-    _evaluate_and_report(paths, json_out, title="demo")
 
 
 def _architecture(name_or_file: str) -> tuple[Architecture, str | None]:

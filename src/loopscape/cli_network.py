@@ -64,7 +64,7 @@ def load_network(name: str) -> tuple[Network, list[str]]:
         ) from None
 
 
-def _print_table(result: NetworkResult) -> None:
+def print_network_table(result: NetworkResult) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -103,6 +103,35 @@ def _print_table(result: NetworkResult) -> None:
     )
 
 
+def map_with_progress(arch: Architecture, net: Network, energy: EnergyTable | None, objective: str,
+                      preset: str | None, seed: int, budget: int | None, seconds_per_layer: float | None
+                      ) -> NetworkResult:  # fmt: skip
+    """`map_network` with a progress bar over the layers on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from loopscape.mapper.network import map_network
+
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task(f"mapping {net.name}", total=len(net.layers))
+
+    def advance(done: int, total: int, name: str) -> None:
+        progress.update(task, completed=done, description=f"mapping {name}" if name else "done")
+
+    with progress:
+        return map_network(
+            arch, net, energy, objective, preset=preset, seed=seed, budget=budget,
+            seconds_per_layer=seconds_per_layer, progress=advance,
+        )  # fmt: skip
+
+
 @click.command("network")
 @click.argument("arch", nargs=-1, required=True)
 @click.argument("network")
@@ -127,34 +156,14 @@ def network(arch: tuple[str, ...], network: str, objective: str, preset: str | N
     or an ONNX model (docs/networks.md); ONNX nodes that make no layer are listed as notes. Layers of
     identical shape are searched once and share the mapping.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from loopscape.mapper.network import map_network
-
     net, notes = load_network(network)
     for note in notes:
         click.echo(f"note: {note}", err=True)
     architecture, energy, where = _load_architecture(arch)
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    task = progress.add_task(f"mapping {net.name}", total=len(net.layers))
-
-    def advance(done: int, total: int, name: str) -> None:
-        progress.update(task, completed=done, description=f"mapping {name}" if name else "done")
-
     try:
-        with progress:
-            result = map_network(
-                architecture, net, energy, objective, preset=preset, seed=seed, budget=budget,
-                seconds_per_layer=seconds_per_layer, progress=advance,
-            )  # fmt: skip
+        result = map_with_progress(
+            architecture, net, energy, objective, preset, seed, budget, seconds_per_layer
+        )
     except SpecError as e:  # raised deep: say which file (or option, or built-in name) it is about
         if e.path in ("preset", "objective"):
             raise SpecError(f"--{e.path}", e.found, e.expected, "(command line)") from None
@@ -163,7 +172,7 @@ def network(arch: tuple[str, ...], network: str, objective: str, preset: str | N
     if json_out == "-":
         click.echo(json.dumps(doc, indent=2))
         return
-    _print_table(result)
+    print_network_table(result)
     if json_out:
         Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         click.echo(f"wrote {json_out}")

@@ -184,6 +184,7 @@ class NetworkResult:
                     "reused": lr.reused,
                     **lr.result.to_json(),
                     "mapping": mapping_to_native(lr.mapping, self.arch, lr.workload),
+                    "loop_nest": lr.mapping.loop_nest_text([lv.name for lv in self.arch.levels]),
                     "search": {"evaluated": lr.evaluated, "seconds": lr.seconds},
                 }
             )

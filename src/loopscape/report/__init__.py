@@ -1,0 +1,1 @@
+"""What users see: plots (matplotlib) and the self-contained HTML report of a run."""
