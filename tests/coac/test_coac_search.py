@@ -164,3 +164,12 @@ def test_table_vii_rows(table):
     assert rows[1].gain_2 == pytest.approx(rows[0].gain_2) and rows[1].gain_evolver == pytest.approx(
         rows[0].gain_evolver
     )
+
+
+def test_compiled_chain_equals_numpy(table):
+    from loopscape.coac.search import Layers
+
+    layers = Layers(table)
+    n = len(table.sus)
+    for combo in [(0,), (1, 5), (2, 7, n - 1), tuple(range(0, n, 9))]:
+        assert np.array_equal(layers.front(combo), layers.front_python(combo))

@@ -104,6 +104,13 @@ class Overhead:
         }
 
 
+@functools.cache
+def _odd_factors(su: SpatialUnrolling) -> str:
+    """The SU's factors that are not powers of two ('' when none)."""
+    dims = ("K", "C", "G", "OX", "OY", "FX", "FY")
+    return ",".join(f"{d}={v}" for d, v in zip(dims, su.factors) if not is_power_of_two(v))
+
+
 def _check(sus: Sequence[SpatialUnrolling]) -> int:
     if not sus:
         raise SpecError("su", [], "at least one spatial unrolling")
@@ -111,13 +118,9 @@ def _check(sus: Sequence[SpatialUnrolling]) -> int:
     if len(pes) != 1:
         raise SpecError("su", sorted(str(s) for s in sus), "SUs of one array (the same PE count, Eq. 1)")
     for i, s in enumerate(sus):
-        bad = [
-            f"{d}={v}"
-            for d, v in zip(("K", "C", "G", "OX", "OY", "FX", "FY"), s.factors)
-            if not is_power_of_two(v)
-        ]
+        bad = _odd_factors(s)
         if bad:
-            raise SpecError(f"su[{i}]", ",".join(bad), "power-of-two factors (COAC Sec. III-A)")
+            raise SpecError(f"su[{i}]", bad, "power-of-two factors (COAC Sec. III-A)")
     return pes.pop()
 
 
@@ -244,35 +247,39 @@ def reshuffle_mux(sus: Sequence[SpatialUnrolling], pw_before: int, pw_after: int
 
 
 # --- the whole overhead and its area -------------------------------------------------------------------------
+@functools.cache
+def _unit_areas(model: AreaModel) -> tuple[float, float, float, float]:
+    """um^2 at `model.technology` of a word register, a one-input MUX on words and on partial sums, an adder."""
+    from loopscape.energy.primitives import primitive_cost
+    from loopscape.energy.technology import area_scale, parse_node
+
+    scale = area_scale(45.0, parse_node(model.technology))
+
+    def area(cls: str, **attrs: int) -> float:
+        return primitive_cost(cls, attrs).area_um2 * scale
+
+    return (
+        area("register", width=model.word_bits, depth=1),
+        area("mux", n_inputs=2, bits=model.word_bits),
+        area("mux", n_inputs=2, bits=model.psum_bits),
+        area("adder", bits=model.psum_bits),
+    )
+
+
 def area_um2(counts: dict[str, int], model: AreaModel = AreaModel()) -> float:
     """Area of the overhead blocks from the energy package's primitives at 45 nm, scaled to `model.technology`:
     L1 registers and reshuffle words as registers, a one-input MUX as one 2:1 MUX cell per bit, adders of
     psum bits (aggregation MUXes carry psum bits too)."""
-    from loopscape.energy.primitives import primitive_cost
-    from loopscape.energy.technology import area_scale, parse_node
-
-    def area(cls: str, **attrs: int) -> float:
-        return primitive_cost(cls, attrs).area_um2
-
-    reg = area("register", width=model.word_bits, depth=1)
-    mux, mux_psum = (
-        area("mux", n_inputs=2, bits=model.word_bits),
-        area("mux", n_inputs=2, bits=model.psum_bits),
+    reg, mux, mux_psum, adder = _unit_areas(model)
+    registers = counts["l1_weight_registers"] + counts["l1_activation_registers"] + counts["reshuffle_words"]
+    muxes = (
+        counts["mux_weight_stage1"]
+        + counts["mux_activation_stage1"]
+        + counts["mux_weight_stage2"]
+        + counts["mux_activation_stage2"]
+        + counts["reshuffle_mux"]
     )
-    total = (
-        (counts["l1_weight_registers"] + counts["l1_activation_registers"] + counts["reshuffle_words"]) * reg
-        + (
-            counts["mux_weight_stage1"]
-            + counts["mux_activation_stage1"]
-            + counts["mux_weight_stage2"]
-            + counts["mux_activation_stage2"]
-            + counts["reshuffle_mux"]
-        )
-        * mux
-        + counts["mux_aggregation"] * mux_psum
-        + counts["adders"] * area("adder", bits=model.psum_bits)
-    )
-    return total * area_scale(45.0, parse_node(model.technology))
+    return registers * reg + muxes * mux + counts["mux_aggregation"] * mux_psum + counts["adders"] * adder
 
 
 def overhead(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from loopscape.coac.chain_kernel import chain_front
 from loopscape.coac.costs import CYCLES, ENERGY, LATENCY, PJ, CostTable
 from loopscape.coac.overhead import AreaModel, PortWidths, overhead
 from loopscape.coac.pareto import add, front, front_rows
@@ -119,22 +120,25 @@ def normalised(table: CostTable) -> tuple[CostTable, np.ndarray]:
 
 # --- one combination ---------------------------------------------------------------------------------------
 class Layers:
-    """The table's layers grouped by identical rows (repeated layer shapes), with their multiplicity, and each
-    (group, SU)'s own Pareto set of its latency-best and energy-best points."""
+    """The table's layers grouped by identical rows (repeated layer shapes), with their multiplicity; `front`
+    gives a combination's network-level Pareto set (compiled: `chain_kernel.chain_front`)."""
 
     def __init__(self, table: CostTable) -> None:
         flat = table.points.reshape(table.points.shape[0], -1)
         _, first, counts = np.unique(flat, axis=0, return_index=True, return_counts=True)
         self.rows = first
-        self.counts = counts
-        self.options = [[front(table.points[r, s]) for s in range(len(table.sus))] for r in first]
+        self.counts = counts.astype(np.int64)
+        self.points = np.ascontiguousarray(table.points[first], dtype=np.float64)
 
     def front(self, sus: Sequence[int]) -> np.ndarray:
         """The network-level latency/energy Pareto set when every layer may use any of `sus` (Fig. 8)."""
+        return chain_front(self.points, self.counts, np.asarray(sus, dtype=np.int64))
+
+    def front_python(self, sus: Sequence[int]) -> np.ndarray:
+        """The same set in numpy, layer group by layer group (the kernel's reference)."""
         total = np.zeros((1, 2))
-        for opts, k in zip(self.options, self.counts):
-            pts = front(np.concatenate([opts[s] for s in sus])) if len(sus) > 1 else opts[sus[0]]
-            total = add(total, _times(pts, int(k)))
+        for pts, k in zip(self.points, self.counts):
+            total = add(total, _times(front(pts[list(sus)].reshape(-1, 2)), int(k)))
         return total
 
 
@@ -151,22 +155,31 @@ def _times(pts: np.ndarray, k: int) -> np.ndarray:
 
 
 def _front_3d(sols: list[Solution]) -> list[Solution]:
-    """Solutions no other matches or beats in latency, energy and area at once: a sweep by area, keeping the
-    latency/energy staircase of the smaller-area designs."""
-    order = sorted(sols, key=lambda s: (s.area_um2, s.latency, s.energy))
+    """Solutions no other matches or beats in latency, energy and area at once."""
+    if not sols:
+        return []
+    arr = np.array([(s.latency, s.energy, s.area_um2) for s in sols])
+    return [sols[i] for i in _front_3d_rows(arr)]
+
+
+def _front_3d_rows(p: np.ndarray) -> list[int]:
+    """Rows of (n, 3) (latency, energy, area) points on the 3-D Pareto set: a sweep by area (then latency,
+    energy) that keeps the latency/energy staircase of the designs seen so far."""
+    order = np.lexsort((p[:, 1], p[:, 0], p[:, 2]))
     lat: list[float] = []  # staircase: latency ascending, energy descending
     en: list[float] = []
     out = []
-    for s in order:
-        i = bisect.bisect_right(lat, s.latency)
-        if i and en[i - 1] <= s.energy:
+    for r in order.tolist():
+        x, y = float(p[r, 0]), float(p[r, 1])
+        i = bisect.bisect_right(lat, x)
+        if i and en[i - 1] <= y:
             continue
-        out.append(s)
+        out.append(r)
         j = i
-        while j < len(lat) and en[j] >= s.energy:
+        while j < len(lat) and en[j] >= y:
             j += 1
-        lat[i:j] = [s.latency]
-        en[i:j] = [s.energy]
+        lat[i:j] = [x]
+        en[i:j] = [y]
     return out
 
 
@@ -197,7 +210,7 @@ def search(
     total = sum(math.comb(len(candidates), m) for m in range(1, top + 1))
     done = 0
     fronts: dict[int, tuple[Solution, ...]] = {}
-    every: list[Solution] = []
+    every_pts, every_combo = [], []  # every combination's own front, with its combination
     for m in range(1, top + 1):
         pts, owner = [], []
         combos = list(itertools.combinations(candidates, m))
@@ -210,12 +223,18 @@ def search(
                 progress(done, total)
         allp, allo = np.concatenate(pts), np.concatenate(owner)
         rows = front_rows(allp)
-        fronts[m] = tuple(Solution(combos[allo[r]], *allp[r], area(combos[allo[r]])) for r in rows)
+        fronts[m] = tuple(
+            Solution(combos[allo[r]], *map(float, allp[r]), area(combos[allo[r]])) for r in rows
+        )
         # a combination's own front is its share of the 3-D set (one area per combination)
-        for c, f in enumerate(pts):
-            a = area(combos[c])
-            every.extend(Solution(combos[c], float(x), float(y), a) for x, y in f)
-    pareto = tuple(_front_3d(every))
+        every_pts.append(allp)
+        every_combo.extend(combos[c] for c in allo.tolist())
+    allp = np.concatenate(every_pts)
+    areas = np.array([area(c) for c in every_combo]) if every_combo else np.empty(0)
+    rows3 = _front_3d_rows(np.column_stack([allp, areas]))
+    pareto = tuple(
+        Solution(every_combo[r], float(allp[r, 0]), float(allp[r, 1]), float(areas[r])) for r in rows3
+    )
     return CoacResult(table, candidates, fronts, pareto, total, time.perf_counter() - started, refs)
 
 

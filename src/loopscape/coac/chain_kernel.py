@@ -1,0 +1,65 @@
+"""The combination search's inner loop, compiled: a network's latency/energy Pareto set for one SU combination,
+built layer group by layer group (Fig. 8), without Python work per layer (`search.Layers.front` calls it)."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True)
+def _front(p: np.ndarray) -> np.ndarray:
+    """Pareto filter of (n, 2) points (lower is better), sorted by the first column; one of equal points kept."""
+    n = p.shape[0]
+    if n <= 1:
+        return p.copy()
+    by_energy = np.argsort(p[:, 1], kind="mergesort")
+    order = by_energy[np.argsort(p[by_energy, 0], kind="mergesort")]
+    out = np.empty((n, 2))
+    k = 0
+    best = np.inf
+    for i in order:
+        if p[i, 1] < best:
+            out[k, 0] = p[i, 0]
+            out[k, 1] = p[i, 1]
+            best = p[i, 1]
+            k += 1
+    return out[:k]
+
+
+@nb.njit(cache=True)
+def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pareto set of all pairwise sums."""
+    out = np.empty((a.shape[0] * b.shape[0], 2))
+    k = 0
+    for i in range(a.shape[0]):
+        for j in range(b.shape[0]):
+            out[k, 0] = a[i, 0] + b[j, 0]
+            out[k, 1] = a[i, 1] + b[j, 1]
+            k += 1
+    return _front(out)
+
+
+@nb.njit(cache=True)
+def chain_front(options: np.ndarray, counts: np.ndarray, combo: np.ndarray) -> np.ndarray:
+    """options: (groups, SUs, 2, 2) points (latency-best, energy-best) x (latency, energy) per layer group and
+    SU; counts: layers per group; combo: SU indices. The network's Pareto set when each layer picks any point
+    of any SU in `combo`."""
+    m = combo.shape[0]
+    total = np.zeros((1, 2))
+    for g in range(options.shape[0]):
+        pts = np.empty((2 * m, 2))
+        for i in range(m):
+            for t in range(2):
+                pts[2 * i + t, 0] = options[g, combo[i], t, 0]
+                pts[2 * i + t, 1] = options[g, combo[i], t, 1]
+        layer = _front(pts)
+        k = counts[g]
+        power = layer
+        while k:
+            if k & 1:
+                total = _add(total, power)
+            k >>= 1
+            if k:
+                power = _add(power, power)
+    return total
