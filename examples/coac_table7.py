@@ -12,12 +12,30 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
-from loopscape.coac.costs import TemporalSearch, cost_table
+import numpy as np
+
+from loopscape.coac.costs import CostTable, TemporalSearch, cost_table, mac_layers
 from loopscape.coac.search import SearchSettings, search
 from loopscape.coac.study import EVOLVER_SUS, STUDY_NETWORKS, TABLE_VII_PAPER, evolver_overhead, table_vii
 from loopscape.coac.su import enumerate_sus, parse_pes
 from loopscape.workload import networks
+
+
+def cache_key(nets: list, sus: tuple, budget: int) -> str:
+    return f"{[n.name for n in nets]} {len(sus)} SUs on {sus[0].pes} PEs, budget {budget}"
+
+
+def load_table(path: str | None, nets: list, sus: tuple, budget: int) -> CostTable | None:
+    """The per-layer searches saved by an earlier run with the same networks, SUs and budget, if any."""
+    if not path or not Path(path).exists():
+        return None
+    saved = np.load(path)
+    if str(saved["key"]) != cache_key(nets, sus, budget):
+        return None
+    names, layers, owner, _ = mac_layers(nets)
+    return CostTable(names, layers, owner, sus, saved["points"], 0, 0.0)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -28,6 +46,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--max-sus", type=int, default=3)
     parser.add_argument("--networks", default=",".join(STUDY_NETWORKS))
     parser.add_argument("--plot", default=None)
+    parser.add_argument(
+        "--cache", default=None, help="An .npz file keeping the per-layer searches between runs."
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()

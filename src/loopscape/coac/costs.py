@@ -175,6 +175,17 @@ def _run(task: tuple[Workload, tuple[tuple[str, int], ...]]) -> np.ndarray:
     return best_temporal(_WORKER["arch"], _WORKER["energy"], task[0], task[1], _WORKER["effort"])
 
 
+def mac_layers(
+    networks: Sequence[Network],
+) -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray, list[Workload]]:
+    """The networks' names, their MAC layers' names ('network:layer'), each layer's network index, and the
+    layers: the rows of a cost table."""
+    names = tuple(net.name for net in networks)
+    rows = [(n, wl) for n, net in enumerate(networks) for wl in net.layers if wl.op == "mac"]
+    labels = tuple(f"{networks[n].name}:{wl.name}" for n, wl in rows)
+    return names, labels, np.array([n for n, _ in rows], dtype=np.int64), [wl for _, wl in rows]
+
+
 def cost_table(
     networks: Sequence[Network],
     sus: Sequence[SpatialUnrolling],
@@ -194,20 +205,9 @@ def cost_table(
         from loopscape.energy.defaults import default_table
 
         energy = default_table(arch)
-    names, layer_names, owner, keys = [], [], [], []
+    names, layer_names, owner, layers = mac_layers(networks)
     tasks: dict[tuple, int] = {}
-    for n, net in enumerate(networks):
-        names.append(net.name)
-        for wl in net.layers:
-            if wl.op != "mac":
-                continue
-            layer_names.append(f"{net.name}:{wl.name}")
-            owner.append(n)
-            row = []
-            for su in sus:
-                task = pinned(wl, su)
-                row.append(tasks.setdefault(task, len(tasks)))
-            keys.append(row)
+    keys = [[tasks.setdefault(pinned(wl, su), len(tasks)) for su in sus] for wl in layers]
     todo = list(tasks)
     results: list[np.ndarray] = [np.empty(0)] * len(todo)
     workers = workers or os.cpu_count() or 1
@@ -230,9 +230,9 @@ def cost_table(
                     progress(i + 1, len(todo))
     table = np.stack(results)[np.array(keys, dtype=np.int64)]
     return CostTable(
-        networks=tuple(names),
-        layers=tuple(layer_names),
-        network_of=np.array(owner, dtype=np.int64),
+        networks=names,
+        layers=layer_names,
+        network_of=owner,
         sus=tuple(sus),
         points=table,
         searches=len(todo),
