@@ -459,6 +459,7 @@ from loopscape.cli_coac import coac
 from loopscape.cli_convert import convert
 from loopscape.cli_dse import pareto, sweep
 from loopscape.cli_network import network
+from loopscape.cli_report import report
 from loopscape.cli_systolic import systolic
 from loopscape.cli_train import train
 from loopscape.cli_zoo import zoo
@@ -467,6 +468,7 @@ loopscape.add_command(coac)
 loopscape.add_command(convert)
 loopscape.add_command(network)
 loopscape.add_command(pareto)
+loopscape.add_command(report)
 loopscape.add_command(sweep)
 loopscape.add_command(systolic)
 loopscape.add_command(train)
