@@ -62,6 +62,7 @@ def report(result: str, html_out: str | None, plots_dir: str | None, title: str 
         figures = {
             "energy_by_level": plots.energy_breakdown(doc, "level"),
             "energy_by_tensor": plots.energy_breakdown(doc, "tensor"),
+            "energy_by_action": plots.energy_breakdown(doc, "action"),
             "utilization": plots.utilization_bars(doc),
         }
         for name, fig in figures.items():

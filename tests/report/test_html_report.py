@@ -48,7 +48,7 @@ def test_report_is_self_contained_and_shows_the_runs_numbers(demo) -> None:
 def test_energy_split_adds_up(demo) -> None:
     doc, _ = demo
     for layer in layers_of(doc):
-        for key in ("level", "tensor"):
+        for key in ("level", "tensor", "action"):
             assert sum(energy_by(layer, key).values()) == pytest.approx(layer["energy_pj"], rel=1e-9)
 
 
@@ -61,7 +61,9 @@ def test_report_command_and_bad_input(demo, tmp_path) -> None:
     assert res.exit_code == 0, res.output
     assert (tmp_path / "r.html").read_text().count("<svg") == 3
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == sorted(
-        f"{n}.{ext}" for n in ("energy_by_level", "energy_by_tensor", "utilization") for ext in ("png", "svg")
+        f"{n}.{ext}"
+        for n in ("energy_by_level", "energy_by_tensor", "energy_by_action", "utilization")
+        for ext in ("png", "svg")
     )
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"layers": [{"cycles": 1}]}))

@@ -30,10 +30,17 @@ def layers_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def energy_by(layer: dict[str, Any], key: str) -> dict[str, float]:
-    """pJ of one layer by storage level (`key` 'level') or by tensor (`key` 'tensor'), plus the compute."""
+    """pJ of one layer by storage level (`key` 'level'), tensor ('tensor') or action ('action': reads, fills,
+    updates, ...), plus the compute."""
+    if key not in ("level", "tensor", "action"):
+        raise ValueError(f"energy_by: key {key!r}, expected 'level', 'tensor' or 'action'")
     out: dict[str, float] = {}
     for level in layer["levels"]:
         for tensor, actions in level["energy_pj"].items():
+            if key == "action":
+                for action, pj in actions.items():
+                    out[action] = out.get(action, 0.0) + pj
+                continue
             name = level["name"] if key == "level" else tensor
             out[name] = out.get(name, 0.0) + sum(actions.values())
     out[COMPUTE] = out.get(COMPUTE, 0.0) + layer.get("compute_energy_pj", 0.0)
@@ -41,7 +48,7 @@ def energy_by(layer: dict[str, Any], key: str) -> dict[str, float]:
 
 
 def energy_breakdown(doc: dict[str, Any], key: str = "level", title: str | None = None):
-    """Stacked bars: each layer's energy (µJ) split by storage level or by tensor."""
+    """Stacked bars: each layer's energy (µJ) split by storage level, tensor or action (`energy_by`)."""
     plt = _pyplot()
     layers = layers_of(doc)
     parts = [energy_by(layer, key) for layer in layers]
