@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,37 +66,43 @@ def load_network(name: str) -> tuple[Network, list[str]]:
 
 
 def print_network_table(result: NetworkResult) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+    """The per-layer table: a rich table in a terminal, plain aligned text when piped or redirected."""
     from loopscape.mapper.network import shape_text
 
-    table = Table(title=f"{result.network} on {result.architecture} (best {result.objective} per layer)")
-    table.add_column("layer")
-    table.add_column("shape")
-    for head in ("energy µJ", "cycles", "util %"):
-        table.add_column(head, justify="right")
-    table.add_column("reused")
-    for lr in result.layers:
-        table.add_row(
-            lr.name,
-            shape_text(lr.workload),
-            f"{lr.energy_pj / 1e6:,.2f}",
-            f"{lr.cycles:,}",
-            f"{100 * lr.utilization:.1f}",
-            "yes" if lr.reused else "",
-        )
-    table.add_section()
-    table.add_row(
-        "total",
-        f"{result.macs / 1e9:.3f} GMACs",
-        f"{result.energy_pj / 1e6:,.2f}",
-        f"{result.cycles:,}",
-        f"{100 * result.utilization:.1f}",
-        f"{len(result.layers) - result.distinct_shapes} of {len(result.layers)}",
-    )
-    console = Console(width=max(100, Console().width))
-    console.print(table)
+    title = f"{result.network} on {result.architecture} (best {result.objective} per layer)"
+    header = ("layer", "shape", "energy µJ", "cycles", "util %", "reused")
+    rows = [
+        (lr.name, shape_text(lr.workload), f"{lr.energy_pj / 1e6:,.2f}", f"{lr.cycles:,}",
+         f"{100 * lr.utilization:.1f}", "yes" if lr.reused else "")
+        for lr in result.layers
+    ]  # fmt: skip
+    total = ("total", f"{result.macs / 1e9:.3f} GMACs", f"{result.energy_pj / 1e6:,.2f}", f"{result.cycles:,}",
+             f"{100 * result.utilization:.1f}", f"{len(result.layers) - result.distinct_shapes} of {len(result.layers)}")  # fmt: skip
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for i, head in enumerate(header):
+            table.add_column(head, justify="right" if i in (2, 3, 4) else "left")
+        for row in rows:
+            table.add_row(*row)
+        table.add_section()
+        table.add_row(*total)
+        Console(width=max(100, Console().width)).print(table)
+    else:
+        widths = [max(len(r[i]) for r in (header, *rows, total)) for i in range(len(header))]
+
+        def line(r: tuple[str, ...]) -> str:
+            return "  ".join(
+                v.rjust(w) if i in (2, 3, 4) else v.ljust(w) for i, (v, w) in enumerate(zip(r, widths))
+            ).rstrip()
+
+        click.echo(title)
+        click.echo(line(header))
+        for row in rows:
+            click.echo(line(row))
+        click.echo(line(total))
     click.echo(
         f"{len(result.layers)} layers, {result.distinct_shapes} distinct shapes searched "
         f"({result.evaluated:,} mappings) in {result.seconds:.1f} s; "
