@@ -175,3 +175,20 @@ def test_systolic_general_compares_both_models(capsys):
     assert row["scalesim"]["filter_sram_reads"] == row["general"]["filter_sram_reads"] == 4096 * 1000
     assert row["general"]["cycles"] > 0 and 0 < row["general"]["util"] <= 1
     assert "scalesim" in capsys.readouterr().out
+
+
+def test_fig11_deepbench_quick_run(tmp_path):
+    """Timeloop (ISPASS 2019) Fig. 11 on three DeepBench workloads: sorted by algorithmic reuse, the energy
+    breakdown over the MAC energy adds up, a GEMV (reuse 1) is dominated by DRAM, shallow-C conv_ocr is
+    under-utilised on NVDLA (C spread over its MACs)."""
+    example = load_example("fig11_deepbench_reuse")
+    doc = example.main(["--quick", "--out", str(tmp_path)])
+    rows = doc["workloads"]
+    assert [r["reuse"] for r in rows] == sorted(r["reuse"] for r in rows)
+    for r in rows:
+        assert sum(r["breakdown_over_mac"].values()) == pytest.approx(r["energy_per_mac_over_mac"])
+    gemv = next(r for r in rows if r["workload"].startswith("gemv"))
+    assert gemv["reuse"] < 1.01 and gemv["dram_share"] > 0.5
+    ocr = next(r for r in rows if r["workload"] == "conv_ocr")
+    assert ocr["C"] == 1 and ocr["utilization"] < 0.5
+    assert (tmp_path / "fig11_deepbench_reuse.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
