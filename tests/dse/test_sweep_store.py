@@ -24,7 +24,7 @@ from loopscape.dse import (
     load_sweep,
     run_sweep,
 )
-from loopscape.dse.evaluate import STATUS_INFEASIBLE, STATUS_OK
+from loopscape.dse.evaluate import STATUS_INFEASIBLE, STATUS_OK, clear_cache
 
 
 def test_metrics_are_consistent(spec_file):
@@ -104,6 +104,7 @@ def test_kill_9_then_resume_gives_the_uninterrupted_store(tmp_path, spec_file):
     assert proc.returncode == -signal.SIGKILL
     survived = _count(killed)
     assert 3 <= survived < total, "the sweep finished before it could be killed"
+    clear_cache()  # the resumed points are searched afresh, not taken from the reference run's cache
     resumed = run_sweep(spec, killed)
     assert resumed.skipped == survived and resumed.evaluated == total - survived  # nothing repeated
     with Store(tmp_path / "ref.db") as a, Store(killed) as b:
@@ -117,10 +118,12 @@ def test_process_pool_and_local_dask_cluster_give_identical_stores(tmp_path, spe
 
     spec = load_sweep(spec_file)
     run_sweep(spec, tmp_path / "one.db")
+    clear_cache()  # nothing cached is inherited by the forked workers or used by the Dask threads
     run_sweep(spec, tmp_path / "pool.db", LocalExecutor(2))
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster:  # fmt: skip
         summary = run_sweep(spec, tmp_path / "dask.db", DaskExecutor(cluster.scheduler_address))
+        clear_cache()
         args = [
             "sweep",
             str(spec_file),

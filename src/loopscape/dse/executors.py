@@ -8,6 +8,7 @@ little, and neither writes anything: the caller stores each result as it arrives
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -20,6 +21,13 @@ from loopscape.dse.spec import SweepSpec
 from loopscape.errors import LoopscapeError
 
 WINDOW_PER_WORKER = 4  # points in flight per worker
+
+
+def _worker_start() -> None:
+    """A pool worker runs one point at a time on one core: its numba kernels get one thread each."""
+    import numba
+
+    numba.set_num_threads(1)
 
 
 def default_workers() -> int:
@@ -43,7 +51,11 @@ class LocalExecutor:
             return
         todo = iter(points)
         window = self.workers * WINDOW_PER_WORKER
-        with ProcessPoolExecutor(self.workers) as pool:
+        # forkserver: workers start from a clean process, as forking one that has run numba's OpenMP kernels
+        # is unsafe (the child is killed)
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
+        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_start) as pool:
             pending: set[Future] = set()
             while True:
                 for p in todo:
