@@ -192,3 +192,17 @@ def test_fig11_deepbench_quick_run(tmp_path):
     ocr = next(r for r in rows if r["workload"] == "conv_ocr")
     assert ocr["C"] == 1 and ocr["utilization"] < 0.5
     assert (tmp_path / "fig11_deepbench_reuse.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fig10_eyeriss_quick_run(tmp_path):
+    """Timeloop (ISPASS 2019) Fig. 10 on AlexNet conv3: the components are normalised to the ALU energy and
+    add up to the layer's energy; row-stationary keeps most accesses in the register files (RF > DRAM)."""
+    example = load_example("fig10_eyeriss_alexnet")
+    doc = example.main(["--quick", "--out", str(tmp_path)])
+    (row,) = doc["layers"]
+    n = row["normalised"]
+    assert n["ALU"] == 1.0 and set(n) == set(example.COMPONENTS)
+    alu_pj = row["energy_pj"] / sum(n.values())
+    assert sum(v * alu_pj for v in n.values()) == pytest.approx(row["energy_pj"])
+    assert n["RF"] > n["DRAM"]
+    assert (tmp_path / "fig10_eyeriss_alexnet.svg").read_text().lstrip().startswith("<?xml")
