@@ -36,7 +36,8 @@ def point_id(params: dict[str, Any], spec: SweepSpec) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _point(spec: SweepSpec, values: tuple[Any, ...]) -> DesignPoint:
+def make_point(spec: SweepSpec, values: tuple[Any, ...]) -> DesignPoint:
+    """The design point of `values`, one per parameter in the spec's order."""
     params = tuple((name, v) for (name, _), v in zip(spec.parameters, values))
     return DesignPoint(point_id(dict(params), spec), params)
 
@@ -44,7 +45,7 @@ def _point(spec: SweepSpec, values: tuple[Any, ...]) -> DesignPoint:
 def grid_points(spec: SweepSpec) -> Iterator[DesignPoint]:
     """Every combination of the parameters' values, the last parameter varying fastest."""
     for values in itertools.product(*(v for _, v in spec.parameters)):
-        yield _point(spec, values)
+        yield make_point(spec, values)
 
 
 def random_points(spec: SweepSpec, samples: int, seed: int) -> list[DesignPoint]:
@@ -62,7 +63,7 @@ def random_points(spec: SweepSpec, samples: int, seed: int) -> list[DesignPoint]
         while len(seen) < samples:
             seen.setdefault(tuple(int(rng.integers(n)) for n in sizes), None)
         picks = list(seen)
-    return [_point(spec, tuple(v[i] for (_, v), i in zip(spec.parameters, idx))) for idx in picks]
+    return [make_point(spec, tuple(v[i] for (_, v), i in zip(spec.parameters, idx))) for idx in picks]
 
 
 def _unravel(index: int, sizes: list[int]) -> tuple[int, ...]:
@@ -75,7 +76,8 @@ def _unravel(index: int, sizes: list[int]) -> tuple[int, ...]:
 
 
 def design_points(spec: SweepSpec) -> list[DesignPoint]:
-    """The points the spec's search method asks for, in the order they are run."""
+    """The points of the grid or random method, in the order they are run (the optuna method proposes its
+    points as results arrive: `optimize.OptunaPoints`)."""
     if spec.search.method == "random":
         return random_points(spec, spec.search.samples or 0, spec.search.seed)
     return list(grid_points(spec))

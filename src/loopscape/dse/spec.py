@@ -4,7 +4,8 @@
 sweep:
   name: alexnet-45nm
   template: eyeriss                   # a built-in architecture the parameters are substituted into
-  search: {method: grid}              # or {method: random, samples: 500, seed: 0}
+  search: {method: grid}              # or {method: random, samples: 500, seed: 0}, or
+                                      # {method: optuna, sampler: tpe | nsga2, samples: 200, seed: 0}
   parameters:                         # a list of values, one value, or a range {min, max, step | factor}
     pe_x: [8, 16, 32]
     pe_y: {min: 8, max: 32, factor: 2}
@@ -52,7 +53,8 @@ from loopscape.io.spec_yaml import (
     load_yaml_file,
 )
 
-METHODS = ("grid", "random")
+METHODS = ("grid", "random", "optuna")
+SAMPLERS = ("tpe", "nsga2")
 OBJECTIVES = ("edp", "energy", "delay")
 MAX_RANGE_VALUES = 10_000
 DEFAULT_OBJECTIVES = (
@@ -73,11 +75,13 @@ class MapperOptions:
 
 @dataclass(frozen=True)
 class SearchOptions:
-    """How design points are drawn from the parameter space: the whole grid, or `samples` random points."""
+    """How design points are drawn from the parameter space: the whole grid, `samples` random points, or
+    `samples` points proposed by an optuna `sampler` (tpe, nsga2) optimising the spec's objectives."""
 
     method: str = "grid"
     samples: int | None = None
     seed: int = 0
+    sampler: str = "tpe"
 
 
 @dataclass(frozen=True)
@@ -296,15 +300,20 @@ def _search(value: object, path: str) -> SearchOptions:
     if value is None:
         return SearchOptions()
     node = expect_map(value, path)
-    check_keys(node, path, ("method", "samples", "seed"))
+    check_keys(node, path, ("method", "samples", "seed", "sampler"))
     method = get(node, "method", path, as_str, default="grid")
     if method not in METHODS:
         raise SpecError(join(path, "method"), method, f"one of {list(METHODS)}")
     samples = get(node, "samples", path, as_int, default=None)
-    if method == "random" and samples is None:
-        raise SpecError(join(path, "samples"), "nothing (the key is missing)", "the number of random points")
+    if method != "grid" and samples is None:
+        raise SpecError(
+            join(path, "samples"), "nothing (the key is missing)", f"the number of {method} points"
+        )
+    sampler = get(node, "sampler", path, as_str, default="tpe")
+    if sampler not in SAMPLERS or (method != "optuna" and "sampler" in node):
+        raise SpecError(join(path, "sampler"), sampler, f"with method 'optuna', one of {list(SAMPLERS)}")
     if method == "grid" and samples is not None:
         raise SpecError(
             join(path, "samples"), samples, "no 'samples' with method 'grid' (every point is run)"
         )
-    return SearchOptions(method, samples, get(node, "seed", path, as_int, default=0, minimum=0))
+    return SearchOptions(method, samples, get(node, "seed", path, as_int, default=0, minimum=0), sampler)

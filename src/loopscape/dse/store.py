@@ -127,6 +127,15 @@ class Store:
                 values,
             )
 
+    def results(self) -> dict[str, PointResult]:
+        """Every stored point as a PointResult (without its layers), by id."""
+        out = {}
+        query = f"SELECT id, params, status, error, {', '.join(METRICS)} FROM points"
+        for row in self.conn.execute(query):
+            metrics = None if row[2] != STATUS_OK else dict(zip(METRICS, row[4:]))
+            out[row[0]] = PointResult(row[0], json.loads(row[1]), row[2], row[3], metrics)
+        return out
+
     def count(self, status: str | None = None) -> int:
         if status is None:
             return self.conn.execute("SELECT COUNT(*) FROM points").fetchone()[0]

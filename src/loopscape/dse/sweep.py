@@ -44,21 +44,29 @@ def run_sweep(
     started = time.perf_counter()
     with Store(store) as db:
         db.bind(spec)
-        points = design_points(spec)
-        done = db.done_ids()
-        todo = [p for p in points if p.id not in done]
+        if spec.search.method == "optuna":
+            from loopscape.dse.optimize import OptunaPoints
+
+            source = OptunaPoints(spec, db.results())
+            points, skipped, todo, tell = source.target, len(source.finished), source, source.tell
+            planned = source.remaining
+        else:
+            plan = design_points(spec)
+            done = db.done_ids()
+            todo = [p for p in plan if p.id not in done]
+            points, skipped, planned, tell = len(plan), len(plan) - len(todo), len(todo), None
         infeasible, first_error, finished = 0, None, 0
         if progress is not None:
-            progress(0, len(todo))
+            progress(0, planned)
         for finished, result in enumerate(executor.run(spec, todo), 1):
             db.add(result)
+            if tell is not None:
+                tell(result)
             if result.status == STATUS_INFEASIBLE:
                 infeasible += 1
                 first_error = first_error or result.error
             if progress is not None:
-                progress(finished, len(todo))
-    if finished != len(todo):
-        raise LoopscapeError(f"the executor returned {finished} of {len(todo)} points; run the sweep again")
-    return SweepSummary(
-        len(points), len(points) - len(todo), finished, infeasible, time.perf_counter() - started, first_error
-    )
+                progress(finished, planned)
+    if tell is None and finished != planned:
+        raise LoopscapeError(f"the executor returned {finished} of {planned} points; run the sweep again")
+    return SweepSummary(points, skipped, finished, infeasible, time.perf_counter() - started, first_error)
