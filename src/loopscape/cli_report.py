@@ -65,6 +65,8 @@ def report(result: str, html_out: str | None, plots_dir: str | None, title: str 
             "energy_by_action": plots.energy_breakdown(doc, "action"),
             "utilization": plots.utilization_bars(doc),
         }
+        if doc.get("area_um2_by_level"):
+            figures["area"] = plots.area_breakdown(doc["area_um2_by_level"])
         for name, fig in figures.items():
             for path in plots.save(fig, out / f"{name}.png", formats=("svg",)):
                 click.echo(f"wrote {path}")

@@ -128,6 +128,7 @@ class TrainingResult:
             "fallback_budget": FALLBACK_BUDGET,
             "passes": {k: self.kind_totals(k) for k in PASSES},
             "layers": layers,
+            "area_um2_by_level": self.mapped.area_um2_by_level,
             "totals": totals,
         }
 

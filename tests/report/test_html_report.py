@@ -36,7 +36,11 @@ def test_report_is_self_contained_and_shows_the_runs_numbers(demo) -> None:
     # nothing to fetch: no scripts, stylesheets, images or fonts from anywhere
     assert not re.search(r"<script|<link|<img|<iframe|@import|url\((?!#)", page)  # url(#id): in-page refs
     assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", page)
-    assert page.count("<svg") == 3  # the three plots, inline
+    assert (
+        page.count("<svg") == 4
+    )  # the four plots (energy by level and by tensor, utilisation, area), inline
+    area = doc["area_um2_by_level"]
+    assert f"{sum(area.values()) / 1e6:,.4f}" in page
     totals = doc["totals"]
     for text in (f"{totals['cycles']:,}", f"{totals['energy_pj'] / 1e6:,.3f} µJ", f"{totals['macs']:,}"):
         assert text in page
@@ -59,10 +63,10 @@ def test_report_command_and_bad_input(demo, tmp_path) -> None:
     res = runner.invoke(loopscape, ["report", str(result), "--html", str(tmp_path / "r.html"),
                                     "--plots", str(tmp_path / "plots")])  # fmt: skip
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "r.html").read_text().count("<svg") == 3
+    assert (tmp_path / "r.html").read_text().count("<svg") == 4
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == sorted(
         f"{n}.{ext}"
-        for n in ("energy_by_level", "energy_by_tensor", "energy_by_action", "utilization")
+        for n in ("energy_by_level", "energy_by_tensor", "energy_by_action", "utilization", "area")
         for ext in ("png", "svg")
     )
     bad = tmp_path / "bad.json"
@@ -90,7 +94,7 @@ def test_renders_in_headless_chromium(demo, tmp_path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = proc.stdout
     # it rendered: the DOM Chromium built holds the tables, the plots and the main numbers
-    assert "<table" in dom and dom.count("<svg") == 3
+    assert "<table" in dom and dom.count("<svg") == 4
     assert f"{doc['totals']['cycles']:,}" in dom and "alexnet on eyeriss" in dom
     console_errors = [
         ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln and ("ERROR" in ln or "Uncaught" in ln)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from loopscape.arch import Architecture
@@ -18,6 +18,7 @@ from loopscape.errors import LoopscapeError, SpecError
 from loopscape.mapper.mapspace import Mapspace
 from loopscape.mapper.search import OBJECTIVES, SearchResult, search
 from loopscape.mapping import PRESETS, Constraints, Mapping
+from loopscape.model.costs import area_by_level
 from loopscape.model.result import Result
 from loopscape.workload import Workload
 from loopscape.workload.networks import Network
@@ -122,6 +123,7 @@ class NetworkResult:
     layers: tuple[LayerResult, ...]
     seconds: float
     source: str = ""
+    area_um2_by_level: dict[str, float] = field(default_factory=dict)  # the architecture's area, by level
 
     @property
     def architecture(self) -> str:
@@ -196,6 +198,7 @@ class NetworkResult:
             "preset": self.preset,
             "layers": layers,
             "totals": self.totals(),
+            "area_um2_by_level": self.area_um2_by_level,
         }
 
 
@@ -265,4 +268,5 @@ def map_network(
         layers=tuple(rows),
         seconds=time.perf_counter() - started,
         source=network.source,
+        area_um2_by_level=area_by_level(arch, energy),
     )

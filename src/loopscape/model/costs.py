@@ -33,12 +33,18 @@ class LevelParams:
     area_um2: float
 
 
+def area_by_level(arch: Architecture, table: EnergyTable) -> dict[str, float]:
+    """um^2 of every storage level (all its instances) and of the compute units, by name."""
+    out = {lv.name: table.area.get(lv.name, 0.0) * lv.instances for lv in arch.levels}
+    out[arch.compute.name] = table.area.get(arch.compute.name, 0.0) * arch.compute.instances
+    return out
+
+
 def level_params(arch: Architecture, table: EnergyTable, op: str = "mac") -> LevelParams:
     """The arrays for `arch` priced by `table`; `compute_pj` is the energy of one operation of kind `op`."""
     levels = arch.levels
     fan = [arch.fanout(i) for i in range(len(levels))]
-    area = sum(table.area.get(lv.name, 0.0) * lv.instances for lv in levels)
-    area += table.area.get(arch.compute.name, 0.0) * arch.compute.instances
+    area = sum(area_by_level(arch, table).values())
     return LevelParams(
         fanout_x=np.array([f[0] for f in fan], dtype=np.int64),
         fanout_y=np.array([f[1] for f in fan], dtype=np.int64),

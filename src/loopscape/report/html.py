@@ -144,6 +144,15 @@ def html_report(
     for fig in (plots.energy_breakdown(dict(doc), "level"), plots.energy_breakdown(dict(doc), "tensor"),
                 plots.utilization_bars(dict(doc))):  # fmt: skip
         parts.append(f'<div class="figure">{plots.svg_text(fig)}</div>')
+    area = doc.get("area_um2_by_level")
+    if area:
+        total = sum(area.values())
+        rows = [[n, f"{um2 / 1e6:,.4f}", f"{100 * um2 / total:.1f}"] for n, um2 in area.items()]
+        parts += [
+            "<h2>Area</h2>",
+            _table(["level", "mm²", "%"], rows + [["total", f"{total / 1e6:,.4f}", "100.0"]], {1, 2}),
+            f'<div class="figure">{plots.svg_text(plots.area_breakdown(area))}</div>',
+        ]
     parts.append("<h2>Best mappings</h2>")
     parts += [_mapping_block(layer) for layer in layers]
     parts.append("</body></html>")

@@ -87,6 +87,20 @@ def utilization_bars(doc: dict[str, Any], title: str | None = None):
     return fig
 
 
+def area_breakdown(area_by_level: dict[str, float], title: str | None = None):
+    """Horizontal bars: the architecture's area (mm²) by storage level and compute units."""
+    plt = _pyplot()
+    names = [n for n, um2 in area_by_level.items() if um2 > 0]
+    fig, ax = plt.subplots(figsize=(6.0, 0.45 * len(names) + 1.4))
+    ax.barh(range(len(names)), [area_by_level[n] / 1e6 for n in names], color="tab:purple")
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel("area (mm²)")
+    ax.set_title(title or f"Area by level ({sum(area_by_level.values()) / 1e6:.3f} mm² in all)")
+    fig.tight_layout()
+    return fig
+
+
 def svg_text(fig) -> str:
     """The figure as an inline SVG element (no XML prolog), then closed."""
     buf = io.StringIO()
