@@ -85,7 +85,7 @@ def demo(out_dir: str, budget: int, save_dir: str | None) -> None:
     """Map AlexNet on the Eyeriss-like architecture (row-stationary), print the per-layer table and write the
     HTML report (OUT/report.html) and the run's JSON (OUT/result.json)."""
     from loopscape.arch import zoo
-    from loopscape.cli_network import map_with_progress, print_network_table
+    from loopscape.cli_network import exit_if_interrupted, map_with_progress, print_network_table
     from loopscape.report.html import html_report
     from loopscape.workload import networks
 
@@ -102,6 +102,7 @@ def demo(out_dir: str, budget: int, save_dir: str | None) -> None:
               "budget": f"{budget} mappings per distinct shape, seed 0"}  # fmt: skip
     (out / "report.html").write_text(html_report(doc, inputs), encoding="utf-8")
     click.echo(f"wrote {out / 'report.html'} and {out / 'result.json'}")
+    exit_if_interrupted(result, len(networks.get(DEMO_NETWORK).layers))
     if save_dir:
         saved = Path(save_dir)
         saved.mkdir(parents=True, exist_ok=True)

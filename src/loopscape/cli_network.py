@@ -178,8 +178,16 @@ def network(arch: tuple[str, ...], network: str, objective: str, preset: str | N
     doc = result.to_json()
     if json_out == "-":
         click.echo(json.dumps(doc, indent=2))
-        return
-    print_network_table(result)
-    if json_out:
-        Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-        click.echo(f"wrote {json_out}")
+    else:
+        print_network_table(result)
+        if json_out:
+            Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+            click.echo(f"wrote {json_out}")
+    exit_if_interrupted(result, len(net.layers))
+
+
+def exit_if_interrupted(result: NetworkResult, total: int) -> None:
+    """After Ctrl-C: say what was kept (the finished layers, already printed and written) and exit 130."""
+    if result.interrupted:
+        click.echo(f"interrupted: {len(result.layers)} of {total} layers finished (kept above)", err=True)
+        sys.exit(130)

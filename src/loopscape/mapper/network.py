@@ -124,6 +124,7 @@ class NetworkResult:
     seconds: float
     source: str = ""
     area_um2_by_level: dict[str, float] = field(default_factory=dict)  # the architecture's area, by level
+    interrupted: bool = False  # stopped by Ctrl-C: `layers` are those finished
 
     @property
     def architecture(self) -> str:
@@ -199,6 +200,7 @@ class NetworkResult:
             "layers": layers,
             "totals": self.totals(),
             "area_um2_by_level": self.area_um2_by_level,
+            **({"interrupted": True} if self.interrupted else {}),
         }
 
 
@@ -229,36 +231,42 @@ def map_network(
     cache: dict[tuple[Workload, str, str | None], SearchResult] = {}
     rows: list[LayerResult] = []
     n = len(network.layers)
-    for i, wl in enumerate(network.layers):
-        if progress is not None:
-            progress(i, n, wl.name)
-        key = (shape_key(wl), objective, preset)
-        found = cache.get(key)
-        reused = found is not None
-        if found is None:
-            try:
-                # a dataflow preset constrains MAC layers; pooling, element-wise and activation layers map freely
-                constraints = PRESETS[preset](arch, wl) if preset and wl.op == "mac" else None
-                found = search_layer(
-                    arch, wl, energy, objective, constraints, budget, seconds_per_layer, seed
+    interrupted = False
+    try:
+        for i, wl in enumerate(network.layers):
+            if progress is not None:
+                progress(i, n, wl.name)
+            key = (shape_key(wl), objective, preset)
+            found = cache.get(key)
+            reused = found is not None
+            if found is None:
+                try:
+                    # a dataflow preset constrains MAC layers; pooling, element-wise and activation layers map freely
+                    constraints = PRESETS[preset](arch, wl) if preset and wl.op == "mac" else None
+                    found = search_layer(
+                        arch, wl, energy, objective, constraints, budget, seconds_per_layer, seed
+                    )
+                except SpecError as e:
+                    raise e.under(f"{network.name}[{wl.name}]") from None
+                except LoopscapeError as e:
+                    raise LoopscapeError(f"{network.name} layer {wl.name}: {e}") from None
+                cache[key] = found
+            rows.append(
+                LayerResult(
+                    name=wl.name,
+                    workload=wl,
+                    mapping=found.mapping,
+                    result=found.result,
+                    reused=reused,
+                    evaluated=0 if reused else found.evaluated,
+                    seconds=0.0 if reused else found.seconds,
                 )
-            except SpecError as e:
-                raise e.under(f"{network.name}[{wl.name}]") from None
-            except LoopscapeError as e:
-                raise LoopscapeError(f"{network.name} layer {wl.name}: {e}") from None
-            cache[key] = found
-        rows.append(
-            LayerResult(
-                name=wl.name,
-                workload=wl,
-                mapping=found.mapping,
-                result=found.result,
-                reused=reused,
-                evaluated=0 if reused else found.evaluated,
-                seconds=0.0 if reused else found.seconds,
             )
-        )
-    if progress is not None:
+    except KeyboardInterrupt:  # Ctrl-C: keep the layers finished so far (nothing finished: nothing to keep)
+        if not rows:
+            raise
+        interrupted = True
+    if progress is not None and not interrupted:
         progress(n, n, "")
     return NetworkResult(
         network=network.name,
@@ -269,4 +277,5 @@ def map_network(
         seconds=time.perf_counter() - started,
         source=network.source,
         area_um2_by_level=area_by_level(arch, energy),
+        interrupted=interrupted,
     )
