@@ -12,6 +12,7 @@ explicit read stream.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -74,18 +75,25 @@ def dram_reads(
     active sets, else (with `replay`) SCALE-Sim's buffer replayed; None where not modelled."""
     if config.interface_bandwidth != "CALC":
         return None, None
-    out = []
+    streams: list[DramReads | None] = []
+    replays = []
     for operand, unique, kb in (
         ("ifmap", ifmap_footprint(layer), config.ifmap_sram_kb),
         ("filter", filter_footprint(layer), config.filter_sram_kb),
     ):
         stream = unreplaced_reads(unique, kb)
         if stream is None and replay:
-            stream = calc_reads(
-                config, layer, operand, _per_set(kb), ACTIVE_SETS, SETS, CALC_DRAM_WORDS_PER_CYCLE
-            )
-        out.append(stream)
-    return out[0], out[1]
+            replays.append((len(streams), operand, kb))
+        streams.append(stream)
+    if replays:  # the two operands' buffers are independent: replayed side by side (the kernels drop the GIL)
+        with ThreadPoolExecutor(max_workers=len(replays)) as pool:
+            futures = [
+                (i, pool.submit(calc_reads, config, layer, op, _per_set(kb), ACTIVE_SETS, SETS, CALC_DRAM_WORDS_PER_CYCLE))
+                for i, op, kb in replays
+            ]  # fmt: skip
+            for i, future in futures:
+                streams[i] = future.result()
+    return streams[0], streams[1]
 
 
 def ofmap_dram_writes(config: SystolicConfig, layer: Layer) -> tuple[DramReads, int]:

@@ -195,7 +195,7 @@ def _estimate_reads(addrs, cycles, count, latest, per_set, step_sets, state):
     state[_FETCHED], state[_MOVED] = fetched, moved
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _estimate_layer(g, mt, kt, operand, latest, per_set, step_sets, state):
     """The CALC read buffer over every read of `operand` in SCALE-Sim's order (demand row = cycle). In OS the
     filter reads of the row folds of one column fold are the same sequence; a fold that fetches nothing leaves
