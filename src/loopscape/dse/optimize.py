@@ -27,7 +27,7 @@ def _optuna() -> Any:
     try:
         import optuna
     except ImportError:
-        raise LoopscapeError("search method 'optuna' needs optuna: pip install optuna") from None
+        raise LoopscapeError("search method 'optuna' needs optuna: pip install 'loopscape[dse]'") from None
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna
 
