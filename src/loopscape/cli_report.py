@@ -36,6 +36,18 @@ def load_result(path: str) -> dict:
     return doc
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def is_store(path: str) -> bool:
+    """Whether `path` is a SQLite file (a sweep's results store) rather than a result JSON."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
 @click.command("report")
 @click.argument("result", type=click.Path(dir_okay=False))
 @click.option("--html", "html_out", type=click.Path(dir_okay=False), help="Write the HTML report here.")
@@ -44,15 +56,24 @@ def load_result(path: str) -> dict:
 @click.option("--title", default=None, help="The report's title [default: network on architecture].")
 @spec_errors_exit
 def report(result: str, html_out: str | None, plots_dir: str | None, title: str | None) -> None:
-    """Report on a saved run: RESULT is the JSON of `loopscape network/train/map/evaluate --json` or the demo's
-    result.json. Writes a self-contained HTML page (inputs, summary, per-layer table, energy and utilisation
-    plots, each layer's best mapping and access counts) and/or the plots as PNG and SVG."""
+    """Report on a saved run: RESULT is the JSON of `loopscape network/train/map/evaluate --json`, the demo's
+    result.json, or a sweep's results store (`loopscape sweep --store`). Writes a self-contained HTML page
+    (inputs, summary, per-layer table, energy, utilisation and area plots, each layer's best mapping and access
+    counts; for a store its Pareto front, front points and best points) and/or the plots as PNG and SVG."""
     from loopscape.report import plots
     from loopscape.report.html import html_report
 
-    doc = load_result(result)
     if not html_out and not plots_dir:
         raise click.UsageError("nothing to write: give --html FILE and/or --plots DIR")
+    if is_store(result):
+        from loopscape.report.store_html import store_report_html
+
+        if plots_dir:
+            raise click.UsageError("--plots is for result JSON; for a store use loopscape pareto --plot")
+        Path(html_out).write_text(store_report_html(result, title), encoding="utf-8")
+        click.echo(f"wrote {html_out}")
+        return
+    doc = load_result(result)
     if html_out:
         Path(html_out).write_text(html_report(doc, {"result file": result}, title), encoding="utf-8")
         click.echo(f"wrote {html_out}")

@@ -104,3 +104,24 @@ def test_renders_in_headless_chromium(demo, tmp_path) -> None:
         ln for ln in proc.stderr.splitlines() if "net::ERR" in ln or "Failed to load resource" in ln
     ]
     assert not failed_loads, failed_loads
+
+
+def test_store_report(tmp_path) -> None:
+    """A sweep's results store reports as one self-contained page: the counts, the front plot, the front's
+    points and the best point in each objective."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "dse"))
+    from dse_helpers import write_spec
+
+    spec = write_spec(tmp_path)
+    store = tmp_path / "s.db"
+    runner = CliRunner()
+    res = runner.invoke(loopscape, ["sweep", str(spec), "--store", str(store), "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(loopscape, ["report", str(store), "--html", str(tmp_path / "s.html")])
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "s.html").read_text()
+    assert "design points" in page and "16" in page and page.count("<svg") == 1
+    assert not re.search(r"<script|<link|<img|<iframe|@import|url\((?!#)", page)
+    assert "Points on the front" in page and "Best point in each objective" in page
