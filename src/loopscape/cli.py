@@ -113,6 +113,17 @@ def demo(out_dir: str, budget: int, save_dir: str | None) -> None:
         )
 
 
+def _search_status(description: str):
+    """A spinner with the elapsed time on stderr while a search runs (its length is not known in advance)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(SpinnerColumn(), TextColumn(description), TimeElapsedColumn(),
+                        console=Console(stderr=True), transient=True)  # fmt: skip
+    progress.add_task(description, total=None)
+    return progress
+
+
 def _architecture(name_or_file: str) -> tuple[Architecture, str | None]:
     """A spec file's architecture (native or Timeloop), or a built-in one; with the file it came from."""
     from loopscape.arch import zoo
@@ -354,16 +365,20 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
         click.echo(f"warning: {n}", err=True)
 
     common = {"mapspace": space, "top_k": top_k or 1}
-    if method == "exhaustive":
-        found = exhaustive_search(arch, workload, specs.energy, objective, seconds=seconds, **common)
-    else:
-        fn = {"default": default_search, "local": local_search, "random": random_search, "loma": loma_search}[
-            method
-        ]
-        params = {"budget": budget, "seconds": seconds, "seed": seed, "patience": patience, **common}
-        accepted = inspect.signature(fn).parameters
-        found = fn(arch, workload, specs.energy, objective,
-                   **{k: v for k, v in params.items() if k in accepted and v is not None})  # fmt: skip
+    with _search_status(f"{method} search of {workload.name} ({space.size:,} mappings in the mapspace)"):
+        if method == "exhaustive":
+            found = exhaustive_search(arch, workload, specs.energy, objective, seconds=seconds, **common)
+        else:
+            fn = {
+                "default": default_search,
+                "local": local_search,
+                "random": random_search,
+                "loma": loma_search,
+            }[method]
+            params = {"budget": budget, "seconds": seconds, "seed": seed, "patience": patience, **common}
+            accepted = inspect.signature(fn).parameters
+            found = fn(arch, workload, specs.energy, objective,
+                       **{k: v for k, v in params.items() if k in accepted and v is not None})  # fmt: skip
 
     if space.factorization_count <= MAP_PRUNED_SIZE_LIMIT:
         pruned, pruned_note = space.pruned_size(), None
