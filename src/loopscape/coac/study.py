@@ -7,6 +7,7 @@ K". EVOLVER_SUS is therefore a placeholder (a guess, see docs/coac.md): six C x 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,26 +52,29 @@ class EdpRow:
         return 100.0 * (self.edp_evolver / self.edp_1 - 1.0)
 
 
-def su_rows(table: CostTable, sus: Sequence[SpatialUnrolling]) -> tuple[int, ...]:
-    """The table's indices of `sus` (every one must be in the table)."""
-    index = {s: i for i, s in enumerate(table.sus)}
-    return tuple(index[s] for s in sus)
-
-
 def table_vii(
     raw: CostTable, result: CoacResult, evolver: Sequence[SpatialUnrolling] = EVOLVER_SUS
 ) -> list[EdpRow]:
     """Per network (in raw units) and jointly (normalised), the EDP under the jointly chosen best 1-SU and 2-SU
-    sets (lowest joint EDP) and under Evolver's SUs."""
+    sets (lowest joint EDP) and under Evolver's SUs (NaN where the array has not Evolver's 256 PEs)."""
     one, two = result.best_edp(1).sus, result.best_edp(2).sus
-    evo = su_rows(raw, evolver)
+    index = {s: i for i, s in enumerate(raw.sus)}
+    evo = (
+        tuple(index[s] for s in evolver) if all(s in index for s in evolver) else None
+    )  # None: not on this array
     rows = []
     for n, name in enumerate(raw.networks):
-        rows.append(EdpRow(name, *(network_edp(raw, s, n) for s in (one, two, evo))))
+        e = network_edp(raw, evo, n) if evo else math.nan
+        rows.append(EdpRow(name, network_edp(raw, one, n), network_edp(raw, two, n), e))
     layers = Layers(result.table)  # normalised when several networks: every network's layers at once
-    rows.append(
-        EdpRow("all", *(float((f[:, 0] * f[:, 1]).min()) for f in (layers.front(s) for s in (one, two, evo))))
-    )
+
+    def joint(sus: tuple[int, ...] | None) -> float:
+        if sus is None:
+            return math.nan
+        f = layers.front(sus)
+        return float((f[:, 0] * f[:, 1]).min())
+
+    rows.append(EdpRow("all", joint(one), joint(two), joint(evo)))
     return rows
 
 
