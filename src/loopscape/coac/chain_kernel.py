@@ -63,3 +63,25 @@ def chain_front(options: np.ndarray, counts: np.ndarray, combo: np.ndarray) -> n
             if k:
                 power = _add(power, power)
     return total
+
+
+@nb.njit(cache=True)
+def chain_fronts(
+    options: np.ndarray, counts: np.ndarray, combos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`chain_front` of every row of `combos` (n, m): the fronts stacked, and each point's combination row."""
+    parts = []
+    total = 0
+    for c in range(combos.shape[0]):
+        f = chain_front(options, counts, combos[c])
+        parts.append(f)
+        total += f.shape[0]
+    points = np.empty((total, 2))
+    owner = np.empty(total, dtype=np.int64)
+    k = 0
+    for c in range(len(parts)):
+        f = parts[c]
+        points[k : k + f.shape[0]] = f
+        owner[k : k + f.shape[0]] = c
+        k += f.shape[0]
+    return points, owner

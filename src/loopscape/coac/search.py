@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from loopscape.coac.chain_kernel import chain_front
+from loopscape.coac.chain_kernel import chain_front, chain_fronts
 from loopscape.coac.costs import CYCLES, ENERGY, LATENCY, PJ, CostTable
 from loopscape.coac.overhead import AreaModel, PortWidths, overhead
 from loopscape.coac.pareto import add, front, front_rows
 from loopscape.errors import SpecError
 
 Progress = Callable[[int, int], None]
+CHUNK = 2048  # combinations per compiled call (progress is reported between calls)
 
 
 @dataclass(frozen=True)
@@ -212,16 +213,17 @@ def search(
     fronts: dict[int, tuple[Solution, ...]] = {}
     every_pts, every_combo = [], []  # every combination's own front, with its combination
     for m in range(1, top + 1):
-        pts, owner = [], []
         combos = list(itertools.combinations(candidates, m))
-        for c, combo in enumerate(combos):
-            f = layers.front(combo)
-            pts.append(f)
-            owner.append(np.full(f.shape[0], c))
-            done += 1
-            if progress is not None and (done % 256 == 0 or done == total):
+        parts, owners = [], []
+        for start in range(0, len(combos), CHUNK):  # compiled, a chunk of combinations at a time
+            block = np.array(combos[start : start + CHUNK], dtype=np.int64).reshape(-1, m)
+            p, o = chain_fronts(layers.points, layers.counts, block)
+            parts.append(p)
+            owners.append(o + start)
+            done += block.shape[0]
+            if progress is not None:
                 progress(done, total)
-        allp, allo = np.concatenate(pts), np.concatenate(owner)
+        allp, allo = np.concatenate(parts), np.concatenate(owners)
         rows = front_rows(allp)
         fronts[m] = tuple(
             Solution(combos[allo[r]], *map(float, allp[r]), area(combos[allo[r]])) for r in rows
