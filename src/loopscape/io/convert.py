@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from loopscape.errors import LoopscapeError, SpecError
+from loopscape.io import yaml_limits
 from loopscape.io.load import Specs, load_specs
 from loopscape.mapping.constraints import Constraints, LevelConstraint
 
@@ -81,8 +82,8 @@ def _zigzag_module() -> tuple[Any | None, str]:
 def _is_zigzag_file(zz: Any, path: str | Path) -> bool:
     """Whether `path` parses as a ZigZag accelerator, workload or mapping (`loopscape.io.zigzag.is_zigzag`)."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = yaml_limits.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, SpecError):
         return False  # load_specs reports it
     return bool(zz.is_zigzag(data))
 

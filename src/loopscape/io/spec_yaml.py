@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from loopscape.errors import SpecError
+from loopscape.io.yaml_limits import BoundedComposer
 
 MISSING: Any = object()
 
@@ -26,8 +27,9 @@ class _DuplicateKey(Exception):
         self.line = line
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys and reads unknown tags (`!Component`) as plain values."""
+class _StrictLoader(BoundedComposer, yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys, deep nesting and alias bombs (io/yaml_limits.py) and reads
+    unknown tags (`!Component`) as plain values."""
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -63,6 +65,8 @@ def parse_yaml_text(text: str, file: str | None = None) -> Any:
     """Parse YAML text; syntax errors and duplicate keys become SpecErrors with the line."""
     try:
         return yaml.load(text, Loader=_StrictLoader)
+    except SpecError as e:
+        raise e.in_file(file) if file else e from None
     except _DuplicateKey as e:
         raise SpecError(
             f"line {e.line}", f"the key {e.key!r} a second time", "each key once per mapping", file

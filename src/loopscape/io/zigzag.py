@@ -45,6 +45,7 @@ from loopscape.arch import Architecture, ComputeLevel, Network, StorageLevel
 from loopscape.energy.table import ActionEnergy, EnergyTable
 from loopscape.errors import SpecError
 from loopscape.io.spec_yaml import describe, expect_list, expect_map, join, suggestion
+from loopscape.io.yaml_limits import BoundedComposer
 from loopscape.mapping import SPATIAL_X, SPATIAL_Y, TEMPORAL, Loop, Mapping
 from loopscape.workload import Workload
 from loopscape.workload.workload import Tensor
@@ -293,8 +294,9 @@ def _bool(value: object, path: str) -> bool:
     return value
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps the last of duplicated keys, as ZigZag's PyYAML does, and records them."""
+class _Loader(BoundedComposer, yaml.SafeLoader):
+    """SafeLoader that keeps the last of duplicated keys, as ZigZag's PyYAML does, and records them; deep
+    nesting and alias bombs are refused (io/yaml_limits.py)."""
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
@@ -326,6 +328,8 @@ def parse_zigzag_yaml(text: str, file: str | None = None, notes: list[str] | Non
     loader = _Loader(text)
     try:
         data = loader.get_single_data()
+    except SpecError as e:
+        raise e.in_file(file) if file else e from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
