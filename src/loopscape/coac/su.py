@@ -7,7 +7,6 @@ setting (`SuRule`); docs/coac.md says why the default gives 602 SUs on 16 x 16 w
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -110,12 +109,18 @@ def enumerate_sus(pes: int, rule: SuRule = DEFAULT_RULE) -> tuple[SpatialUnrolli
     """Every SU of Eq. (1) on `pes` PEs (powers of two) that `rule` allows, in a fixed order."""
     n = check_pes(pes).bit_length() - 1
     out = []
-    for exps in itertools.product(range(n + 1), repeat=len(DIMS)):
-        if sum(exps) == n:
-            su = SpatialUnrolling(*(1 << e for e in exps))
-            if rule.allows(su):
-                out.append(su)
+    for exps in _compositions(n, len(DIMS)):
+        su = SpatialUnrolling(*(1 << e for e in exps))
+        if rule.allows(su):
+            out.append(su)
     return tuple(out)
+
+
+def _compositions(n: int, parts: int) -> list[tuple[int, ...]]:
+    """Every tuple of `parts` non-negative integers summing to n, in lexicographic order."""
+    if parts == 1:
+        return [(n,)]
+    return [(first, *rest) for first in range(n + 1) for rest in _compositions(n - first, parts - 1)]
 
 
 _TERM = re.compile(r"^\s*([A-Za-z]+)\s*[=:]?\s*(\S+?)\s*$")
