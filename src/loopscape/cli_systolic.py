@@ -14,8 +14,8 @@ def _topology_kind(path: str) -> str:
     """'gemm' when the header's second column is M (SCALE-Sim's `-i gemm` layout), else 'conv'."""
     try:
         first = Path(path).read_text(encoding="utf-8").split("\n", 1)[0]
-    except OSError:
-        return "conv"  # the reader reports the missing file
+    except (OSError, UnicodeDecodeError):
+        return "conv"  # the reader reports the missing or undecodable file
     fields = [f.strip() for f in first.split(",")]
     return "gemm" if len(fields) > 1 and fields[1] == "M" else "conv"
 

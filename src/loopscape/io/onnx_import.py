@@ -71,6 +71,13 @@ def load_onnx(path: str | Path) -> tuple[Network, list[str]]:
     file = str(path)
     onnx = _onnx_module(file)
     model = _read(onnx, path, file)
+    try:
+        return _network(onnx, model, file)
+    except UnicodeDecodeError as e:  # protobuf decodes strings when they are first read
+        raise SpecError("(file)", f"a string that is not UTF-8 ({e})", "a valid ONNX model", file) from None
+
+
+def _network(onnx: Any, model: Any, file: str) -> tuple[Network, list[str]]:
     graph = _graph(onnx, model)
     layers: list[Workload] = []
     used: set[str] = set()

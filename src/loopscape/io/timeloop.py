@@ -852,6 +852,7 @@ def read_ert(node: object, path: str = "ERT") -> dict[str, dict[str, float]]:
                 apath = join(cpath, str(action))
                 for j, entry in enumerate(spec if isinstance(spec, list) else [spec]):
                     entry = expect_map(entry, join(apath, j), "an entry {energy, arguments}")
+                    _check_arguments(entry.get("arguments"), join(join(apath, j), "arguments"))
                     add(str(comp), str(action), entry.get("energy"), join(join(apath, j), "energy"))
         return out
     for i, table in enumerate(expect_list(tables, tpath, "a list of {name, actions}")):
@@ -865,8 +866,18 @@ def read_ert(node: object, path: str = "ERT") -> dict[str, dict[str, float]]:
             apath = join(join(cpath, "actions"), j)
             action = expect_map(action, apath, "an action {name, energy, arguments}")
             check_keys(action, apath, ("name", "energy", "arguments"), required=("name", "energy"))
+            _check_arguments(action.get("arguments"), join(apath, "arguments"))
             add(comp, as_str(action["name"], join(apath, "name")), action["energy"], join(apath, "energy"))
     return out
+
+
+def _check_arguments(value: object, path: str) -> None:
+    """An action's arguments (data_delta, address_delta, ...): only the highest energy is kept, but a value
+    Accelergy could not have written is still refused."""
+    if value is None:
+        return
+    for key, v in expect_map(value, path, "a mapping of argument -> value").items():
+        as_number(v, join(path, str(key)), positive=False)
 
 
 def read_art(node: object, path: str = "ART") -> dict[str, float]:

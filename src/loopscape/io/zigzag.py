@@ -325,7 +325,10 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 
 def parse_zigzag_yaml(text: str, file: str | None = None, notes: list[str] | None = None) -> Any:
     """Parse a ZigZag YAML file; syntax errors become SpecErrors with the line, duplicated keys notes."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader checks the characters here
+    except yaml.YAMLError as e:
+        raise SpecError("(document)", str(e).strip(), "valid YAML", file) from None
     try:
         data = loader.get_single_data()
     except SpecError as e:

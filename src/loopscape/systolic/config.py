@@ -145,6 +145,12 @@ _BOOLEANS = {
 }
 
 
+MAX_INT = (
+    2**31 - 1
+)  # sizes, counts and layer dimensions: far beyond any array or layer, safe in int64 products
+MAX_OFFSET = 2**48  # address offsets
+
+
 def _int(text: str, where: str, file: str, positive: bool) -> int:
     try:
         value = int(text.strip())
@@ -152,6 +158,9 @@ def _int(text: str, where: str, file: str, positive: bool) -> int:
         raise SpecError(where, text, "an integer", file=file) from None
     if value < (1 if positive else 0):
         raise SpecError(where, value, "an integer > 0" if positive else "an integer >= 0", file=file)
+    limit = MAX_INT if positive else MAX_OFFSET
+    if value > limit:
+        raise SpecError(where, value, f"an integer no larger than {limit}", file=file)
     return value
 
 
@@ -162,6 +171,10 @@ def read_config(path: str | Path) -> SystolicConfig:
     parser = configparser.ConfigParser()
     try:
         parser.read_string(Path(path).read_text(encoding="utf-8"), source=file)
+    except UnicodeDecodeError as e:
+        raise SpecError(
+            "", f"bytes that are not UTF-8 ({e})", "a SCALE-Sim .cfg text file", file=file
+        ) from None
     except OSError as e:
         raise SpecError("", e.strerror or str(e), "a readable SCALE-Sim .cfg file", file=file) from None
     except configparser.Error as e:
@@ -195,9 +208,11 @@ def read_config(path: str | Path) -> SystolicConfig:
     if mode not in BANDWIDTH_MODES:
         raise SpecError("[run_presets] InterfaceBandwidth", mode, "CALC or USER", file=file)
     bandwidth = raw("architecture_presets", "Bandwidth", required=mode == "USER")
-    if bandwidth is not None and mode == "USER":
+    if bandwidth is not None:  # SCALE-Sim reads it in USER mode only; a malformed one is a mistake either way
         where = "[architecture_presets] Bandwidth"
-        values["bandwidth"] = tuple(_int(p, where, file, positive=True) for p in bandwidth.split(","))
+        parsed = tuple(_int(p, where, file, positive=True) for p in bandwidth.split(","))
+        if mode == "USER":
+            values["bandwidth"] = parsed
     banks = raw("architecture_presets", "MemoryBanks", required=False)
     if banks is not None:
         values["memory_banks"] = _int(banks, "[architecture_presets] MemoryBanks", file, positive=True)
@@ -227,6 +242,10 @@ def _rows(path: str | Path) -> list[tuple[int, list[str]]]:
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(
+            "", f"bytes that are not UTF-8 ({e})", "a topology CSV text file", file=file
+        ) from None
     except OSError as e:
         raise SpecError("", e.strerror or str(e), "a readable topology CSV", file=file) from None
     rows = []
@@ -253,8 +272,9 @@ def _row_ints(lineno: int, fields: list[str], columns: tuple[str, ...], file: st
             value = int(text)
         except ValueError:
             raise SpecError(f"line {lineno}, column '{col}'", text, "a positive integer", file=file) from None
-        if value < 1:
-            raise SpecError(f"line {lineno}, column '{col}'", value, "a positive integer", file=file)
+        if not 1 <= value <= MAX_INT:
+            raise SpecError(f"line {lineno}, column '{col}'", value, f"a positive integer up to {MAX_INT}",
+                            file=file)  # fmt: skip
         out.append(value)
     return out
 

@@ -1,0 +1,179 @@
+"""Mutations of valid input files, drawn with hypothesis: structural (YAML), token-level (any text), byte-level.
+
+Each mutation says whether it surely makes the input invalid (`invalid`): a number replaced by a negative
+number, NaN or infinity. A reader that accepts such an input silently is wrong (unless the harness lists the
+key as one where a negative value means something).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from hypothesis import strategies as st
+
+INVALID_NUMBERS = (-1, -7, -(2**40), math.nan, math.inf, -math.inf)
+ODD_SCALARS = (None, 0, 2**31, 2**63, 10**30, 1e308, 0.5, -0.5, "", " ", "x", "ünï©ødé ∑ 🚀", "\u202e\x00",
+               True, False, [], {}, [1, 2], {"a": 1}, "1e400", "0x10")  # fmt: skip
+INVALID_TOKENS = ("-1", "-7", "-99999999999999999999", "nan", "NaN", "inf", "-inf", ".nan", "-.inf")
+ODD_TOKENS = ("0", "-0", "1.5", "99999999999999999999", "1e400", "", " ", "ü", "é∑🚀", "x", ",", ":", "[", "{",
+              "&a", "*a", "!!python/object:os.system", "\t", "\n", "'", '"', "#")  # fmt: skip
+NUMBER = re.compile(r"(?<![\w.])-?\d+(\.\d+)?(?![\w.])")
+TOKEN = re.compile(r"[^\s,:\[\]{}=]+")
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """What was done to which file; `invalid`: the result must be refused."""
+
+    file: str
+    op: str
+    where: str = ""
+    value: str = ""
+    invalid: bool = False
+
+
+def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+def _get(node: Any, path: tuple) -> Any:
+    for k in path:
+        node = node[k]
+    return node
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for i in range(depth):
+        value = [value] if i % 2 else {"k": value}
+    return value
+
+
+def _dump(doc: Any) -> bytes:
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=4096).encode("utf-8")
+
+
+def _yaml_structural(draw: Any, file: str, text: str) -> tuple[bytes, Mutation]:
+    doc = yaml.safe_load(text)
+    paths = [p for p in _paths(doc) if p]
+    path = draw(st.sampled_from(paths))
+    parent, key = _get(doc, path[:-1]), path[-1]
+    old = parent[key]
+    where = ".".join(str(k) for k in path)
+    op = draw(st.sampled_from(["delete", "invalid", "odd", "deep", "alias", "rename", "text", "int"]))
+    invalid = False
+    if op == "delete":
+        del parent[key]
+        value = ""
+    elif op == "rename" and isinstance(parent, dict):
+        new_key = draw(st.text(min_size=1, max_size=12))
+        parent[new_key] = parent.pop(key)
+        value = new_key
+    elif op == "deep":
+        depth = draw(st.sampled_from([3, 20, 99, 150, 400]))
+        parent[key] = _nested(depth)
+        value = f"nesting {depth} deep"
+    elif op == "alias":
+        other = _get(doc, draw(st.sampled_from(paths)))
+        if other is parent or any(other is _get(doc, path[:i]) for i in range(len(path))):
+            other = parent[key]  # an alias to an ancestor would make a recursive node
+        parent[key] = other  # the same object twice: safe_dump writes an anchor and an alias
+        value = "an alias"
+    elif op == "text":
+        parent[key] = draw(st.text(max_size=20))
+        value = repr(parent[key])
+    elif op == "int":
+        parent[key] = draw(st.integers(min_value=-(2**70), max_value=2**70))
+        value = repr(parent[key])
+        invalid = _is_number(old) and parent[key] < 0
+    elif op == "invalid" and _is_number(old):
+        parent[key] = draw(st.sampled_from(INVALID_NUMBERS))
+        value = repr(parent[key])
+        invalid = True
+    else:
+        parent[key] = draw(st.sampled_from(ODD_SCALARS))
+        value = repr(parent[key])
+    return _dump(doc), Mutation(file, op, where, value, invalid)
+
+
+def _line(text: str, at: int) -> str:
+    """'line N: the line's text' for the position `at` (the exemptions match key names in it)."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    return f"line {text.count(chr(10), 0, at) + 1}: {text[start : end if end >= 0 else None].strip()}"
+
+
+def _token(draw: Any, file: str, text: str) -> tuple[bytes, Mutation]:
+    numbers = [
+        m for m in NUMBER.finditer(text) if "#" not in text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
+    ]
+    if numbers and draw(st.booleans()):
+        m = draw(st.sampled_from(numbers))
+        new = draw(st.sampled_from(INVALID_TOKENS))
+        return (text[: m.start()] + new + text[m.end() :]).encode(), Mutation(
+            file, "number", _line(text, m.start()), new, invalid=True
+        )
+    tokens = list(TOKEN.finditer(text))
+    m = draw(st.sampled_from(tokens))
+    new = draw(st.sampled_from(ODD_TOKENS) | st.text(max_size=8))
+    return (text[: m.start()] + new + text[m.end() :]).encode(), Mutation(
+        file, "token", _line(text, m.start()), repr(new)
+    )
+
+
+def _bytes(draw: Any, file: str, data: bytes) -> tuple[bytes, Mutation]:
+    op = draw(st.sampled_from(["truncate", "empty", "junk", "flip", "splice"]))
+    if op == "truncate":
+        n = draw(st.integers(0, max(len(data) - 1, 0)))
+        return data[:n], Mutation(file, op, f"at byte {n}")
+    if op == "empty":
+        return b"", Mutation(file, op)
+    if op == "junk":
+        return draw(st.binary(max_size=256)), Mutation(file, op)
+    if op == "flip":
+        if not data:
+            return data, Mutation(file, op)
+        i = draw(st.integers(0, len(data) - 1))
+        b = draw(st.integers(0, 255))
+        return data[:i] + bytes([b]) + data[i + 1 :], Mutation(file, op, f"byte {i}", str(b))
+    i = draw(st.integers(0, len(data)))
+    junk = draw(st.binary(min_size=1, max_size=16))
+    return data[:i] + junk + data[i:], Mutation(file, op, f"byte {i}", junk.hex())
+
+
+@st.composite
+def mutated(draw: Any, files: dict[str, bytes], yaml_files: tuple[str, ...] = ()) -> tuple[dict, Mutation]:
+    """The valid `files` (name -> content) with one file mutated once."""
+    name = draw(st.sampled_from(sorted(files)))
+    data = files[name]
+    kinds = ["bytes"]
+    try:
+        text = data.decode("utf-8")
+        kinds.append("token")
+    except UnicodeDecodeError:
+        text = ""
+    if name in yaml_files:
+        kinds += ["yaml", "yaml", "yaml"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "yaml":
+        new, mutation = _yaml_structural(draw, name, text)
+    elif kind == "token":
+        new, mutation = _token(draw, name, text)
+    else:
+        new, mutation = _bytes(draw, name, data)
+    return {**files, name: new}, mutation

@@ -1,0 +1,31 @@
+"""Every input the fuzzer once failed on (corpus/<reader>/<case>/: the files and case.json saying what the
+mutation was and what went wrong) now gives a result or a clean error, and a surely invalid one is refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fuzz_harness import BUGS, TARGETS, judge
+
+CORPUS = Path(__file__).parent / "corpus"
+CASES = sorted(p.parent for p in CORPUS.glob("*/*/case.json"))
+
+
+def test_the_corpus_covers_the_readers_that_failed():
+    assert {c.parent.name for c in CASES} >= {"onnx", "scalesim_conv", "scalesim_gemm", "timeloop", "zigzag"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.parent.name}/{c.name}")
+def test_corpus_case(case, tmp_path):
+    meta = json.loads((case / "case.json").read_text())
+    target = TARGETS[case.parent.name]
+    for f in case.iterdir():
+        if f.name != "case.json":
+            (tmp_path / f.name).write_bytes(f.read_bytes())
+    outcome = target.run(tmp_path)
+    kind = judge(outcome, meta["mutation"]["invalid"])
+    assert kind not in BUGS, f"{meta}\n{outcome.detail}"
+    if meta["mutation"]["invalid"]:
+        assert kind == "refused"
