@@ -41,6 +41,10 @@ def test_guide_examples_run(tmp_path: Path) -> None:
         "train.html",
         "scalesim_reports/COMPUTE_REPORT.csv",
         "systolic.json",
+        "tiny.db",
+        "tiny.csv",
+        "tiny_front.svg",
+        "tiny.html",
     ):
         assert (tmp_path / name).is_file(), name  # fmt: skip
     assert (
