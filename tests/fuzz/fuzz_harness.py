@@ -68,7 +68,7 @@ def _invoke(command: click.Command, args: list[str]) -> Outcome:
         return Outcome("ok")
     message = result.stderr if result.stderr else result.output
     if result.exit_code == 2 and "rror" in message:
-        return Outcome("refused", message.strip()[-600:])
+        return Outcome("refused", message.strip()[-2000:])
     return Outcome("exit", f"exit status {result.exit_code}: {result.output[-600:]}")
 
 
@@ -253,7 +253,6 @@ TARGETS: dict[str, Target] = {
             IGNORED_SETTINGS,
         ),
         Target("zigzag", _zigzag_files, _zigzag_run, ("accelerator.yaml", "workload.yaml", "mapping.yaml")),
-        # the seed of SCALE-Sim's sparsity model, which is refused when switched on: the value is unused
         Target(
             "scalesim_conv",
             _scalesim_files("conv3x3_8x8_ws_calc"),

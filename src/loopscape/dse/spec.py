@@ -57,6 +57,8 @@ METHODS = ("grid", "random", "optuna")
 SAMPLERS = ("tpe", "nsga2")
 OBJECTIVES = ("edp", "energy", "delay")
 MAX_RANGE_VALUES = 10_000
+# The most points one sweep may run: days of work at ~0.1-1 s a point, and the grid's points are held in memory.
+MAX_POINTS = 1_000_000
 DEFAULT_OBJECTIVES = (
     "tops_per_mm2",
     "fj_per_op",
@@ -154,8 +156,21 @@ def parse_sweep(doc: dict, base: Path = Path("."), file: str | None = None) -> S
                 "no hierarchy left after pruning",
                 "a pool, ratio and budget that allow one",
             )
+    _check_points(parameters, search)
     objectives = _objectives(node.get("objectives"), "sweep.objectives")
     return SweepSpec(name, template, parameters, workloads, mapper, search, pool, file, objectives)
+
+
+def _check_points(parameters: tuple, search: SearchOptions) -> None:
+    """Refuse up front a sweep whose points would not fit in memory or in any reasonable time."""
+    size = math.prod(len(v) for _, v in parameters)
+    if search.method == "grid" and size > MAX_POINTS:
+        shape = " x ".join(f"{len(v)} {name}" for name, v in parameters)
+        raise SpecError("sweep.parameters", f"a grid of {size:,} points ({shape})",
+                        f"at most {MAX_POINTS:,} points with method 'grid' (or search: {{method: random or "
+                        "optuna, samples: N})")  # fmt: skip
+    if search.samples is not None and search.samples > MAX_POINTS:
+        raise SpecError("sweep.search.samples", search.samples, f"at most {MAX_POINTS:,} points")
 
 
 def _objectives(value: object, path: str) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ import yaml
 
 from loopscape.errors import SpecError
 
-MAX_DEPTH = 100  # nested lists/mappings; real specs use < 20, and PyYAML recurses about 3 frames per level
+MAX_DEPTH = 100  # nested lists/mappings, the document's own included; real specs use < 20, and PyYAML recurses about 3 frames per level
 MAX_NODES = 1_000_000  # values after expanding aliases; real specs have < 100,000
 
 
@@ -67,17 +67,18 @@ class BoundedComposer:
     _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if self._depth >= MAX_DEPTH:
+        collection = self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent)  # type: ignore[attr-defined]
+        if collection and self._depth >= MAX_DEPTH:
             raise SpecError(
                 _where(self.peek_event().start_mark),  # type: ignore[attr-defined]
                 f"lists or mappings nested more than {MAX_DEPTH} deep",
                 f"at most {MAX_DEPTH} levels of nesting",
             )
-        self._depth += 1
+        self._depth += collection
         try:
             return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
-            self._depth -= 1
+            self._depth -= collection
 
     def compose_document(self) -> Any:
         node = super().compose_document()  # type: ignore[misc]

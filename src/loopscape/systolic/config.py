@@ -181,7 +181,12 @@ def read_config(path: str | Path) -> SystolicConfig:
         raise SpecError("", str(e).splitlines()[0], "an INI file (SCALE-Sim .cfg)", file=file) from None
 
     def raw(section: str, key: str, required: bool = True) -> str | None:
-        text = parser.get(section, key, fallback=None)  # keys are case-insensitive, as in SCALE-Sim
+        try:
+            text = parser.get(section, key, fallback=None)  # keys are case-insensitive, as in SCALE-Sim
+        except configparser.Error as e:  # a '%' that is no interpolation
+            raise SpecError(
+                f"[{section}] {key}", str(e).splitlines()[0], "a plain value", file=file
+            ) from None
         if text is None or not text.strip():
             if required:
                 raise SpecError(f"[{section}] {key}", "nothing", "the key (SCALE-Sim requires it)", file=file)
@@ -213,6 +218,10 @@ def read_config(path: str | Path) -> SystolicConfig:
         parsed = tuple(_int(p, where, file, positive=True) for p in bandwidth.split(","))
         if mode == "USER":
             values["bandwidth"] = parsed
+    for key, positive in (("BlockSize", True), ("RandomNumberGeneratorSeed", False)):
+        text = raw("sparsity", key, required=False)  # read by SCALE-Sim with sparsity only (refused below)
+        if text is not None:
+            _int(text, f"[sparsity] {key}", file, positive=positive)
     banks = raw("architecture_presets", "MemoryBanks", required=False)
     if banks is not None:
         values["memory_banks"] = _int(banks, "[architecture_presets] MemoryBanks", file, positive=True)

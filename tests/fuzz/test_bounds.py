@@ -1,0 +1,50 @@
+"""A sweep too large to run says so up front, with its size, before anything is evaluated or stored."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fuzz_harness import TARGETS, cli, write_case
+
+from loopscape.dse.spec import MAX_POINTS, load_sweep
+from loopscape.errors import SpecError
+
+HUGE = "pe_x: {min: 1, max: 10000, step: 1}\n    pe_y: {min: 1, max: 1000, step: 1}"
+
+
+def _spec(tmp_path, parameters: str = HUGE, search: str = "") -> str:
+    files = TARGETS["sweep"].files()
+    text = files["sweep.yaml"].decode().replace("pe_x: [2, 4]\n    pe_y: [2, 4]", parameters)
+    if search:
+        text = text.replace("  mapper:", f"  search: {search}\n  mapper:")
+    files["sweep.yaml"] = text.encode()
+    return str(write_case(tmp_path, files) / "sweep.yaml")
+
+
+def test_a_grid_over_the_limit_is_refused_with_its_size(tmp_path):
+    started = time.perf_counter()
+    outcome = cli("sweep", _spec(tmp_path), "--store", tmp_path / "store.sqlite")
+    assert outcome.kind == "refused"
+    assert (
+        "a grid of 40,000,000 points (10000 pe_x x 1000 pe_y x 1 technology x 2 GBuf.size_kb"
+        in outcome.detail
+    )
+    assert f"at most {MAX_POINTS:,} points" in outcome.detail and "sweep.parameters" in outcome.detail
+    assert not (tmp_path / "store.sqlite").exists()
+    assert time.perf_counter() - started < 10
+
+
+def test_a_grid_at_the_limit_is_read(tmp_path):
+    spec = load_sweep(
+        _spec(tmp_path, "pe_x: {min: 1, max: 1000, step: 4}\n    pe_y: {min: 1, max: 1000, step: 1}")
+    )
+    assert spec.space_size == 250 * 1000 * 4 == MAX_POINTS
+
+
+def test_sampling_a_huge_grid_is_fine_but_not_too_many_samples(tmp_path):
+    spec = load_sweep(_spec(tmp_path, search="{method: random, samples: 10, seed: 1}"))
+    assert spec.space_size == 40_000_000
+    with pytest.raises(SpecError) as err:
+        load_sweep(_spec(tmp_path, search=f"{{method: random, samples: {MAX_POINTS + 1}}}"))
+    assert err.value.path == "sweep.search.samples" and err.value.found == MAX_POINTS + 1
