@@ -173,3 +173,17 @@ def test_compiled_chain_equals_numpy(table):
     n = len(table.sus)
     for combo in [(0,), (1, 5), (2, 7, n - 1), tuple(range(0, n, 9))]:
         assert np.array_equal(layers.front(combo), layers.front_python(combo))
+
+
+def test_thinned_fronts_keep_the_ends_and_stay_feasible(table):
+    """Thinning (SearchSettings.max_front) keeps each running front's ends, so the least latency and the least
+    energy are exact; every kept point is a feasible design, so the exact front matches or beats it."""
+    from loopscape.coac.search import Layers
+
+    layers = Layers(table)
+    combo = tuple(range(0, len(table.sus), 4))
+    exact, thin = layers.front(combo), layers.front(combo, keep=3)
+    assert len(thin) <= len(exact) and len(thin) <= 3 * 2
+    assert thin[0, 0] == exact[0, 0] and thin[-1, 1] == exact[-1, 1]
+    for x, y in thin:
+        assert ((exact[:, 0] <= x + 1e-9) & (exact[:, 1] <= y * (1 + 1e-12))).any()

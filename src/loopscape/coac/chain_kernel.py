@@ -41,10 +41,25 @@ def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @nb.njit(cache=True)
-def chain_front(options: np.ndarray, counts: np.ndarray, combo: np.ndarray) -> np.ndarray:
+def _thin(p: np.ndarray, keep: int) -> np.ndarray:
+    """At most `keep` points of a sorted front, evenly spread over it, both ends kept (0: all)."""
+    n = p.shape[0]
+    if keep <= 1 or n <= keep:
+        return p
+    out = np.empty((keep, 2))
+    for i in range(keep):
+        j = (i * (n - 1)) // (keep - 1)
+        out[i, 0] = p[j, 0]
+        out[i, 1] = p[j, 1]
+    return out
+
+
+@nb.njit(cache=True)
+def chain_front(options: np.ndarray, counts: np.ndarray, combo: np.ndarray, keep: int = 0) -> np.ndarray:
     """options: (groups, SUs, 2, 2) points (latency-best, energy-best) x (latency, energy) per layer group and
     SU; counts: layers per group; combo: SU indices. The network's Pareto set when each layer picks any point
-    of any SU in `combo`."""
+    of any SU in `combo`; with `keep` > 0 the running set is thinned to `keep` points after every sum (on many
+    layers the exact set grows to 10^5 points)."""
     m = combo.shape[0]
     total = np.zeros((1, 2))
     for g in range(options.shape[0]):
@@ -58,22 +73,22 @@ def chain_front(options: np.ndarray, counts: np.ndarray, combo: np.ndarray) -> n
         power = layer
         while k:
             if k & 1:
-                total = _add(total, power)
+                total = _thin(_add(total, power), keep)
             k >>= 1
             if k:
-                power = _add(power, power)
+                power = _thin(_add(power, power), keep)
     return total
 
 
 @nb.njit(cache=True)
 def chain_fronts(
-    options: np.ndarray, counts: np.ndarray, combos: np.ndarray
+    options: np.ndarray, counts: np.ndarray, combos: np.ndarray, keep: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """`chain_front` of every row of `combos` (n, m): the fronts stacked, and each point's combination row."""
     parts = []
     total = 0
     for c in range(combos.shape[0]):
-        f = chain_front(options, counts, combos[c])
+        f = chain_front(options, counts, combos[c], keep)
         parts.append(f)
         total += f.shape[0]
     points = np.empty((total, 2))

@@ -38,6 +38,9 @@ class SearchSettings:
     ports: PortWidths = field(default_factory=lambda: PortWidths(512, 128, 128, 128, 128))
     area: AreaModel = field(default_factory=AreaModel)
     group_rule: str = "table"
+    # Network fronts are thinned to this many points after each layer (0: exact). Summed over the 187 layers of
+    # the six-network study, an exact front holds ~10^5 points per combination (docs/coac.md).
+    max_front: int = 256
 
 
 @dataclass(frozen=True)
@@ -131,9 +134,10 @@ class Layers:
         self.counts = counts.astype(np.int64)
         self.points = np.ascontiguousarray(table.points[first], dtype=np.float64)
 
-    def front(self, sus: Sequence[int]) -> np.ndarray:
-        """The network-level latency/energy Pareto set when every layer may use any of `sus` (Fig. 8)."""
-        return chain_front(self.points, self.counts, np.asarray(sus, dtype=np.int64))
+    def front(self, sus: Sequence[int], keep: int = 0) -> np.ndarray:
+        """The network-level latency/energy Pareto set when every layer may use any of `sus` (Fig. 8), thinned
+        to `keep` points after each layer group (0: exact)."""
+        return chain_front(self.points, self.counts, np.asarray(sus, dtype=np.int64), keep)
 
     def front_python(self, sus: Sequence[int]) -> np.ndarray:
         """The same set in numpy, layer group by layer group (the kernel's reference)."""
@@ -217,7 +221,7 @@ def search(
         parts, owners = [], []
         for start in range(0, len(combos), CHUNK):  # compiled, a chunk of combinations at a time
             block = np.array(combos[start : start + CHUNK], dtype=np.int64).reshape(-1, m)
-            p, o = chain_fronts(layers.points, layers.counts, block)
+            p, o = chain_fronts(layers.points, layers.counts, block, settings.max_front)
             parts.append(p)
             owners.append(o + start)
             done += block.shape[0]
@@ -240,7 +244,8 @@ def search(
     return CoacResult(table, candidates, fronts, pareto, total, time.perf_counter() - started, refs)
 
 
-def network_edp(table: CostTable, sus: Sequence[int], network: int) -> float:
-    """The lowest EDP network `network` reaches when its layers may use any of `sus` (table units)."""
-    f = Layers(table.network(network)).front(tuple(sus))
+def network_edp(table: CostTable, sus: Sequence[int], network: int, keep: int = 0) -> float:
+    """The lowest EDP network `network` reaches when its layers may use any of `sus` (table units; fronts
+    thinned to `keep` points, 0: exact)."""
+    f = Layers(table.network(network)).front(tuple(sus), keep)
     return float((f[:, 0] * f[:, 1]).min())
