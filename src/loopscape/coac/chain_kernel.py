@@ -42,16 +42,28 @@ def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @nb.njit(cache=True)
 def _thin(p: np.ndarray, keep: int) -> np.ndarray:
-    """At most `keep` points of a sorted front, evenly spread over it, both ends kept (0: all)."""
+    """At most about `keep` points of a sorted front, evenly spread along it (arc length in log latency and log
+    energy, each scaled to the front's span), both ends kept (keep 0: all)."""
     n = p.shape[0]
     if keep <= 1 or n <= keep:
         return p
-    out = np.empty((keep, 2))
-    for i in range(keep):
-        j = (i * (n - 1)) // (keep - 1)
-        out[i, 0] = p[j, 0]
-        out[i, 1] = p[j, 1]
-    return out
+    lx, ly = np.log(p[:, 0]), np.log(p[:, 1])
+    sx = max(lx[-1] - lx[0], 1e-300)
+    sy = max(ly[0] - ly[-1], 1e-300)
+    arc = np.zeros(n)
+    for i in range(1, n):
+        arc[i] = arc[i - 1] + np.hypot((lx[i] - lx[i - 1]) / sx, (ly[i] - ly[i - 1]) / sy)
+    step = arc[-1] / (keep - 1)
+    out = np.empty((keep + 1, 2))
+    out[0] = p[0]
+    k, last = 1, 0.0
+    for i in range(1, n - 1):
+        if arc[i] - last >= step:
+            out[k] = p[i]
+            k += 1
+            last = arc[i]
+    out[k] = p[n - 1]
+    return out[: k + 1]
 
 
 @nb.njit(cache=True)

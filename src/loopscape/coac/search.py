@@ -38,9 +38,9 @@ class SearchSettings:
     ports: PortWidths = field(default_factory=lambda: PortWidths(512, 128, 128, 128, 128))
     area: AreaModel = field(default_factory=AreaModel)
     group_rule: str = "table"
-    # Network fronts are thinned to this many points after each layer (0: exact). Summed over the 187 layers of
+    # Network fronts are thinned to about this many points after each layer (0: exact). Summed over the 187 layers of
     # the six-network study, an exact front holds ~10^5 points per combination (docs/coac.md).
-    max_front: int = 256
+    max_front: int = 128
 
 
 @dataclass(frozen=True)
