@@ -40,7 +40,7 @@ class TemporalSearch:
     Pareto set of every mapping it evaluated."""
 
     budget: int = 3000
-    batch: int = 1000
+    batch: int = 500
     seed: int = 0
 
 

@@ -2,6 +2,7 @@
 build each combination's network-level latency/energy Pareto set layer by layer, price its flexibility overhead
 (Sec. III), and merge every combination into the final latency/energy/area Pareto set.
 
+Network fronts are thinned as they are summed (`SearchSettings.max_front`, docs/coac.md section 6).
 Several networks at once follow Sec. V-B1's normalisation: each network's layers are divided (latency and
 energy both) by that network's latency with its best single SU, L_ref, so every network weighs the same.
 """
