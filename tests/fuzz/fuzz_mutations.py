@@ -1,7 +1,7 @@
 """Mutations of valid input files, drawn with hypothesis: structural (YAML), token-level (any text), byte-level.
 
 Each mutation says whether it surely makes the input invalid (`invalid`): a number replaced by a negative
-number, NaN or infinity. A reader that accepts such an input silently is wrong (unless the harness lists the
+number, NaN, infinity, a mapping or a boolean. A reader that accepts such an input silently is wrong (unless the harness lists the
 key as one where a negative value means something).
 """
 
@@ -108,6 +108,8 @@ def _yaml_structural(draw: Any, file: str, text: str) -> tuple[bytes, Mutation]:
     else:
         parent[key] = draw(st.sampled_from(ODD_SCALARS))
         value = repr(parent[key])
+        # a number turned into a mapping or a boolean is no number in any format (a list may be a pair)
+        invalid = _is_number(old) and isinstance(parent[key], (dict, bool))
     return _dump(doc), Mutation(file, op, where, value, invalid)
 
 
@@ -156,6 +158,51 @@ def _bytes(draw: Any, file: str, data: bytes) -> tuple[bytes, Mutation]:
     return data[:i] + junk + data[i:], Mutation(file, op, f"byte {i}", junk.hex())
 
 
+def _onnx_model(draw: Any, file: str, data: bytes) -> tuple[bytes, Mutation]:
+    """One field of the parsed model changed: a tensor or shape dimension, an attribute, an op type, an input."""
+    import onnx
+
+    model = onnx.ModelProto.FromString(data)
+    g = model.graph
+    odd_ints = st.sampled_from([0, -1, -7, 2**31, 2**62, -(2**62)]) | st.integers(-(2**63), 2**63 - 1)
+    op = draw(st.sampled_from(["dim", "init_dim", "attr_int", "attr_drop", "op_type", "input", "drop_node"]))
+    node = draw(st.sampled_from(list(g.node)))
+    where, value = node.name, ""
+    if op == "dim":
+        dims = [d for vi in (*g.input, *g.output) for d in vi.type.tensor_type.shape.dim]
+        d = draw(st.sampled_from(dims))
+        d.dim_value = draw(odd_ints)
+        value = str(d.dim_value)
+    elif op == "init_dim" and g.initializer:
+        t = draw(st.sampled_from(list(g.initializer)))
+        i = draw(st.integers(0, len(t.dims) - 1))
+        t.dims[i] = draw(odd_ints)
+        where, value = t.name, str(t.dims[i])
+    elif op == "attr_int" and any(a.ints or a.type == onnx.AttributeProto.INT for a in node.attribute):
+        a = draw(st.sampled_from([a for a in node.attribute if a.ints or a.type == onnx.AttributeProto.INT]))
+        if a.ints:
+            a.ints[draw(st.integers(0, len(a.ints) - 1))] = draw(odd_ints)
+        else:
+            a.i = draw(odd_ints)
+        where, value = f"{node.name}.{a.name}", str(list(a.ints) or a.i)
+    elif op == "attr_drop" and node.attribute:
+        i = draw(st.integers(0, len(node.attribute) - 1))
+        where = f"{node.name}.{node.attribute[i].name}"
+        del node.attribute[i]
+    elif op == "op_type":
+        node.op_type = draw(st.sampled_from(["Conv", "Gemm", "MatMul", "MaxPool", "Add", "Relu", "Foo", ""]))
+        value = node.op_type
+    elif op == "input" and node.input:
+        i = draw(st.integers(0, len(node.input) - 1))
+        node.input[i] = draw(st.sampled_from(["", "nowhere", "x", node.output[0]]))
+        value = node.input[i]
+    else:
+        i = draw(st.integers(0, len(g.node) - 1))
+        where = g.node[i].name
+        del g.node[i]
+    return model.SerializeToString(), Mutation(file, f"onnx_{op}", where, value)
+
+
 @st.composite
 def mutated(draw: Any, files: dict[str, bytes], yaml_files: tuple[str, ...] = ()) -> tuple[dict, Mutation]:
     """The valid `files` (name -> content) with one file mutated once."""
@@ -169,9 +216,13 @@ def mutated(draw: Any, files: dict[str, bytes], yaml_files: tuple[str, ...] = ()
         text = ""
     if name in yaml_files:
         kinds += ["yaml", "yaml", "yaml"]
+    if name.endswith(".onnx"):
+        kinds += ["onnx", "onnx", "onnx"]
     kind = draw(st.sampled_from(kinds))
     if kind == "yaml":
         new, mutation = _yaml_structural(draw, name, text)
+    elif kind == "onnx":
+        new, mutation = _onnx_model(draw, name, data)
     elif kind == "token":
         new, mutation = _token(draw, name, text)
     else:

@@ -18,7 +18,7 @@ from fuzz_harness import BUGS, TARGETS, judge, write_case
 from fuzz_mutations import Mutation, mutated
 from hypothesis import HealthCheck, Phase, given, settings
 
-FAST_EXAMPLES = 8
+FAST_EXAMPLES = 20
 SLOW_EXAMPLES = int(os.environ.get("LOOPSCAPE_FUZZ_EXAMPLES", "500"))
 
 

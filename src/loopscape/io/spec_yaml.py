@@ -203,6 +203,19 @@ def as_str_list(value: object, path: str, what: str = "a list of names") -> list
     return [as_str(v, join(path, i), "a name (string)") for i, v in enumerate(items)]
 
 
+def check_version(node: dict, path: str) -> None:
+    """A `version:` loopscape does not otherwise read must still be a version number (0.3, 0.4, '0.4')."""
+    value = node.get("version")
+    if value is None:
+        return
+    try:
+        number = math.nan if isinstance(value, bool) else float(str(value))
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise SpecError(join(path, "version"), describe(value), "a version number such as 0.4")
+
+
 def get(node: dict, key: str, path: str, conv, default: Any = MISSING, **kw: Any) -> Any:
     """node[key] converted by `conv(value, path, **kw)`; `default` when absent (required when no default)."""
     if key not in node or (node[key] is None and default is not MISSING):

@@ -25,6 +25,7 @@ from loopscape.io.spec_yaml import (
     as_str,
     as_str_list,
     check_keys,
+    check_version,
     describe,
     expect_list,
     expect_map,
@@ -415,6 +416,7 @@ def read_problem(node: object, path: str = "problem") -> Workload:
     node = expect_map(node, path, "a Timeloop problem {shape: ..., instance: ...}")
     if "instance" in node:
         check_keys(node, path, ("shape", "instance", "version"))
+        check_version(node, path)
         instance = expect_map(node["instance"], join(path, "instance"), "a mapping of dimension bounds")
         ipath = join(path, "instance")
     else:  # bounds directly under problem (backwards compatible)
@@ -521,6 +523,7 @@ def apply_sparse_optimizations(
     level. Skipping and compression are not modelled and are refused."""
     node = expect_map(node, path, "a mapping {version, targets}")
     check_keys(node, path, ("version", "targets"))
+    check_version(node, path)
     targets = expect_list(node.get("targets", []), join(path, "targets"), "a list of {name, ...}")
     levels = {lv.name: i for i, lv in enumerate(arch.levels)}
     gating: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
@@ -836,6 +839,7 @@ def read_ert(node: object, path: str = "ERT") -> dict[str, dict[str, float]]:
     """ERT tables as {component name: {action: largest energy over its argument variants}}."""
     node = expect_map(node, path, "an ERT {version, tables}")
     check_keys(node, path, ("version", "tables"), required=("tables",))
+    check_version(node, path)
     tpath = join(path, "tables")
     tables = node["tables"]
     out: dict[str, dict[str, float]] = {}
@@ -884,6 +888,7 @@ def read_art(node: object, path: str = "ART") -> dict[str, float]:
     """ART tables as {component name: area in um^2 per instance}."""
     node = expect_map(node, path, "an ART {version, tables}")
     check_keys(node, path, ("version", "tables"), required=("tables",))
+    check_version(node, path)
     tpath = join(path, "tables")
     out: dict[str, float] = {}
     tables = node["tables"]

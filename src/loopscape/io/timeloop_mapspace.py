@@ -40,6 +40,7 @@ from loopscape.io.spec_yaml import (
     as_number,
     as_str,
     as_str_list,
+    check_version,
     describe,
     expect_list,
     expect_map,
@@ -182,6 +183,7 @@ class _Reader:
             )
         named = [k for k in node if isinstance(k, str) and k.startswith("constraints_")]
         self.keys(node, path, ("constraints", "targets", "template", "version", *named))
+        check_version(node, path)
         if "template" in node:
             template = as_str(node["template"], join(path, "template"))
             if template == "ruby":

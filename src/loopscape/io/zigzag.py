@@ -872,7 +872,7 @@ def read_layer(node: object, path: str) -> ZigZagLayer:
     )
     _keys(node, path, _LAYER_KEYS, ("id", "operator_type", "equation", "loop_dims", "loop_sizes",
                                     "operand_precision"))  # fmt: skip
-    layer_id = _int(node["id"], join(path, "id"))
+    layer_id = _int(node["id"], join(path, "id"), 0, "a layer id")
     name = node.get("name")
     name = f"Layer{layer_id}" if name is None else _str(name, join(path, "name"))
     op_type = _str(node["operator_type"], join(path, "operator_type"))
