@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,7 @@ def _fuzz(name: str, examples: int, folder: Path, derandomize: bool) -> collecti
     counts: collections.Counter = collections.Counter()
     found = Path(os.environ.get("LOOPSCAPE_FUZZ_FOUND", folder / "found")) / name
     failures: list[str] = []
+    slowest = [0.0]
 
     @settings(max_examples=examples, derandomize=derandomize, database=None, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))  # fmt: skip
@@ -46,7 +48,9 @@ def _fuzz(name: str, examples: int, folder: Path, derandomize: bool) -> collecti
     def check(case: tuple[dict[str, bytes], Mutation]) -> None:
         files, mutation = case
         n = sum(counts.values())
+        started = time.perf_counter()
         outcome = target.run(write_case(folder / f"{n:05d}", files))
+        slowest[0] = max(slowest[0], time.perf_counter() - started)
         kind = judge(outcome, mutation.invalid and not _exempt(name, mutation))
         counts[kind] += 1
         if kind in BUGS:
@@ -61,7 +65,7 @@ def _fuzz(name: str, examples: int, folder: Path, derandomize: bool) -> collecti
     if stats:
         path = Path(stats)
         data = json.loads(path.read_text()) if path.exists() else {}
-        data[name] = dict(counts, inputs=sum(counts.values()))
+        data[name] = dict(counts, inputs=sum(counts.values()), slowest_s=round(slowest[0], 2))
         path.write_text(json.dumps(data, indent=1, sort_keys=True))
     assert not failures, f"{len(failures)} of {sum(counts.values())} inputs failed:\n" + "\n\n".join(
         failures[:5]
