@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from loopscape.arch import Architecture
@@ -144,7 +146,7 @@ def evaluate_batch(
         energy = default_table(arch)
     p = problem_arrays(arch, workload)
     lp = level_params(arch, energy, workload.op)
-    cycles, energy_pj, valid, status, counts = evaluate_template_batch(
+    args = [
         p.coef,
         p.coef_t,
         p.dim_rank,
@@ -179,12 +181,36 @@ def evaluate_batch(
         lp.compute_gating,
         p.operand_density,
         keep_counts,
-    )
+    ]
+    cycles, energy_pj, valid, status, counts = _run_kernel(args)
     if status.any():
         _evaluate_flagged(arch, workload, batch, energy, exact, status, cycles, energy_pj, valid, counts)
     busy = cycles * lp.compute_instances
     utilization = np.divide(workload.operations, busy, out=np.zeros(busy.shape), where=busy > 0)  # no padding
     return BatchResult(cycles, energy_pj, utilization, valid, counts if keep_counts else None)
+
+
+PER_BATCH_ARGS = slice(7, 13)  # temporal, order, spatial_x, spatial_y, keep, shift: one row per mapping
+MIN_PER_THREAD = 512  # smaller batches run in the calling thread
+
+
+def _run_kernel(args: list) -> tuple[np.ndarray, ...]:
+    """The batch kernel over the mappings, split across numba's thread count (the kernel releases the GIL;
+    a plain kernel in threads compiles in a third of the time a parallel one takes)."""
+    b_count = args[7].shape[0]
+    threads = min(nb.get_num_threads(), b_count // MIN_PER_THREAD)
+    if threads <= 1:
+        return evaluate_template_batch(*args)
+    cuts = [b_count * i // threads for i in range(threads + 1)]
+
+    def part(i: int) -> tuple[np.ndarray, ...]:
+        sub = list(args)
+        sub[PER_BATCH_ARGS] = [a[cuts[i] : cuts[i + 1]] for a in args[PER_BATCH_ARGS]]
+        return evaluate_template_batch(*sub)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = list(pool.map(part, range(threads)))
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(5))
 
 
 def _evaluate_flagged(

@@ -1,5 +1,6 @@
 """The mapper's inner loop: even mappings given as per-level factors and orders, evaluated end to end in one
-compiled, parallel kernel (the nest is built, analysed and costed per mapping without leaving compiled code)."""
+compiled kernel that releases the GIL (model.batch runs it on several threads; the nest is built, analysed and
+costed per mapping without leaving compiled code)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from loopscape.model.cost_kernels import compute_energy, energy_terms, level_cyc
 from loopscape.model.tile_analysis import _analyze_compact_inline, _scratch
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, nogil=True)
 def evaluate_template_batch(
     coef_all,
     coef_t_all,
@@ -68,7 +69,7 @@ def evaluate_template_batch(
     status = np.zeros(b_count, dtype=np.int64)
     counts = np.zeros((b_count if keep_counts else 0, n_levels, n_tensors, N_OUT), dtype=np.int64)
     n_chunks = min(b_count, 64)
-    for ch in nb.prange(n_chunks):
+    for ch in range(n_chunks):
         suffix, stride, classes, trans, ranks, dims = _scratch(n_max, n_dims, coef_all.shape[1])
         cd = np.empty(n_max, dtype=np.int64)
         cb = np.empty(n_max, dtype=np.int64)
