@@ -274,6 +274,14 @@ TARGETS: dict[str, Target] = {
 }
 
 
+def needs(name: str) -> None:
+    """Skip a reader whose optional dependency is missing (onnx: the 'onnx' extra)."""
+    if name == "onnx":
+        import pytest
+
+        pytest.importorskip("onnx")
+
+
 def write_case(folder: Path, files: dict[str, bytes]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from fuzz_harness import BUGS, TARGETS, judge
+from fuzz_harness import BUGS, TARGETS, judge, needs
 
 CORPUS = Path(__file__).parent / "corpus"
 CASES = sorted(p.parent for p in CORPUS.glob("*/*/case.json"))
@@ -19,6 +19,7 @@ def test_the_corpus_covers_the_readers_that_failed():
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.parent.name}/{c.name}")
 def test_corpus_case(case, tmp_path):
+    needs(case.parent.name)
     meta = json.loads((case / "case.json").read_text())
     target = TARGETS[case.parent.name]
     for f in case.iterdir():

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fuzz_harness import BUGS, TARGETS, judge, write_case
+from fuzz_harness import BUGS, TARGETS, judge, needs, write_case
 from fuzz_mutations import Mutation, mutated
 from hypothesis import HealthCheck, Phase, given, settings
 
@@ -26,6 +26,7 @@ SLOW_EXAMPLES = int(os.environ.get("LOOPSCAPE_FUZZ_EXAMPLES", "500"))
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_the_valid_files_give_a_result(name, tmp_path):
     """The unmutated inputs are accepted: otherwise every mutation would be refused for the wrong reason."""
+    needs(name)
     target = TARGETS[name]
     outcome = target.run(write_case(tmp_path, target.files()))
     assert outcome.kind == "ok", outcome.detail
@@ -76,6 +77,7 @@ def _fuzz(name: str, examples: int, folder: Path, derandomize: bool) -> collecti
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_fuzz_fast(name, tmp_path):
     """A few derandomized mutations per reader: same inputs every run."""
+    needs(name)
     counts = _fuzz(name, FAST_EXAMPLES, tmp_path, derandomize=True)
     assert sum(counts.values()) > 0
 
@@ -84,5 +86,6 @@ def test_fuzz_fast(name, tmp_path):
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_fuzz_long(name, tmp_path):
     """Many random mutations per reader."""
+    needs(name)
     counts = _fuzz(name, SLOW_EXAMPLES, tmp_path, derandomize=False)
     assert sum(counts.values()) > 0
