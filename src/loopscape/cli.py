@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from loopscape import __version__
-from loopscape.cli_common import EXIT_SPEC_ERROR, JSON_OPTION, _fail, spec_errors_exit  # noqa: F401
+from loopscape.cli_common import EXIT_SPEC_ERROR, JSON_OPTION, _fail, spec_errors_exit, write_json  # noqa: F401
 from loopscape.errors import LoopscapeError, SpecError
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def _evaluate_and_report(paths: list[str], json_out: str | None, title: str, exa
 
     print_stats(result, specs, title=title)
     if json_out:
-        Path(json_out).write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+        write_json(json_out, result.to_json())
         click.echo(f"wrote {json_out}")
 
 
@@ -96,7 +96,7 @@ def demo(out_dir: str, budget: int, save_dir: str | None) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     doc = result.to_json()
-    (out / "result.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    write_json(out / "result.json", doc)
     inputs = {"command": f"loopscape demo --budget {budget}", "architecture": f"{DEMO_ARCH} (built-in)",
               "network": f"{DEMO_NETWORK} (built-in)", "objective": "edp", "preset": preset,
               "budget": f"{budget} mappings per distinct shape, seed 0"}  # fmt: skip
@@ -210,7 +210,7 @@ def energy(arch: str, technology: str | None, json_out: str | None, accelergy_di
     else:
         _print_energy_table(architecture, doc)
     if json_out and json_out != "-":
-        Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        write_json(json_out, doc)
         click.echo(f"wrote {json_out}")
     if accelergy_dir:
         paths = write_accelergy(architecture, table, accelergy_dir)
@@ -465,7 +465,7 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
                 click.echo(f"{c.cycles:>12,}  {c.energy_pj / 1e6:>12.4f}  {c.energy_pj / workload.operations:>9.3f}  "
                            f"{c.energy_pj * 1e-12 * c.cycles:>15.4g}")  # fmt: skip
         if json_out:
-            Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+            write_json(json_out, doc)
             click.echo(f"wrote {json_out}")
     if tl_path:
         click.echo(f"wrote {tl_path} (Timeloop mapping)", err=say_err)

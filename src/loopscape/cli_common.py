@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import json
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,6 +21,15 @@ JSON_OPTION = click.option(
     type=click.Path(dir_okay=False),
     help="Also write the result as JSON ('-': only JSON, to stdout).",
 )
+
+
+def write_json(path: str | Path, doc: Any) -> None:
+    """Write `doc` as indented JSON atomically (a temporary file renamed over `path`): a run killed while
+    writing leaves the old file or the new one, never half of one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _fail(message: str) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
-from loopscape.cli_common import JSON_OPTION, spec_errors_exit
+from loopscape.cli_common import JSON_OPTION, spec_errors_exit, write_json
 from loopscape.io.convert import FORMATS
 
 
@@ -54,5 +53,5 @@ def convert(
     for note in result.notes:
         click.echo(f"note: {note}")
     if json_out:
-        Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        write_json(json_out, doc)
         click.echo(f"wrote {json_out}")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from loopscape.cli_common import JSON_OPTION, spec_errors_exit
+from loopscape.cli_common import JSON_OPTION, spec_errors_exit, write_json
 from loopscape.errors import SpecError
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def network(arch: tuple[str, ...], network: str, objective: str, preset: str | N
     else:
         print_network_table(result)
         if json_out:
-            Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+            write_json(json_out, doc)
             click.echo(f"wrote {json_out}")
     exit_if_interrupted(result, len(net.layers))
 

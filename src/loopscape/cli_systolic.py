@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from loopscape.cli_common import JSON_OPTION, spec_errors_exit
+from loopscape.cli_common import JSON_OPTION, spec_errors_exit, write_json
 
 
 def _topology_kind(path: str) -> str:
@@ -84,7 +84,7 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
     else:
         _print_table(records, config.dataflow, config.array_height, config.array_width)
         if json_out:
-            Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+            write_json(json_out, doc)
             click.echo(f"wrote {json_out}")
     if out_dir:
         for path in write_reports(records, out_dir):

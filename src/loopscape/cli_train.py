@@ -7,12 +7,11 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from loopscape.cli_common import JSON_OPTION, spec_errors_exit
+from loopscape.cli_common import JSON_OPTION, spec_errors_exit, write_json
 from loopscape.errors import SpecError
 from loopscape.workload.training import PASSES, TrainingPass, training_passes
 
@@ -375,5 +374,5 @@ def train(arch: tuple[str, ...], network: str, objective: str, budget: int | Non
         return
     _print_tables(result)
     if json_out:
-        Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        write_json(json_out, doc)
         click.echo(f"wrote {json_out}")

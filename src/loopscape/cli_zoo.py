@@ -4,12 +4,11 @@ memory, area)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
 
-from loopscape.cli_common import spec_errors_exit
+from loopscape.cli_common import spec_errors_exit, write_json
 
 # cli_common.JSON_OPTION's --json FILE ('-': JSON only, to stdout), and a bare `--json` meaning '-' too.
 ZOO_JSON_OPTION = click.option(
@@ -126,5 +125,5 @@ def zoo(json_out: str | None) -> None:
         return
     _print_tables(doc)
     if json_out:
-        Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        write_json(json_out, doc)
         click.echo(f"wrote {json_out}")
