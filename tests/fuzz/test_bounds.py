@@ -9,6 +9,7 @@ from fuzz_harness import TARGETS, cli, write_case
 
 from loopscape.dse.spec import MAX_POINTS, load_sweep
 from loopscape.errors import SpecError
+from loopscape.systolic.config import MAX_OPERAND_WORDS, read_gemm_topology
 
 HUGE = "pe_x: {min: 1, max: 10000, step: 1}\n    pe_y: {min: 1, max: 1000, step: 1}"
 
@@ -48,3 +49,28 @@ def test_sampling_a_huge_grid_is_fine_but_not_too_many_samples(tmp_path):
     with pytest.raises(SpecError) as err:
         load_sweep(_spec(tmp_path, search=f"{{method: random, samples: {MAX_POINTS + 1}}}"))
     assert err.value.path == "sweep.search.samples" and err.value.found == MAX_POINTS + 1
+
+
+CONV_HEADER = (
+    "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+)
+
+
+def test_a_systolic_layer_too_large_for_memory_is_refused_up_front(tmp_path):
+    """A 20000 x 20000 x 64 conv: before the bound, `loopscape systolic` reached 15.7 GB in 60 s (measured)."""
+    files = TARGETS["scalesim_conv"].files()
+    files["topology.csv"] = (CONV_HEADER + "big, 20000, 20000, 3, 3, 64, 64, 1,\n").encode()
+    started = time.perf_counter()
+    outcome = TARGETS["scalesim_conv"].run(write_case(tmp_path, files))
+    assert outcome.kind == "refused"
+    assert "an IFMAP operand matrix of 230,353,922,304 words (M=399,920,004, N=64, K=576)" in outcome.detail
+    assert time.perf_counter() - started < 10
+
+
+def test_a_systolic_layer_at_the_bound_is_read(tmp_path):
+    gemm = tmp_path / "g.csv"
+    gemm.write_text(f"Layer, M, N, K,\nat, {2**16}, 1, {2**15},\nover, {2**16}, 1, {2**15 + 1},\n")
+    with pytest.raises(SpecError) as err:
+        read_gemm_topology(gemm)
+    assert err.value.path == "line 3"  # line 2 (2^31 words) was read
+    assert MAX_OPERAND_WORDS == 2**31

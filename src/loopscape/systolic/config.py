@@ -288,6 +288,24 @@ def _row_ints(lineno: int, fields: list[str], columns: tuple[str, ...], file: st
     return out
 
 
+# The most words one operand matrix (IFMAP M x K, filter K x N, OFMAP M x N) may hold: SCALE-Sim's method
+# builds them, and 2^31 int64 words are 16 GiB. Larger layers are refused up front, not left to exhaust memory.
+MAX_OPERAND_WORDS = 2**31
+
+
+def _check_size(layer: Layer, lineno: int, file: str) -> Layer:
+    for what, words in (
+        ("an IFMAP", layer.m * layer.k),
+        ("a filter", layer.k * layer.n),
+        ("an OFMAP", layer.m * layer.n),
+    ):
+        if words > MAX_OPERAND_WORDS:
+            raise SpecError(f"line {lineno}", f"{what} operand matrix of {words:,} words (M={layer.m:,}, "
+                            f"N={layer.n:,}, K={layer.k:,})", f"at most {MAX_OPERAND_WORDS:,} words per operand "
+                            "matrix", file=file)  # fmt: skip
+    return layer
+
+
 def read_conv_topology(path: str | Path) -> Topology:
     """Read a conv topology CSV (IFMAP dims already padded; one stride for both directions)."""
     file = str(path)
@@ -297,7 +315,7 @@ def read_conv_topology(path: str | Path) -> Topology:
         if r > h or s > w:
             raise SpecError(f"line {lineno}, column 'Filter Height'", f"a {r}x{s} filter on a {h}x{w} IFMAP",
                             "a filter no larger than the IFMAP", file=file)  # fmt: skip
-        layers.append(Layer(fields[0], h, w, r, s, c, k, stride))
+        layers.append(_check_size(Layer(fields[0], h, w, r, s, c, k, stride), lineno, file))
     return Topology(Path(path).stem, tuple(layers))
 
 
@@ -308,7 +326,7 @@ def read_gemm_topology(path: str | Path) -> Topology:
     layers = []
     for lineno, fields in _rows(path):
         m, n, k = _row_ints(lineno, fields, GEMM_COLUMNS, file)
-        layers.append(Layer(fields[0], m, k, 1, k, 1, n, 1))
+        layers.append(_check_size(Layer(fields[0], m, k, 1, k, 1, n, 1), lineno, file))
     return Topology(Path(path).stem, tuple(layers))
 
 
