@@ -33,8 +33,8 @@ def _topology_kind(path: str) -> str:
               help="OS folds take 2R + C + T - 2 cycles as in the SCALE-Sim paper, not 3.0.0's R + C + T - 2 "
                    "(CALC mode; changes cycles and utilisations, the memory figures keep 3.0.0's schedule).")  # fmt: skip
 @click.option("--no-dram-replay", is_flag=True,
-              help="Skip replaying SCALE-Sim's buffers for operands larger than half an SRAM (their DRAM reads "
-                   "are then left empty).")  # fmt: skip
+              help="CALC mode: skip replaying SCALE-Sim's buffers (the DRAM streams of operands larger than half "
+                   "an SRAM and of the OFMAP are then left empty; OFMAP stalls taken as 0).")  # fmt: skip
 @JSON_OPTION
 @spec_errors_exit
 def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str | None, os_paper_fold: bool,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loopscape.systolic.config import Layer, SystolicConfig
-from loopscape.systolic.demand import fold_count, fold_write_cycles, read_order
+from loopscape.systolic.demand import fold_count, fold_write_cycles, read_order, sram_write_cycles
 from loopscape.systolic.replay import (
     _row_reads,
     _row_writes,
@@ -52,9 +52,13 @@ def layers(draw) -> Layer:
     )
 
 
-def generated(dataflow: str, layer: Layer, rows: int, cols: int, operand: int) -> tuple[list[int], list[int]]:
+def generated(
+    dataflow: str, layer: Layer, rows: int, cols: int, operand: int, tables: bool = True
+) -> tuple[list[int], list[int]]:
     cfg = config(dataflow, rows, cols)
     g, (mt, kt) = geometry(cfg, layer), im2col_tables(layer)
+    if not tables:  # the kernels' table-free path (layers past TABLE_LIMIT)
+        mt, kt = np.zeros((2, 0), dtype=np.int64), np.zeros((3, 0), dtype=np.int64)
     out = np.empty(max(rows, cols), dtype=np.int64)
     cycles, addrs = [], []
     per_fold = int(g[-1])
@@ -72,6 +76,10 @@ def test_row_generator_is_the_read_order(layer: Layer, dataflow: str, rows: int,
     for operand, name in ((0, "ifmap"), (1, "filter")):
         cycles, addrs = read_order(dataflow, layer, rows, cols, name)
         assert generated(dataflow, layer, rows, cols, operand) == (cycles.tolist(), addrs.tolist())
+        assert generated(dataflow, layer, rows, cols, operand, tables=False) == (
+            cycles.tolist(),
+            addrs.tolist(),
+        )
     cfg = config(dataflow, rows, cols)
     g = geometry(cfg, layer)
     per_fold = int(g[-1])
@@ -89,6 +97,9 @@ def test_row_generator_is_the_read_order(layer: Layer, dataflow: str, rows: int,
             built.shape().tolist() == reference.shape().tolist()
             and built.first_lines == reference.first_lines
         )
+    folds = fold_count(dataflow, layer, rows, cols)
+    writes = np.concatenate([fold_write_cycles(dataflow, layer, rows, cols, f) for f in range(folds)])
+    assert sram_write_cycles(cfg, layer) == (int(writes.min()), int(writes.max()))
     spans = sram_read_spans(cfg, layer)
     for span, name in zip(spans, ("ifmap", "filter"), strict=True):
         cycles, _ = read_order(dataflow, layer, rows, cols, name)

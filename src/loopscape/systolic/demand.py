@@ -125,10 +125,22 @@ def fold_write_cycles(dataflow: str, layer: Layer, rows: int, cols: int, fold: i
 
 
 def sram_write_cycles(config: SystolicConfig, layer: Layer) -> tuple[int, int] | None:
-    """SCALE-Sim's (start, stop) cycles of the OFMAP SRAM writes in CALC mode (stop = its Total Cycles)."""
+    """SCALE-Sim's (start, stop) cycles of the OFMAP SRAM writes in CALC mode (stop = its Total Cycles): the
+    first fold's first write and the last fold's last (fold_write_cycles, in closed form)."""
     if config.interface_bandwidth != "CALC":
         return None
-    folds = fold_count(config.dataflow, layer, config.array_height, config.array_width)
-    first = fold_write_cycles(config.dataflow, layer, config.array_height, config.array_width, 0)
-    last = fold_write_cycles(config.dataflow, layer, config.array_height, config.array_width, folds - 1)
-    return int(first.min()), int(last.max())
+    df, r, c = config.dataflow, config.array_height, config.array_width
+    m, n, k = layer.m, layer.n, layer.k
+    sr, sc, t_len, per_fold = {
+        "os": (m, n, k, k + r + c - 2),
+        "ws": (k, n, m, 2 * r + c + m - 2),
+        "is": (k, m, n, 2 * r + c + n - 2),
+    }[df]
+    folds = fold_count(df, layer, r, c)
+    last_base = (folds - 1) * per_fold
+    used_cols_last = min(c, sc - (-(-sc // c) - 1) * c)
+    if (
+        df == "os"
+    ):  # the first fold's bottom used row drains first; the last fold's top row, last column, last
+        return t_len - 1 + (r - min(r, sr)), last_base + t_len - 1 + (r - 1) + used_cols_last - 1
+    return 2 * r - 1, last_base + 2 * r - 1 + t_len - 1 + used_cols_last - 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from loopscape.systolic.config import DATAFLOWS, Layer, SystolicConfig
 
@@ -57,21 +58,43 @@ def _ceil_div(a: np.ndarray, b: int) -> np.ndarray:
     return -(-a // b)
 
 
+SEQUENTIAL_FOLDS = (
+    100_000_000  # beyond this many folds the averages use their closed forms (last-bit differences)
+)
+
+
+@njit(cache=True)
+def _fold_sums(sr, sc, r, c, t, util_fold):
+    """SCALE-Sim's two fold sums, added one fold after the other in its order (column folds outer)."""
+    mapping = 0.0
+    compute = 0.0
+    for fc in range(-(-sc // c)):
+        cols = min(c, sc - c * fc)
+        for fr in range(-(-sr // r)):
+            used = cols * min(r, sr - r * fr)
+            mapping += used / (r * c)
+            compute += used * t / (r * c * util_fold)
+    return mapping, compute
+
+
 def _fold_averages(
     sr: np.ndarray, sc: np.ndarray, t: np.ndarray, r: int, c: int, util_fold: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mapping Efficiency % and Compute Util % as SCALE-Sim forms them, to the last bit: per fold, used PEs
     / (R * C) and used PEs * T / (R * C * P'), folds in its order (column folds outer, row folds inner),
     summed one after the other, over F, times 100. Closed forms: 100 * Sr * Sc / (F * R * C) and
-    100 * Sr * Sc * T / (F * R * C * P'); np.cumsum adds sequentially as SCALE-Sim's Python sum does."""
+    100 * Sr * Sc * T / (F * R * C * P'), used beyond SEQUENTIAL_FOLDS folds."""
     mapping = np.empty(len(sr), dtype=np.float64)
     compute = np.empty(len(sr), dtype=np.float64)
     for i in range(len(sr)):
-        rows = np.minimum(r, sr[i] - r * np.arange(-(-sr[i] // r)))
-        cols = np.minimum(c, sc[i] - c * np.arange(-(-sc[i] // c)))
-        used = np.outer(cols, rows).ravel()
-        mapping[i] = np.cumsum(used / (r * c))[-1] / used.size * 100
-        compute[i] = np.cumsum(used * t[i] / (r * c * util_fold[i]))[-1] / used.size * 100
+        folds = -(-int(sr[i]) // r) * -(-int(sc[i]) // c)
+        if folds <= SEQUENTIAL_FOLDS:
+            m_sum, c_sum = _fold_sums(int(sr[i]), int(sc[i]), r, c, int(t[i]), int(util_fold[i]))
+        else:
+            m_sum = float(sr[i]) * float(sc[i]) / (r * c)
+            c_sum = m_sum * float(t[i]) / float(util_fold[i])
+        mapping[i] = m_sum / folds * 100
+        compute[i] = c_sum / folds * 100
     return mapping, compute
 
 

@@ -3,12 +3,22 @@ compute side, the replays (systolic.dram, systolic.replay) for the memory side."
 
 from __future__ import annotations
 
+from loopscape.errors import LoopscapeError
 from loopscape.systolic.config import Layer, SystolicConfig
-from loopscape.systolic.demand import sram_write_cycles
+from loopscape.systolic.demand import fold_count, sram_write_cycles
 from loopscape.systolic.dram import dram_reads, ofmap_dram_writes
 from loopscape.systolic.model import SystolicResult
 from loopscape.systolic.replay import sram_read_spans, user_run
 from loopscape.systolic.streams import LayerRun
+
+MAX_REPLAY_ROWS = 2_000_000_000  # demand rows a replay may walk (a few minutes); SCALE-Sim would need years
+
+
+def demand_rows(config: SystolicConfig, layer: Layer) -> int:
+    """SCALE-Sim's demand rows for `layer`: folds times the rows of a fold."""
+    r, c, df = config.array_height, config.array_width, config.dataflow
+    per_fold = {"os": layer.k + r + c - 2, "ws": 2 * r + c + layer.m - 2, "is": 2 * r + c + layer.n - 2}[df]
+    return fold_count(df, layer, r, c) * per_fold
 
 
 def run_layer(
@@ -16,15 +26,21 @@ def run_layer(
 ) -> LayerRun:
     """Layer `i` of `result` on `config`. CALC: SCALE-Sim never stalls on reads, so cycles and SRAM spans are
     closed forms and the read-DRAM streams are replayed only where the operand overflows the active buffer
-    (`replay=False` leaves those None). USER: the three buffers are replayed together, stalls included, as
-    SCALE-Sim counts them and physically."""
+    (`replay=False` leaves those and the OFMAP stream None and takes CALC's OFMAP stalls as 0, as every
+    reference run had them). USER: the three buffers are replayed together, stalls included, as SCALE-Sim
+    counts them and physically. A layer over MAX_REPLAY_ROWS demand rows is refused when it needs a replay."""
+    rows = demand_rows(config, layer)
+    if (config.interface_bandwidth == "USER" or replay) and rows > MAX_REPLAY_ROWS:
+        hint = "" if config.interface_bandwidth == "USER" else "; --no-dram-replay gives every other figure"
+        raise LoopscapeError(f"layer {layer.name}: {rows:,} demand rows, too many to replay SCALE-Sim's "
+                             f"buffers (at most {MAX_REPLAY_ROWS:,}){hint}")  # fmt: skip
     if config.interface_bandwidth == "USER":
         return user_run(config, layer)
     reads = sram_read_spans(config, layer)
     writes = sram_write_cycles(config, layer)
     assert writes is not None  # CALC mode
     ifmap, filt = dram_reads(config, layer, replay=replay)
-    ofmap, stalls = ofmap_dram_writes(config, layer)
+    ofmap, stalls = ofmap_dram_writes(config, layer) if replay else (None, 0)
     return LayerRun(
         total_cycles=int(result.total_cycles[i]) + stalls,
         stall_cycles=stalls,

@@ -33,13 +33,13 @@ class LayerRun:
     ofmap_sram: tuple[int, int]
     ifmap_dram: DramReads | None
     filter_dram: DramReads | None
-    ofmap_dram: DramReads
+    ofmap_dram: DramReads | None
     physical_total_cycles: int | None = None  # stalls as a physical buffer would have them (USER mode)
     physical_stall_cycles: int | None = None
 
     @property
     def cycles_with_prefetch(self) -> int | None:
         """SCALE-Sim's Total Cycles (incl. prefetch): OFMAP DRAM stop minus the earliest read-DRAM start."""
-        if self.ifmap_dram is None or self.filter_dram is None:
+        if self.ifmap_dram is None or self.filter_dram is None or self.ofmap_dram is None:
             return None
         return self.ofmap_dram.stop_cycle - min(self.ifmap_dram.start_cycle, self.filter_dram.start_cycle)
