@@ -77,7 +77,22 @@ def load_onnx(path: str | Path) -> tuple[Network, list[str]]:
         raise SpecError("(file)", f"a string that is not UTF-8 ({e})", "a valid ONNX model", file) from None
 
 
+def _check_strings(model: Any, file: str) -> None:
+    """Some protobuf builds hand back an undecodable string field as bytes instead of raising: refuse those."""
+    g = model.graph
+    for where, value in (
+        *((f"graph.node[{i}]", s) for i, n in enumerate(g.node) for s in (n.name, n.op_type, n.domain, *n.input,
+                                                                           *n.output)),
+        *(("graph.input", i.name) for i in g.input),
+        *(("graph.output", o.name) for o in g.output),
+        *(("graph.initializer", t.name) for t in g.initializer),
+    ):  # fmt: skip
+        if not isinstance(value, str):
+            raise SpecError(where, f"a string that is not UTF-8 ({value!r})", "a valid ONNX model", file)
+
+
 def _network(onnx: Any, model: Any, file: str) -> tuple[Network, list[str]]:
+    _check_strings(model, file)
     graph = _graph(onnx, model)
     layers: list[Workload] = []
     used: set[str] = set()
