@@ -87,3 +87,20 @@ def test_report_files_equal_scalesims(tmp_path: Path, case: str) -> None:
     assert res.exit_code == 0, res.output
     for name in ("COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv"):
         assert (tmp_path / name).read_text() == (folder / name).read_text(), name
+
+
+def test_huge_layers_refused_with_their_size(tmp_path: Path) -> None:
+    """Bounded resources: a layer past the address tables' limit, or one whose replay would walk too many demand
+    rows, is refused up front with its size (exit 2), in a second, not after exhausting memory."""
+    cfg = write(tmp_path, "a.cfg", CFG.format(dataflow="os"))
+    header = CONV.splitlines()[0]
+    wide = write(tmp_path, "wide.csv", header + "\nwide, 5000, 5000, 1, 1, 1, 1, 1,\n")
+    res = run("--config", str(cfg), "--topology", str(wide))
+    assert res.exit_code == 2 and "25,000,000 output pixels" in res.stderr and "Traceback" not in res.output
+    # 4M pixels, 64 channels, 500 filters on the 4 x 4 array: 125M folds of 70 rows
+    long = write(tmp_path, "long.csv", header + "\nlong, 4000, 1000, 1, 1, 64, 500, 1,\n")
+    res = run("--config", str(cfg), "--topology", str(long))
+    assert res.exit_code == 2 and "demand rows" in res.stderr and "--no-dram-replay" in res.stderr
+    res = run("--config", str(cfg), "--topology", str(long), "--no-dram-replay", "--json", "-")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["layers"][0]["M"] == 4_000_000

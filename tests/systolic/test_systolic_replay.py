@@ -52,13 +52,9 @@ def layers(draw) -> Layer:
     )
 
 
-def generated(
-    dataflow: str, layer: Layer, rows: int, cols: int, operand: int, tables: bool = True
-) -> tuple[list[int], list[int]]:
+def generated(dataflow: str, layer: Layer, rows: int, cols: int, operand: int) -> tuple[list[int], list[int]]:
     cfg = config(dataflow, rows, cols)
     g, (mt, kt) = geometry(cfg, layer), im2col_tables(layer)
-    if not tables:  # the kernels' table-free path (layers past TABLE_LIMIT)
-        mt, kt = np.zeros((2, 0), dtype=np.int64), np.zeros((3, 0), dtype=np.int64)
     out = np.empty(max(rows, cols), dtype=np.int64)
     cycles, addrs = [], []
     per_fold = int(g[-1])
@@ -76,10 +72,6 @@ def test_row_generator_is_the_read_order(layer: Layer, dataflow: str, rows: int,
     for operand, name in ((0, "ifmap"), (1, "filter")):
         cycles, addrs = read_order(dataflow, layer, rows, cols, name)
         assert generated(dataflow, layer, rows, cols, operand) == (cycles.tolist(), addrs.tolist())
-        assert generated(dataflow, layer, rows, cols, operand, tables=False) == (
-            cycles.tolist(),
-            addrs.tolist(),
-        )
     cfg = config(dataflow, rows, cols)
     g = geometry(cfg, layer)
     per_fold = int(g[-1])

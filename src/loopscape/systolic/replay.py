@@ -68,46 +68,34 @@ def address_space(layer: Layer, operand: int) -> int:
     return layer.ifmap_h * layer.ifmap_w * layer.channels if operand == IFMAP else layer.k * layer.n
 
 
-TABLE_LIMIT = (
-    1 << 22
-)  # im2col tables longer than this (32 MB a row) are not built: the kernels divide instead
-
-
-def _axis_table(n: int, *columns) -> np.ndarray:
-    """Rows of one index's decomposition, or an empty table (the kernels then compute it) past TABLE_LIMIT."""
-    if n > TABLE_LIMIT:
-        return np.zeros((len(columns), 0), dtype=np.int64)
-    i = np.arange(n, dtype=np.int64)
-    return np.stack([f(i) for f in columns])
+TABLE_LIMIT = 1 << 24  # im2col table entries per axis (M output pixels, K window words): 256 MB for M
 
 
 def im2col_tables(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
     """IFMAP im2col entry (m, k) = pixel ((top[m] + fy[k]) * W + left[m] + fx[k]) * C + ch[k]: the (2, M) table
-    of window corners and the (3, K) table of offsets inside the window, so the kernels never divide (each
-    left empty beyond TABLE_LIMIT entries, to bound memory)."""
-    ow, s, c, per_row = layer.ofmap_w, layer.stride, layer.channels, layer.filter_w * layer.channels
-    corners = _axis_table(layer.m, lambda m: (m // ow) * s, lambda m: (m % ow) * s)
-    offsets = _axis_table(layer.k, lambda k: k // per_row, lambda k: (k % per_row) // c, lambda k: k % c)
+    of window corners and the (3, K) table of offsets inside the window, so the kernels never divide (a branch
+    to a dividing path in `_pixel` makes the replay several times slower; layers past TABLE_LIMIT are refused
+    by systolic.run instead)."""
+    if max(layer.m, layer.k) > TABLE_LIMIT:
+        raise ValueError(
+            f"layer {layer.name}: M {layer.m:,}, K {layer.k:,}: past TABLE_LIMIT ({TABLE_LIMIT:,})"
+        )
+    m = np.arange(layer.m, dtype=np.int64)
+    k = np.arange(layer.k, dtype=np.int64)
+    per_row = layer.filter_w * layer.channels
+    corners = np.stack([(m // layer.ofmap_w) * layer.stride, (m % layer.ofmap_w) * layer.stride])
+    offsets = np.stack([k // per_row, (k % per_row) // layer.channels, k % layer.channels])
     return corners, offsets
 
 
 @njit(cache=True)
 def _pixel(g, mt, kt, m, k):
     """IFMAP im2col entry (m, k) as a pixel index (address minus offset), -1 past the image edge."""
-    if mt.shape[1]:
-        top, left = mt[0, m], mt[1, m]
-    else:
-        top, left = (m // g[_OFW]) * g[_STRIDE], (m % g[_OFW]) * g[_STRIDE]
-    if kt.shape[1]:
-        fy, fx, ch = kt[0, k], kt[1, k], kt[2, k]
-    else:
-        per_row = g[_FW] * g[_CH]
-        fy, fx, ch = k // per_row, (k % per_row) // g[_CH], k % g[_CH]
-    y = top + fy
-    x = left + fx
+    y = mt[0, m] + kt[0, k]
+    x = mt[1, m] + kt[1, k]
     if y >= g[_H] or x >= g[_W]:
         return -1
-    return (y * g[_W] + x) * g[_CH] + ch
+    return (y * g[_W] + x) * g[_CH] + kt[2, k]
 
 
 @njit(cache=True)

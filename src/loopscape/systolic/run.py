@@ -8,7 +8,7 @@ from loopscape.systolic.config import Layer, SystolicConfig
 from loopscape.systolic.demand import fold_count, sram_write_cycles
 from loopscape.systolic.dram import dram_reads, ofmap_dram_writes
 from loopscape.systolic.model import SystolicResult
-from loopscape.systolic.replay import sram_read_spans, user_run
+from loopscape.systolic.replay import TABLE_LIMIT, sram_read_spans, user_run
 from loopscape.systolic.streams import LayerRun
 
 MAX_REPLAY_ROWS = 2_000_000_000  # demand rows a replay may walk (a few minutes); SCALE-Sim would need years
@@ -29,6 +29,9 @@ def run_layer(
     (`replay=False` leaves those and the OFMAP stream None and takes CALC's OFMAP stalls as 0, as every
     reference run had them). USER: the three buffers are replayed together, stalls included, as SCALE-Sim
     counts them and physically. A layer over MAX_REPLAY_ROWS demand rows is refused when it needs a replay."""
+    if max(layer.m, layer.k) > TABLE_LIMIT:
+        raise LoopscapeError(f"layer {layer.name}: {layer.m:,} output pixels x {layer.k:,} window words: loopscape "
+                             f"systolic handles at most {TABLE_LIMIT:,} of each (its address tables would not fit)")  # fmt: skip
     rows = demand_rows(config, layer)
     if (config.interface_bandwidth == "USER" or replay) and rows > MAX_REPLAY_ROWS:
         hint = "" if config.interface_bandwidth == "USER" else "; --no-dram-replay gives every other figure"
