@@ -66,6 +66,7 @@ def evaluate(files: tuple[str, ...], json_out: str | None, exact: bool) -> None:
 
 
 DEMO_NETWORK, DEMO_ARCH = "alexnet", "eyeriss"
+MAP_EXHAUSTIVE_LIMIT = 10_000_000  # mappings an exhaustive search may face without a time limit
 DEMO_BUDGET = 3000  # mappings per distinct layer shape: the demo runs in well under a minute on 2 cores
 
 
@@ -364,6 +365,11 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
     for n in notes:
         click.echo(f"warning: {n}", err=True)
 
+    if method == "exhaustive" and seconds is None and space.size > MAP_EXHAUSTIVE_LIMIT:
+        raise LoopscapeError(
+            f"exhaustive search of {space.size:,} mappings (more than {MAP_EXHAUSTIVE_LIMIT:,}): give --time-limit, "
+            "constrain the mapspace, or use the default search"
+        )
     common = {"mapspace": space, "top_k": top_k or 1}
     with _search_status(f"{method} search of {workload.name} ({space.size:,} mappings in the mapspace)"):
         if method == "exhaustive":

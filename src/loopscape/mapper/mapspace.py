@@ -27,16 +27,41 @@ from loopscape.workload import Workload
 TEMPORAL_SLOT, X_SLOT, Y_SLOT = 0, 1, 2
 
 
+MAX_FACTORIZATIONS = 1_000_000  # ordered factorisations of one dimension the mapspace may list
+
+
+def _prime_exponents(n: int) -> list[int]:
+    """Exponents of n's prime factorisation (trial division up to sqrt(n))."""
+    exps, p = [], 2
+    while p * p <= n:
+        e = 0
+        while n % p == 0:
+            n //= p
+            e += 1
+        if e:
+            exps.append(e)
+        p += 1 if p == 2 else 2
+    if n > 1:
+        exps.append(1)
+    return exps
+
+
+def factorization_count(n: int, parts: int) -> int:
+    """How many ordered tuples of `parts` positive integers multiply to n (stars and bars per prime)."""
+    return math.prod(math.comb(e + parts - 1, parts - 1) for e in _prime_exponents(n))
+
+
+def _divisors(n: int) -> list[int]:
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return small + [n // d for d in reversed(small) if d * d != n]
+
+
 @cache
 def factorizations(n: int, parts: int) -> tuple[tuple[int, ...], ...]:
     """Every ordered tuple of `parts` positive integers whose product is n."""
     if parts == 1:
         return ((n,),)
-    out = []
-    for d in range(1, n + 1):
-        if n % d == 0:
-            out.extend((d, *rest) for rest in factorizations(n // d, parts - 1))
-    return tuple(out)
+    return tuple((d, *rest) for d in _divisors(n) for rest in factorizations(n // d, parts - 1))
 
 
 @dataclass(frozen=True)
@@ -222,6 +247,12 @@ class Mapspace:
         dim, b = self.workload.dims[d], self.workload.bounds[d]
         names = [lv.name for lv in self.arch.levels]
         slots = self.slots
+        count = factorization_count(b, len(slots))
+        if count > MAX_FACTORIZATIONS:
+            raise LoopscapeError(
+                f"dimension {dim}={b} has {count:,} ordered factorisations over the architecture's {len(slots)} "
+                f"loop slots (more than {MAX_FACTORIZATIONS:,} to list): constrain its factors"
+            )
         opts = [f for f in factorizations(b, len(slots))
                 if all(s.kind == TEMPORAL_SLOT or f[i] <= s.limit for i, s in enumerate(slots))]  # fmt: skip
         if self.one_axis_per_dim:

@@ -25,6 +25,9 @@ class Tensor:
         return frozenset(d for rank in self.ranks for d, c in rank if c != 0)
 
 
+MAX_OPERATIONS = 2**53  # every count below stays exact in 64-bit integers and doubles
+
+
 @dataclass(frozen=True)
 class Workload:
     """An operation space (integer box over `dims`) and the tensors it reads and writes; one point = one op."""
@@ -50,6 +53,11 @@ class Workload:
         for d, b in zip(self.dims, self.bounds):
             if not isinstance(b, int) or isinstance(b, bool) or b < 1:
                 raise SpecError(f"problem.instance.{d}", b, "a positive integer bound")
+        ops = math.prod(self.bounds)
+        if ops > MAX_OPERATIONS:
+            shape = ", ".join(f"{d}={b}" for d, b in zip(self.dims, self.bounds))
+            raise SpecError("problem.instance", f"{ops:,} operations ({shape})",
+                            f"at most {MAX_OPERATIONS:,} operations (counts are 64-bit integers)")  # fmt: skip
         if not self.tensors:
             raise SpecError("problem.data_spaces", [], "at least one tensor")
         names = [t.name for t in self.tensors]
