@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from loopscape.cli_common import spec_errors_exit
+from loopscape.cli_common import progress_bar, spec_errors_exit
 
 
 class _NetworksFirst(click.Group):
@@ -130,20 +130,6 @@ def overhead(
         click.echo(_overhead_table(sus, o))
 
 
-def _progress():
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-
-
 def _solution_json(result: Any, sol: Any) -> dict[str, Any]:
     return {"sus": result.names(sol), "latency": sol.latency, "energy": sol.energy, "area_um2": sol.area_um2}
 
@@ -235,7 +221,7 @@ def search(
     settings = SearchSettings(
         max_sus=max_sus, prune="none" if no_prune else "ties" if prune_ties else "strict"
     )
-    progress = _progress()
+    progress = progress_bar()
     with progress:
         task = progress.add_task("layers x SUs", total=None)
 

@@ -32,6 +32,24 @@ def write_json(path: str | Path, doc: Any) -> None:
     os.replace(tmp, path)
 
 
+def progress_bar(remaining: bool = False):
+    """The progress bar every long job shows on stderr (description, bar, done of total, elapsed time, and with
+    `remaining` the estimated time left); it disappears when the job ends."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,  # fmt: skip
+    )
+
+    columns = [TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn()] + ([TimeRemainingColumn()] if remaining else [])  # fmt: skip
+    return Progress(*columns, console=Console(stderr=True), transient=True)
+
+
 def _fail(message: str) -> None:
     click.echo(message, err=True)
     sys.exit(EXIT_SPEC_ERROR)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from loopscape.cli_common import spec_errors_exit
+from loopscape.cli_common import progress_bar, spec_errors_exit
 
 _METRIC_HELP = (  # dse.metrics.METRICS (not imported here: it would slow every command's start)
     "A store metric: energy_pj, cycles, latency_s, area_mm2, edp, ops, fj_per_op, dram_energy_pj, "
@@ -30,16 +30,6 @@ def sweep(spec: str, store_path: str, workers: int | None, scheduler: str | None
     and the mapper's budget. Every finished point is committed to the store at once; run the same command
     again after an interruption and it carries on where it stopped, repeating nothing.
     """
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from loopscape.dse import DaskExecutor, LocalExecutor, load_sweep, run_sweep
     from loopscape.dse.executors import default_workers
     from loopscape.errors import SpecError
@@ -50,15 +40,7 @@ def sweep(spec: str, store_path: str, workers: int | None, scheduler: str | None
         )
     parsed = load_sweep(spec)
     executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers or default_workers())
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
+    progress = progress_bar(remaining=True)
     task = progress.add_task(f"sweep {parsed.name}", total=None)
 
     def advance(done: int, total: int) -> None:

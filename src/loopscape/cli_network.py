@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from loopscape.cli_common import JSON_OPTION, spec_errors_exit, write_json
+from loopscape.cli_common import JSON_OPTION, progress_bar, spec_errors_exit, write_json
 from loopscape.errors import SpecError
 
 if TYPE_CHECKING:
@@ -114,19 +114,9 @@ def map_with_progress(arch: Architecture, net: Network, energy: EnergyTable | No
                       preset: str | None, seed: int, budget: int | None, seconds_per_layer: float | None
                       ) -> NetworkResult:  # fmt: skip
     """`map_network` with a progress bar over the layers on stderr."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from loopscape.mapper.network import map_network
 
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
+    progress = progress_bar()
     task = progress.add_task(f"mapping {net.name}", total=len(net.layers))
 
     def advance(done: int, total: int, name: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from loopscape.cli_common import JSON_OPTION, spec_errors_exit, write_json
+from loopscape.cli_common import JSON_OPTION, progress_bar, spec_errors_exit, write_json
 
 
 def _topology_kind(path: str) -> str:
@@ -47,9 +47,6 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
     SRAM need the replay (--no-dram-replay skips it); in USER mode the three buffers are replayed together,
     stalls included (SCALE-Sim's own accounting: a late prefetch's lateness counts twice).
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from loopscape.errors import SpecError
     from loopscape.systolic.config import read_config, read_topology
     from loopscape.systolic.model import evaluate
@@ -63,14 +60,7 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
         raise SpecError("[run_presets] InterfaceBandwidth", "USER", "CALC with --os-paper-fold (USER-mode cycles "
                         "come from replaying 3.0.0's schedule)", file=config_path)  # fmt: skip
     result = evaluate(config, topology.layers, paper_os_fold=os_paper_fold)
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
+    progress = progress_bar()
     records = []
     with progress:
         task = progress.add_task(f"layers of {topology.name}", total=len(topology.layers))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from loopscape.cli_common import JSON_OPTION, spec_errors_exit, write_json
+from loopscape.cli_common import JSON_OPTION, progress_bar, spec_errors_exit, write_json
 from loopscape.errors import SpecError
 from loopscape.workload.training import PASSES, TrainingPass, training_passes
 
@@ -336,8 +336,6 @@ def train(arch: tuple[str, ...], network: str, objective: str, budget: int | Non
     ARCH is a built-in architecture (`loopscape zoo`) or spec files giving one; NETWORK as in
     `loopscape network`.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from loopscape.cli_network import _load_architecture, load_network
 
@@ -349,10 +347,7 @@ def train(arch: tuple[str, ...], network: str, objective: str, budget: int | Non
     except SpecError as e:
         raise e if e.file else e.in_file(network) from None
     architecture, energy, where = _load_architecture(arch)
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-    )  # fmt: skip
+    progress = progress_bar()
     task = progress.add_task(f"mapping {net.name} (training)", total=None)
 
     def advance(done: int, total: int, name: str) -> None:
