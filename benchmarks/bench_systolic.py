@@ -132,13 +132,13 @@ from pathlib import Path
 from loopscape.systolic.config import Layer, read_config, read_topology
 from loopscape.systolic.model import evaluate
 from loopscape.systolic.reports import layer_record, write_reports
-from loopscape.systolic.run import run_layer
+from loopscape.systolic.run import run_layers
 cfg, topo, out, kind = sys.argv[1:5]
 
 def job(config, layers, out):
     result = evaluate(config, layers)
-    records = [layer_record(result, i, la.name, run_layer(config, la, result, i)) for i, la in enumerate(layers)]
-    write_reports(records, out)
+    runs = run_layers(config, layers, result)
+    write_reports([layer_record(result, i, la.name, run) for i, (la, run) in enumerate(zip(layers, runs))], out)
 
 config = read_config(cfg)
 # load every compiled kernel once (both modes, buffers small enough that the replays run)

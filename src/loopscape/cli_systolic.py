@@ -51,7 +51,7 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
     from loopscape.systolic.config import read_config, read_topology
     from loopscape.systolic.model import evaluate
     from loopscape.systolic.reports import json_doc, layer_record, write_reports
-    from loopscape.systolic.run import run_layer
+    from loopscape.systolic.run import run_layers
 
     config = read_config(config_path)
     kind = _topology_kind(topology_path) if input_type == "auto" else input_type
@@ -61,13 +61,16 @@ def systolic(config_path: str, topology_path: str, input_type: str, out_dir: str
                         "come from replaying 3.0.0's schedule)", file=config_path)  # fmt: skip
     result = evaluate(config, topology.layers, paper_os_fold=os_paper_fold)
     progress = progress_bar()
-    records = []
     with progress:
         task = progress.add_task(f"layers of {topology.name}", total=len(topology.layers))
-        for i, layer in enumerate(topology.layers):
-            run = run_layer(config, layer, result, i, replay=not no_dram_replay)
-            records.append(layer_record(result, i, layer.name, run))
-            progress.update(task, advance=1, description=f"layer {layer.name}")
+
+        def done(i: int) -> None:
+            progress.update(task, advance=1, description=f"layer {topology.layers[i].name}")
+
+        runs = run_layers(config, topology.layers, result, replay=not no_dram_replay, done=done)
+        records = [
+            layer_record(result, i, la.name, run) for i, (la, run) in enumerate(zip(topology.layers, runs))
+        ]
     doc = json_doc(result, records, config.run_name)
     if json_out == "-":
         click.echo(json.dumps(doc, indent=2))

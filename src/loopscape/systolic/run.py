@@ -3,6 +3,10 @@ compute side, the replays (systolic.dram, systolic.replay) for the memory side."
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
 from loopscape.errors import LoopscapeError
 from loopscape.systolic.config import Layer, SystolicConfig
 from loopscape.systolic.demand import fold_count, sram_write_cycles
@@ -56,3 +60,26 @@ def run_layer(
         physical_total_cycles=int(result.total_cycles[i]) + stalls,
         physical_stall_cycles=stalls,
     )
+
+
+def run_layers(
+    config: SystolicConfig,
+    layers: Sequence[Layer],
+    result: SystolicResult,
+    replay: bool = True,
+    done: Callable[[int], None] | None = None,
+) -> list[LayerRun]:
+    """`run_layer` for every layer, layers side by side on the cores (they are independent and the replays
+    release the GIL); in layer order. `done(i)` is called as each finishes."""
+    workers = max(1, min(len(layers), os.cpu_count() or 1))
+
+    def one(i: int) -> LayerRun:
+        run = run_layer(config, layers[i], result, i, replay=replay)
+        if done is not None:
+            done(i)
+        return run
+
+    if workers == 1:
+        return [one(i) for i in range(len(layers))]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, range(len(layers))))
