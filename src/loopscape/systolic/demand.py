@@ -48,10 +48,8 @@ def _fold_reads(
     dataflow: str, layer: Layer, rows: int, cols: int, a: np.ndarray | None, b: np.ndarray | None, fold: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(sort key = cycle * ports + port, address) of one fold's reads of the operand given (a: IFMAP, b: filter)."""
-    m, n, k, r, c = layer.m, layer.n, layer.k, rows, cols
-    sr, per_fold = {"os": (m, k + r + c - 2), "ws": (k, 2 * r + c + m - 2), "is": (k, 2 * r + c + n - 2)}[
-        dataflow
-    ]
+    r, c = rows, cols
+    sr, _, _, per_fold = fold_shape(dataflow, layer, r, c)
     fc, fr = divmod(fold, -(-sr // r))
     base, ports = fold * per_fold, r + c  # ports: wider than any port index, so the key sorts by cycle first
     rs, cs = slice(fr * r, fr * r + r), slice(fc * c, fc * c + c)
@@ -83,8 +81,19 @@ def _valid_sorted(parts: list[tuple[np.ndarray, np.ndarray]], ports: int) -> tup
     return keys[valid] // ports, addrs[valid]
 
 
+def fold_shape(dataflow: str, layer: Layer, rows: int, cols: int) -> tuple[int, int, int, int]:
+    """(Sr, Sc, T, rows per fold): the operand extents SCALE-Sim maps on the array's rows and columns, the
+    temporal extent, and the demand rows one fold takes (OS: T + R + C - 2; WS/IS: 2R + C + T - 2)."""
+    m, n, k, r, c = layer.m, layer.n, layer.k, rows, cols
+    return {
+        "os": (m, n, k, k + r + c - 2),
+        "ws": (k, n, m, 2 * r + c + m - 2),
+        "is": (k, m, n, 2 * r + c + n - 2),
+    }[dataflow]
+
+
 def fold_count(dataflow: str, layer: Layer, rows: int, cols: int) -> int:
-    sr, sc = {"os": (layer.m, layer.n), "ws": (layer.k, layer.n), "is": (layer.k, layer.m)}[dataflow]
+    sr, sc, _, _ = fold_shape(dataflow, layer, rows, cols)
     return -(-sr // rows) * -(-sc // cols)
 
 
@@ -107,12 +116,8 @@ def read_order(
 def fold_write_cycles(dataflow: str, layer: Layer, rows: int, cols: int, fold: int) -> np.ndarray:
     """Cycles of one fold's OFMAP writes (OFMAP M x N; every entry is a real output). OS drains the fold's
     R x C block bottom row first after T - 1 cycles; WS/IS stream it out after 2R - 1 cycles, skewed."""
-    m, n, k, r, c = layer.m, layer.n, layer.k, rows, cols
-    sr, sc, t_len, per_fold = {
-        "os": (m, n, k, k + r + c - 2),
-        "ws": (k, n, m, 2 * r + c + m - 2),
-        "is": (k, m, n, 2 * r + c + n - 2),
-    }[dataflow]
+    r, c = rows, cols
+    sr, sc, t_len, per_fold = fold_shape(dataflow, layer, r, c)
     fc, fr = divmod(fold, -(-sr // r))
     base = fold * per_fold
     used_cols = min(c, sc - fc * c)
@@ -130,17 +135,10 @@ def sram_write_cycles(config: SystolicConfig, layer: Layer) -> tuple[int, int] |
     if config.interface_bandwidth != "CALC":
         return None
     df, r, c = config.dataflow, config.array_height, config.array_width
-    m, n, k = layer.m, layer.n, layer.k
-    sr, sc, t_len, per_fold = {
-        "os": (m, n, k, k + r + c - 2),
-        "ws": (k, n, m, 2 * r + c + m - 2),
-        "is": (k, m, n, 2 * r + c + n - 2),
-    }[df]
+    sr, sc, t_len, per_fold = fold_shape(df, layer, r, c)
     folds = fold_count(df, layer, r, c)
     last_base = (folds - 1) * per_fold
     used_cols_last = min(c, sc - (-(-sc // c) - 1) * c)
-    if (
-        df == "os"
-    ):  # the first fold's bottom used row drains first; the last fold's top row, last column, last
+    if df == "os":  # the first fold's bottom used row drains first; the last fold's top row drains last
         return t_len - 1 + (r - min(r, sr)), last_base + t_len - 1 + (r - 1) + used_cols_last - 1
     return 2 * r - 1, last_base + 2 * r - 1 + t_len - 1 + used_cols_last - 1

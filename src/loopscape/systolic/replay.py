@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 
 from loopscape.systolic.config import Layer, SystolicConfig
-from loopscape.systolic.demand import SRAM_HIT_LATENCY, _operands
+from loopscape.systolic.demand import SRAM_HIT_LATENCY, _operands, fold_shape
 from loopscape.systolic.streams import DramReads, LayerRun
 
 ACTIVE_FRACTION = 0.5  # SCALE-Sim's read and write buffers: half active, half prefetch / drain
@@ -54,8 +54,7 @@ _DATAFLOW_CODE = {"os": 0, "ws": 1, "is": 2}
 def geometry(config: SystolicConfig, layer: Layer) -> np.ndarray:
     """The figures the kernels need about `layer` on `config`'s array."""
     m, n, k, r, c = layer.m, layer.n, layer.k, config.array_height, config.array_width
-    sr, sc = {"os": (m, n), "ws": (k, n), "is": (k, m)}[config.dataflow]
-    per_fold = {"os": k + r + c - 2, "ws": 2 * r + c + m - 2, "is": 2 * r + c + n - 2}[config.dataflow]
+    sr, sc, _, per_fold = fold_shape(config.dataflow, layer, r, c)
     return np.array(
         [_DATAFLOW_CODE[config.dataflow], m, n, k, r, c, layer.ifmap_h, layer.ifmap_w, layer.filter_w,
          layer.channels, layer.stride, layer.ofmap_w, -(-sr // r), -(-sc // c), per_fold],

@@ -113,11 +113,6 @@ def layer_record(result: SystolicResult, i: int, name: str, run: LayerRun | None
     }
 
 
-def layer_records(result: SystolicResult, names: Sequence[str]) -> list[dict[str, Any]]:
-    """Every layer's record, in order."""
-    return [layer_record(result, i, name) for i, name in enumerate(names)]
-
-
 def csv_text(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     """SCALE-Sim's CSV dialect: `a, b, c,` per line; an unmodelled figure is an empty field."""
     lines = [", ".join(columns) + ",\n"]

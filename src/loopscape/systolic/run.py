@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from loopscape.errors import LoopscapeError
 from loopscape.systolic.config import Layer, SystolicConfig
-from loopscape.systolic.demand import fold_count, sram_write_cycles
+from loopscape.systolic.demand import fold_count, fold_shape, sram_write_cycles
 from loopscape.systolic.dram import dram_reads, ofmap_dram_writes
 from loopscape.systolic.model import SystolicResult
 from loopscape.systolic.replay import TABLE_LIMIT, sram_read_spans, user_run
@@ -21,8 +21,7 @@ MAX_REPLAY_ROWS = 2_000_000_000  # demand rows a replay may walk (a few minutes)
 def demand_rows(config: SystolicConfig, layer: Layer) -> int:
     """SCALE-Sim's demand rows for `layer`: folds times the rows of a fold."""
     r, c, df = config.array_height, config.array_width, config.dataflow
-    per_fold = {"os": layer.k + r + c - 2, "ws": 2 * r + c + layer.m - 2, "is": 2 * r + c + layer.n - 2}[df]
-    return fold_count(df, layer, r, c) * per_fold
+    return fold_count(df, layer, r, c) * fold_shape(df, layer, r, c)[3]
 
 
 def run_layer(
