@@ -15,6 +15,7 @@ from loopscape.systolic.replay import (
     _row_reads,
     _row_writes,
     address_space,
+    calc_reads,
     estimate_reads,
     geometry,
     im2col_tables,
@@ -111,3 +112,27 @@ def test_estimate_reads_by_hand() -> None:
     got = estimate_reads(np.arange(7), np.array([0, 1, 2, 0, 3, 4, 5]), per_set=2, active_sets=2, sets=4,
                          words_per_cycle=1)  # fmt: skip
     assert got.reads == 6
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    layers(),
+    st.sampled_from(["os", "ws", "is"]),
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.sampled_from(["ifmap", "filter"]),
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.integers(1, 4),
+)
+def test_layer_replay_is_the_stream_replay(
+    layer: Layer, dataflow: str, rows: int, cols: int, operand: str, per_set: int, active: int, step: int
+) -> None:
+    """`calc_reads` (the layer kernel, with its skipped and counted OS-filter folds) gives what the plain
+    buffer step gives on the explicit read stream, for windows small enough that the shortcuts fire."""
+    cycles, addrs = generated(dataflow, layer, rows, cols, 0 if operand == "ifmap" else 1)
+    if not addrs:
+        return
+    got = calc_reads(config(dataflow, rows, cols), layer, operand, per_set, active, active + step, 3)
+    want = estimate_reads(np.array(cycles), np.array(addrs), per_set, active, active + step, 3)
+    assert got == want

@@ -12,7 +12,6 @@ explicit read stream.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -68,32 +67,39 @@ def _per_set(sram_kb: int) -> int:
     return (sram_kb * 1024) // SETS
 
 
+OPERANDS = ("ifmap", "filter")
+
+
+def closed_form_reads(config: SystolicConfig, layer: Layer) -> tuple[DramReads | None, DramReads | None]:
+    """(IFMAP, filter) DRAM read streams of `layer` in CALC mode where the operand fits the active sets; None
+    for an operand that needs `replay_reads` (and for both outside CALC mode)."""
+    if config.interface_bandwidth != "CALC":
+        return None, None
+    return (
+        unreplaced_reads(ifmap_footprint(layer), config.ifmap_sram_kb),
+        unreplaced_reads(filter_footprint(layer), config.filter_sram_kb),
+    )
+
+
+def replay_reads(config: SystolicConfig, layer: Layer, operand: str) -> DramReads:
+    """SCALE-Sim's CALC read buffer of `operand` ("ifmap" or "filter") replayed over the layer's reads."""
+    kb = config.ifmap_sram_kb if operand == "ifmap" else config.filter_sram_kb
+    return calc_reads(config, layer, operand, _per_set(kb), ACTIVE_SETS, SETS, CALC_DRAM_WORDS_PER_CYCLE)
+
+
 def dram_reads(
     config: SystolicConfig, layer: Layer, replay: bool = True
 ) -> tuple[DramReads | None, DramReads | None]:
     """(IFMAP, filter) DRAM read streams of `layer` in CALC mode: the closed form where the operand fits the
-    active sets, else (with `replay`) SCALE-Sim's buffer replayed; None where not modelled."""
-    if config.interface_bandwidth != "CALC":
-        return None, None
-    streams: list[DramReads | None] = []
-    replays = []
-    for operand, unique, kb in (
-        ("ifmap", ifmap_footprint(layer), config.ifmap_sram_kb),
-        ("filter", filter_footprint(layer), config.filter_sram_kb),
-    ):
-        stream = unreplaced_reads(unique, kb)
-        if stream is None and replay:
-            replays.append((len(streams), operand, kb))
-        streams.append(stream)
-    if replays:  # the two operands' buffers are independent: replayed side by side (the kernels drop the GIL)
-        with ThreadPoolExecutor(max_workers=len(replays)) as pool:
-            futures = [
-                (i, pool.submit(calc_reads, config, layer, op, _per_set(kb), ACTIVE_SETS, SETS, CALC_DRAM_WORDS_PER_CYCLE))
-                for i, op, kb in replays
-            ]  # fmt: skip
-            for i, future in futures:
-                streams[i] = future.result()
-    return streams[0], streams[1]
+    active sets, else (with `replay`) SCALE-Sim's buffer replayed; None where not modelled. (systolic.run
+    schedules the replays of many layers on all cores itself.)"""
+    streams = closed_form_reads(config, layer)
+    if config.interface_bandwidth != "CALC" or not replay:
+        return streams
+    ifmap, filt = (
+        s if s is not None else replay_reads(config, layer, op) for s, op in zip(streams, OPERANDS)
+    )
+    return ifmap, filt
 
 
 def ofmap_dram_writes(config: SystolicConfig, layer: Layer) -> tuple[DramReads, int]:

@@ -178,8 +178,8 @@ _SET, _FILL, _WSTART, _WEND, _FETCHED, _MOVED, _FIRSTREAD = range(7)
 
 @njit(cache=True)
 def _estimate_reads(addrs, cycles, count, latest, per_set, step_sets, state):
-    """Reads addrs[:count] at cycles[:count]: each fetched unless in the set being filled or in a closed set of
-    the active window (state held in locals: this loop is the replay's hot path)."""
+    """Reads addrs[:count] at cycles[:count] (an explicit read stream): each fetched unless in the set being
+    filled or in a closed set of the active window (`_estimate_layer` inlines the same step)."""
     set_id, fill, w_start, w_end = state[_SET], state[_FILL], state[_WSTART], state[_WEND]
     fetched, moved = state[_FETCHED], state[_MOVED]
     if count and state[_FIRSTREAD] < 0:
@@ -187,7 +187,7 @@ def _estimate_reads(addrs, cycles, count, latest, per_set, step_sets, state):
     for q in range(count):
         addr = addrs[q]
         held = latest[addr]
-        if held >= 0 and (held == set_id or (w_start <= held < min(set_id, w_end + 1))):
+        if held == set_id or w_start <= held < min(set_id, w_end + 1):
             continue
         latest[addr] = set_id
         fill += 1
@@ -205,24 +205,64 @@ def _estimate_reads(addrs, cycles, count, latest, per_set, step_sets, state):
 
 @njit(cache=True, nogil=True)
 def _estimate_layer(g, mt, kt, operand, latest, per_set, step_sets, state):
-    """The CALC read buffer over every read of `operand` in SCALE-Sim's order (demand row = cycle). In OS the
-    filter reads of the row folds of one column fold are the same sequence; a fold that fetches nothing leaves
-    the buffer as it was, so the identical folds after it fetch nothing either and are skipped."""
+    """The CALC read buffer over every read of `operand` in SCALE-Sim's order (demand row = cycle); the state
+    lives in locals (this loop is the replay's hot path).
+
+    OS filter: the row folds of one column fold read the same sequence of distinct words (no other fold reads
+    them). A fold that fetches nothing leaves the buffer as it was, so the identical folds after it fetch
+    nothing either and are skipped. A fold that fetches every one of its F reads, with F at least a window's
+    worth of words (max(active, step) sets), makes the next fold fetch every read too: a word read again was
+    last fetched F fetches ago, at least `active` sets back, so behind the window's start. Those folds are
+    then counted, not walked (F fetches each; the set, fill and window follow from the count), all but the
+    last, which is walked to record the cycle of the window's last move (one falls in every F fetches)."""
     out = np.empty(max(g[_R], g[_C]), dtype=np.int64)
-    cycles = np.empty(max(g[_R], g[_C]), dtype=np.int64)
-    per_fold, row_folds = g[_PER_FOLD], g[_ROW_FOLDS]
+    per_fold, row_folds, folds = g[_PER_FOLD], g[_ROW_FOLDS], g[_ROW_FOLDS] * g[_COL_FOLDS]
     repeats = g[_DF] == 0 and operand == 1
+    set_id, fill, w_start, w_end = state[_SET], state[_FILL], state[_WSTART], state[_WEND]
+    fetched, moved, first = state[_FETCHED], state[_MOVED], state[_FIRSTREAD]
+    window_words = max(w_end - w_start + 1, step_sets) * per_set
+    lim = min(set_id, w_end + 1)
     fold = 0
-    while fold < row_folds * g[_COL_FOLDS]:
-        fetched = state[_FETCHED]
+    while fold < folds:
+        before, reads = fetched, 0
         for x in range(per_fold):
             count = _row_reads(g, mt, kt, operand, fold, x, out)
-            cycles[:count] = fold * per_fold + x
-            _estimate_reads(out, cycles, count, latest, per_set, step_sets, state)
-        if repeats and state[_FETCHED] == fetched and state[_FIRSTREAD] >= 0:
-            fold = (fold // row_folds + 1) * row_folds  # the next column fold
-        else:
-            fold += 1
+            if count and first < 0:
+                first = fold * per_fold + x
+            reads += count
+            for q in range(count):  # the step of _estimate_reads, on locals
+                addr = out[q]
+                held = latest[addr]
+                if held == set_id or w_start <= held < lim:
+                    continue
+                latest[addr] = set_id
+                fill += 1
+                fetched += 1
+                if fill == per_set:
+                    fill = 0
+                    set_id += 1
+                    if set_id == w_end + 1:
+                        moved = fold * per_fold + x
+                        w_start += step_sets
+                        w_end += step_sets
+                    lim = min(set_id, w_end + 1)
+        fold += 1
+        if not repeats or first < 0 or fold % row_folds == 0:
+            continue
+        if fetched == before:  # nothing fetched: the rest of this column fold fetches nothing
+            fold = (fold // row_folds + 1) * row_folds
+        elif fetched - before == reads and reads >= window_words and fold % row_folds < row_folds - 1:
+            skip = row_folds - 1 - fold % row_folds  # folds up to, not including, the column fold's last
+            fetched += skip * reads
+            words = set_id * per_set + fill + skip * reads
+            set_id, fill = words // per_set, words % per_set
+            while set_id >= w_end + 1:
+                w_start += step_sets
+                w_end += step_sets
+            lim = min(set_id, w_end + 1)
+            fold += skip
+    state[_SET], state[_FILL], state[_WSTART], state[_WEND] = set_id, fill, w_start, w_end
+    state[_FETCHED], state[_MOVED], state[_FIRSTREAD] = fetched, moved, first
 
 
 def _estimate_result(state: np.ndarray, per_set: int, active_sets: int, words_per_cycle: int) -> DramReads:
@@ -399,7 +439,7 @@ def _hash_visit(v, valid, per_set, last, counts, set_ptr, set_ids, fill):
     return valid + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _hash_sets(g, mt, kt, kind, width, rolled, per_set, last, counts, set_ptr, set_ids, fill):
     """One pass over the prefetch order (rolled along anti-diagonals or row-major): count (or, with `fill`,
     write) each address's distinct sets; returns the number of valid entries."""
@@ -590,7 +630,7 @@ def _note(run, lo, t):
     run[lo + 1] = t
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _user_layer(g, mt, kt, if_ptr, if_ids, if_hint, if_shape, if_state, f_ptr, f_ids, f_hint, f_shape, f_state,
                 w_shape, lines, w, run, lines_p, w_p, run_p):  # fmt: skip
     """Every demand row, in order: IFMAP and filter reads served, OFMAP words stored, the row's stall (the
@@ -621,7 +661,7 @@ def _user_layer(g, mt, kt, if_ptr, if_ids, if_hint, if_shape, if_state, f_ptr, f
             run_p[_STALLS] += max(t_if_p - cycle_p - 1, t_f_p - cycle_p - 1, t_o_p - cycle_p)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _writes_layer(g, lines, w_shape, w, run):
     """The OFMAP buffer alone, rows delayed only by its own stalls (CALC mode, where reads never stall)."""
     per_fold = g[_PER_FOLD]
