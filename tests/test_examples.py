@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,16 @@ def test_fig12_tech_remap_quick_run(tmp_path):
         assert sum(row["shares_65map"][node].values()) == pytest.approx(1.0)
     assert row["shares_65map"]["16nm"]["DRAM"] > row["shares_65map"]["65nm"]["DRAM"]
     assert 0.0 <= row["saving"] < 1.0 and row["energy_16nm_16map_pj"] <= row["energy_16nm_65map_pj"]
+
+
+def test_coac_figs_quick_run(tmp_path, capsys):
+    """COAC Figs. 10-12 and Table VII's layout on RCED and Tiny YOLO v2 (4 x 4 PEs): the three figures are
+    written; Evolver's SUs need its 16 x 16 array, so its column is empty here."""
+    example = load_example("coac_table7")
+    doc = example.main(["--quick", "--out", str(tmp_path), "--workers", "1"])
+    assert [p.name for p in doc["figures"]] == ["coac_fig10.png", "coac_fig11.png", "coac_fig12.png"]
+    for p in doc["figures"]:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(doc["table_vii"]) == {"rced", "tiny_yolo_v2", "all"}
+    assert all(math.isnan(gain_evolver) for _, gain_evolver in doc["table_vii"].values())
+    assert "Table VII" in capsys.readouterr().out
