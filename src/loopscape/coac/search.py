@@ -81,18 +81,21 @@ class CoacResult:
 
 
 # --- pruning and normalisation ----------------------------------------------------------------------------
-PRUNE_MODES = ("strict", "ties", "none")
+PRUNE_MODES = ("strict", "ties", "dominance", "none")
 
 
 def prune(table: CostTable, mode: str = "strict") -> tuple[int, ...]:
-    """The SUs kept for the combinations (Sec. IV-A drops those that "have nor the best latency solution for any
-    layer, nor the best energy solution"): "strict" keeps, per layer, the SU best in latency (ties broken by
+    """The SUs kept for the combinations. Sec. IV-A drops those that "have nor the best latency solution for any
+    layer, nor the best energy solution": "strict" keeps, per layer, the SU best in latency (ties broken by
     energy) and the one best in energy (ties broken by latency); "ties" keeps every SU tied at a layer's best
-    latency or best energy; "none" keeps all."""
+    latency or best energy. Both are heuristics: an SU best for no layer can still be the best compromise over
+    a network. "dominance" is exact for the latency/energy fronts (`dominated`); "none" keeps all."""
     if mode not in PRUNE_MODES:
         raise SpecError("prune", mode, f"one of {list(PRUNE_MODES)}")
     if mode == "none":
         return tuple(range(len(table.sus)))
+    if mode == "dominance":
+        return tuple(int(s) for s in np.nonzero(~dominated(table.points))[0])
     lat = table.points[:, :, LATENCY]
     en = table.points[:, :, ENERGY]
     if mode == "ties":
@@ -105,6 +108,26 @@ def prune(table: CostTable, mode: str = "strict") -> tuple[int, ...]:
         keep.add(int(np.lexsort((lat[lay, :, PJ], lat[lay, :, CYCLES]))[0]))
         keep.add(int(np.lexsort((en[lay, :, CYCLES], en[lay, :, PJ]))[0]))
     return tuple(sorted(keep))
+
+
+def dominated(points: np.ndarray) -> np.ndarray:
+    """Per SU of `points` (layers, SUs, 2 points, 2 coordinates), whether another SU covers it: on every layer
+    each of its points is matched or beaten in both latency and energy by a point of the other, and the other
+    is better somewhere or, when the two are identical everywhere, comes first. Swapping a covered SU for its
+    cover never makes a combination's latency/energy front worse (each layer's choices only improve), so
+    dropping covered SUs leaves the fronts of every number of SUs as they were, as long as at least that
+    many SUs remain. (Its area may change: the 3-D Pareto set can differ.)"""
+    n = points.shape[1]
+    out = np.zeros(n, dtype=bool)
+    for t in range(n):
+        mine = points[:, t][:, None, None, :, :]  # (layers, 1, 1, t's points, 2)
+        theirs = points[:, :, :, None, :]  # (layers, SUs, their points, 1, 2)
+        cover = (mine <= theirs).all(-1).any(3).all(-1).all(0)  # t covers s
+        back = (theirs <= mine).all(-1).any(2).all(-1).all(0)  # s covers t
+        strict = cover & ~back
+        same = cover & back & (np.arange(n) > t)
+        out |= strict | same
+    return out
 
 
 def references(table: CostTable) -> np.ndarray:
