@@ -8,11 +8,15 @@ first argument that names no subcommand is taken as a network); `loopscape coac 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
-from loopscape.cli_common import progress_bar, spec_errors_exit
+from loopscape.cli_common import progress_bar, spec_errors_exit, write_json
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
 
 class _NetworksFirst(click.Group):
@@ -161,6 +165,31 @@ def plot_fronts(result: Any, path: str, title: str) -> None:
     plt.close(fig)
 
 
+def _energy_table(arch: Any) -> Any:
+    from loopscape.energy.defaults import default_table
+
+    return default_table(arch)
+
+
+def _open_checkpoint(given: str | None, results_fp: str, networks: tuple[str, ...], pes: int) -> Any:
+    """The run's checkpoint: `given`, or a file in the current directory named after the run (its
+    networks, array and everything the searches depend on), so that re-running the command resumes."""
+    from loopscape.io.checkpoint import SUFFIX, Checkpoint, fingerprint
+
+    if given is None:
+        given = f"loopscape-coac-{fingerprint(results_fp, list(networks), pes)[:12]}{SUFFIX}"
+    return Checkpoint(Path(given), results_fp)
+
+
+def _interrupted(checkpoint: Any, kept: int, total: int) -> None:
+    """Ctrl-C: say what is kept and where, and exit 130 (no traceback)."""
+    checkpoint.close()
+    click.echo(
+        f"interrupted: {kept} of {total} layer searches kept in {checkpoint.path}; re-run to resume", err=True
+    )
+    sys.exit(EXIT_INTERRUPTED)
+
+
 @coac.command()
 @click.argument("networks", nargs=-1, required=True)
 @click.option("--pe", "pe", default="16x16", show_default=True, help="PE count or array, e.g. 256 or 16x16.")
@@ -180,6 +209,17 @@ def plot_fronts(result: Any, path: str, title: str) -> None:
     "--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write the Pareto plot."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the tables.")
+@click.option(
+    "--out", "out_path", type=click.Path(dir_okay=False), default=None, help="Also write the JSON to a file."
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Keep finished layer searches here (default: loopscape-coac-<run>.checkpoint in the current "
+    "directory); a re-run resumes from it; removed when the run completes.",
+)
 @spec_errors_exit
 def search(
     networks: tuple[str, ...],
@@ -192,10 +232,21 @@ def search(
     evolver: bool,
     plot_path: str | None,
     as_json: bool,
+    out_path: str | None,
+    checkpoint_file: str | None,
 ) -> None:
     """Find the best combinations of up to --max-sus SUs for NETWORK... (built-in names; several are searched
-    jointly with COAC's normalisation) on a --pe array with Evolver's memories (COAC Sec. IV-V)."""
-    from loopscape.coac.costs import TemporalSearch, cost_table
+    jointly with COAC's normalisation) on a --pe array with Evolver's memories (COAC Sec. IV-V).
+
+    Finished layer searches are kept in a checkpoint as they finish: after Ctrl-C (exit 130) or a kill, the
+    same command resumes where it stopped."""
+    from loopscape.coac.costs import (
+        CostTableInterrupted,
+        TemporalSearch,
+        coac_architecture,
+        cost_table,
+        results_fingerprint,
+    )
     from loopscape.coac.search import SearchSettings
     from loopscape.coac.search import search as run_search
     from loopscape.coac.su import enumerate_sus, parse_pes
@@ -221,49 +272,86 @@ def search(
     settings = SearchSettings(
         max_sus=max_sus, prune="none" if no_prune else "ties" if prune_ties else "strict"
     )
+    effort = TemporalSearch(budget, min(500, budget))
+    arch = coac_architecture(pes)
+    energy = _energy_table(arch)
+    checkpoint = _open_checkpoint(checkpoint_file, results_fingerprint(arch, energy, effort), networks, pes)
     progress = progress_bar()
-    with progress:
-        task = progress.add_task("layers x SUs", total=None)
+    table = None
+    try:
+        with progress:
+            task = progress.add_task("layers x SUs", total=None)
+            first = True
 
-        def step(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+            def step(done: int, total: int) -> None:
+                nonlocal first
+                if first and done:
+                    progress.console.print(
+                        f"resuming: {done} of {total} layer searches from {checkpoint.path}",
+                        soft_wrap=True, markup=False, highlight=False,
+                    )  # fmt: skip
+                first = False
+                progress.update(task, completed=done, total=total)
 
-        table = cost_table(
-            nets, sus, effort=TemporalSearch(budget, min(500, budget)), workers=workers, progress=step
-        )
-        task2 = progress.add_task("SU combinations", total=None)
-        result = run_search(
-            table, settings, progress=lambda d, t: progress.update(task2, completed=d, total=t)
-        )
-    evo_rows = None
-    if evolver:
-        from loopscape.coac.study import table_vii
+            table = cost_table(
+                nets, sus, arch, energy, effort, workers=workers, progress=step, checkpoint=checkpoint
+            )
+            task2 = progress.add_task("SU combinations", total=None)
+            result = run_search(
+                table, settings, progress=lambda d, t: progress.update(task2, completed=d, total=t)
+            )
+        evo_rows = None
+        if evolver:
+            from loopscape.coac.study import table_vii
 
-        evo_rows = table_vii(table, result)
-    if plot_path:
-        plot_fronts(result, plot_path, " + ".join(networks))
+            evo_rows = table_vii(table, result)
+        if plot_path:
+            plot_fronts(result, plot_path, " + ".join(networks))
+        doc = _search_json(networks, pes, sus, settings, table, result, evo_rows)
+        if out_path:
+            write_json(out_path, doc)
+    except CostTableInterrupted as e:
+        _interrupted(checkpoint, e.kept, e.total)
+    except KeyboardInterrupt:
+        if table is None:
+            raise
+        _interrupted(checkpoint, table.searches, table.searches)
     if as_json:
-        doc: dict[str, Any] = {
-            "networks": list(networks),
-            "pes": pes,
-            "sus_enumerated": len(sus),
-            "candidates": [str(sus[i]) for i in result.candidates],
-            "prune": settings.prune,
-            "combinations": result.combinations,
-            "searches": table.searches,
-            "seconds": {"layers": table.seconds, "combinations": result.seconds},
-            "references": list(result.references),
-            "fronts": {str(m): [_solution_json(result, s) for s in f] for m, f in result.fronts.items()},
-            "best_edp": {str(m): _solution_json(result, result.best_edp(m)) for m in result.fronts},
-            "pareto": [_solution_json(result, s) for s in result.pareto],
-        }
-        if evo_rows:
-            doc["table_vii"] = [
-                {"network": r.network, "gain_2_sus": r.gain_2, "gain_evolver": r.gain_evolver}
-                for r in evo_rows
-            ]
         click.echo(json.dumps(doc, indent=2))
-        return
+    else:
+        _print_search(pes, sus, settings, table, result, evo_rows, plot_path)
+    checkpoint.remove()
+
+
+def _search_json(
+    networks: tuple[str, ...], pes: int, sus: list, settings: Any, table: Any, result: Any, evo_rows: Any
+) -> dict[str, Any]:
+    """The result of `coac search` as one JSON object (`seconds` is the only wall-clock field)."""
+    doc: dict[str, Any] = {
+        "networks": list(networks),
+        "pes": pes,
+        "sus_enumerated": len(sus),
+        "candidates": [str(sus[i]) for i in result.candidates],
+        "prune": settings.prune,
+        "combinations": result.combinations,
+        "searches": table.searches,
+        "seconds": {"layers": table.seconds, "combinations": result.seconds},
+        "references": list(result.references),
+        "fronts": {str(m): [_solution_json(result, s) for s in f] for m, f in result.fronts.items()},
+        "best_edp": {str(m): _solution_json(result, result.best_edp(m)) for m in result.fronts},
+        "pareto": [_solution_json(result, s) for s in result.pareto],
+    }
+    if evo_rows:
+        doc["table_vii"] = [
+            {"network": r.network, "gain_2_sus": r.gain_2, "gain_evolver": r.gain_evolver} for r in evo_rows
+        ]
+    return doc
+
+
+def _print_search(
+    pes: int, sus: list, settings: Any, table: Any, result: Any, evo_rows: Any, plot_path: str | None
+) -> None:
+    """The result of `coac search` as text: the best EDP per number of SUs and the Pareto set's size."""
     unit = "normalised" if result.references else "cycles, pJ"
     click.echo(
         f"{len(sus)} SUs on {pes} PEs; {len(result.candidates)} kept ({settings.prune} pruning); "

@@ -6,18 +6,25 @@ A layer dimension D under an SU factor D_u runs in ceil(D / D_u) spatial passes 
 ceil(D / passes) lanes and pad D to passes x lanes (the same cycles as Eq. 2's, the least idle work). A factor
 on a dimension the layer lacks stays idle. The array is one row of N_PE PEs: COAC's SU is a factorisation of
 N_PE (Eq. 1), not of a 2-D mesh, so any padded factor must fit.
+
+With a `Checkpoint` every finished search is kept as it finishes (keyed by `task_key`, under
+`results_fingerprint`), so a killed or interrupted table is resumed by searching only the rest.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,7 +35,11 @@ from loopscape.mapping import Constraints, LevelConstraint
 from loopscape.workload import Workload
 from loopscape.workload.networks import Network
 
+if TYPE_CHECKING:
+    from loopscape.io.checkpoint import Checkpoint
+
 Progress = Callable[[int, int], None]
+Task = tuple[Workload, tuple[tuple[str, int], ...]]  # (padded layer, pinned spatial factor per dimension)
 LATENCY, ENERGY = 0, 1  # which temporal unrolling: the latency-best or the energy-best
 CYCLES, PJ = 0, 1
 
@@ -157,22 +168,82 @@ class CostTable:
         return dataclasses.replace(self, sus=tuple(self.sus[r] for r in rows), points=self.points[:, rows])
 
 
+class CostTableInterrupted(KeyboardInterrupt):
+    """Ctrl-C while the cost table was built: `kept` of its `total` searches are in the checkpoint (0 without
+    one). A KeyboardInterrupt, so callers that stop on Ctrl-C still do."""
+
+    def __init__(self, kept: int, total: int) -> None:
+        super().__init__(f"{kept} of {total} layer searches kept")
+        self.kept, self.total = kept, total
+
+
+def _canonical(value: object) -> object:
+    """`value` as plain JSON-able data that is the same in every process: dataclasses as dicts, sets and
+    frozensets sorted (their iteration order follows the string hash, which differs from run to run)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value) if f.compare}
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canonical(v) for v in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def task_key(task: Task) -> str:
+    """A stable string naming one search: the padded layer's shape (every compared field but its name) and
+    the pinned factors; the key of its result in a checkpoint."""
+    wl, factors = task
+    shape = _canonical(wl)
+    del shape["name"]
+    return json.dumps([shape, _canonical(factors)], sort_keys=True, separators=(",", ":"), default=repr)
+
+
+def results_fingerprint(arch: Architecture, energy: EnergyTable, effort: TemporalSearch) -> str:
+    """What every search's result depends on besides its task: the architecture, the energy table, the
+    search effort and loopscape's version (a checkpoint written under another is refused)."""
+    from loopscape import __version__
+    from loopscape.io.checkpoint import fingerprint
+
+    return fingerprint("coac.cost_table", __version__, *(_canonical(x) for x in (arch, energy, effort)))
+
+
 _WORKER: dict = {}
 
 
+def _watch_parent(parent: int) -> None:
+    """End this worker when its parent is gone (killed with -9: nothing else would stop it)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def _init(
-    arch: Architecture, energy: EnergyTable, effort: TemporalSearch, threads: int | None = None
+    arch: Architecture,
+    energy: EnergyTable,
+    effort: TemporalSearch,
+    threads: int | None = None,
+    parent: int | None = None,
 ) -> None:
-    """A worker's state; one process per core runs the model's kernel on one thread (no oversubscription)."""
+    """A worker's state; one process per core runs the model's kernel on one thread (no oversubscription).
+    A pool worker ignores Ctrl-C (the parent stops the pool) and exits when its parent dies."""
     if threads is not None:
         import numba
 
         numba.set_num_threads(threads)
+    if parent is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     _WORKER.update(arch=arch, energy=energy, effort=effort)
 
 
-def _run(task: tuple[Workload, tuple[tuple[str, int], ...]]) -> np.ndarray:
+def _run(task: Task) -> np.ndarray:
     return best_temporal(_WORKER["arch"], _WORKER["energy"], task[0], task[1], _WORKER["effort"])
+
+
+def _run_chunk(tasks: list[Task]) -> list[np.ndarray]:
+    return [_run(t) for t in tasks]
 
 
 def mac_layers(
@@ -186,6 +257,86 @@ def mac_layers(
     return names, labels, np.array([n for n, _ in rows], dtype=np.int64), [wl for _, wl in rows]
 
 
+@dataclass
+class _Searches:
+    """The distinct searches of one table and their results as they come (from a checkpoint or a search)."""
+
+    todo: list[Task]
+    checkpoint: Checkpoint | None
+    progress: Progress | None
+    results: list[np.ndarray | None] = dataclasses.field(init=False)
+    keys: list[str] = dataclasses.field(init=False)
+    done: int = dataclasses.field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.results = [None] * len(self.todo)
+        self.keys = [task_key(t) for t in self.todo] if self.checkpoint is not None else []
+        if self.checkpoint is not None:
+            for i, key in enumerate(self.keys):
+                kept = self.checkpoint.get(key)
+                if kept is not None:
+                    self.results[i] = np.array(kept, dtype=np.float64)
+        self.done = len(self.todo) - len(self.pending())
+        self.report()
+
+    def pending(self) -> list[int]:
+        return [i for i, r in enumerate(self.results) if r is None]
+
+    def finish(self, i: int, result: np.ndarray) -> None:
+        """Keep one finished search (committed to the checkpoint first)."""
+        if self.results[i] is not None:
+            return
+        if self.checkpoint is not None:
+            self.checkpoint.put(self.keys[i], result.tolist())
+        self.results[i] = result
+        self.done += 1
+        self.report()
+
+    def report(self) -> None:
+        if self.progress is not None:
+            self.progress(self.done, len(self.todo))
+
+    def kept(self) -> int:
+        """How many of the searches the checkpoint holds."""
+        if self.checkpoint is None:
+            return 0
+        return sum(key in self.checkpoint for key in self.keys)
+
+
+def _search_in_pool(
+    searches: _Searches,
+    arch: Architecture,
+    energy: EnergyTable,
+    effort: TemporalSearch,
+    workers: int,
+) -> None:
+    """The pending searches on `workers` processes, in small chunks kept as each chunk finishes; on any
+    exception (Ctrl-C included) the queued chunks are cancelled, the running ones finished and kept, and
+    the pool shut down before the exception goes on."""
+    pending = searches.pending()
+    chunk = max(1, min(16, len(pending) // (workers * 8)))
+    ex = ProcessPoolExecutor(
+        workers, get_context("fork"), initializer=_init, initargs=(arch, energy, effort, 1, os.getpid())
+    )
+    futures: dict[Future, list[int]] = {}
+    try:
+        for s in range(0, len(pending), chunk):
+            rows = pending[s : s + chunk]
+            futures[ex.submit(_run_chunk, [searches.todo[i] for i in rows])] = rows
+        for fut in as_completed(futures):
+            for i, r in zip(futures[fut], fut.result()):
+                searches.finish(i, r)
+    except BaseException:
+        ex.shutdown(wait=True, cancel_futures=True)
+        for fut, rows in futures.items():
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                for i, r in zip(rows, fut.result()):
+                    searches.finish(i, r)
+        raise
+    finally:
+        ex.shutdown(wait=True)
+
+
 def cost_table(
     networks: Sequence[Network],
     sus: Sequence[SpatialUnrolling],
@@ -194,10 +345,15 @@ def cost_table(
     effort: TemporalSearch = TemporalSearch(),
     workers: int | None = None,
     progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> CostTable:
     """Search every MAC layer of `networks` under every SU (one search per distinct padded shape and pinned
     factors), on `workers` processes (None: every core). Pooling and element-wise layers are left out: COAC
-    unrolls the MAC loops."""
+    unrolls the MAC loops.
+
+    With a `checkpoint` (opened under `results_fingerprint(arch, energy, effort)`) each search is kept as it
+    finishes and searches already kept are not run again; `progress(done, total)` is first called with the
+    number found there. Ctrl-C raises CostTableInterrupted."""
     started = time.perf_counter()
     pes = sus[0].pes
     arch = arch or coac_architecture(pes)
@@ -206,35 +362,26 @@ def cost_table(
 
         energy = default_table(arch)
     names, layer_names, owner, layers = mac_layers(networks)
-    tasks: dict[tuple, int] = {}
+    tasks: dict[Task, int] = {}
     keys = [[tasks.setdefault(pinned(wl, su), len(tasks)) for su in sus] for wl in layers]
-    todo = list(tasks)
-    results: list[np.ndarray] = [np.empty(0)] * len(todo)
+    searches = _Searches(list(tasks), checkpoint, progress)
     workers = workers or os.cpu_count() or 1
-    if progress is not None:
-        progress(0, len(todo))
-    if workers <= 1 or len(todo) < 8:
-        _init(arch, energy, effort)
-        for i, task in enumerate(todo):
-            results[i] = _run(task)
-            if progress is not None:
-                progress(i + 1, len(todo))
-    else:
-        with ProcessPoolExecutor(
-            workers, get_context("fork"), initializer=_init, initargs=(arch, energy, effort, 1)
-        ) as ex:
-            chunk = max(1, min(64, len(todo) // (workers * 8)))
-            for i, r in enumerate(ex.map(_run, todo, chunksize=chunk)):
-                results[i] = r
-                if progress is not None:
-                    progress(i + 1, len(todo))
-    table = np.stack(results)[np.array(keys, dtype=np.int64)]
+    try:
+        if workers <= 1 or len(searches.pending()) < 8:
+            _init(arch, energy, effort)
+            for i in searches.pending():
+                searches.finish(i, _run(searches.todo[i]))
+        else:
+            _search_in_pool(searches, arch, energy, effort, workers)
+    except KeyboardInterrupt:
+        raise CostTableInterrupted(searches.kept(), len(searches.todo)) from None
+    table = np.stack(searches.results)[np.array(keys, dtype=np.int64)]
     return CostTable(
         networks=names,
         layers=layer_names,
         network_of=owner,
         sus=tuple(sus),
         points=table,
-        searches=len(todo),
+        searches=len(searches.todo),
         seconds=time.perf_counter() - started,
     )
