@@ -67,7 +67,7 @@ def evaluate(expr: Any, env: Mapping[str, Any], path: str) -> Any:
     something unknown, or failing to evaluate, is a SpecError at `path`.
     """
     if not isinstance(expr, str):
-        return expr
+        return _finite(expr, expr, path)
     try:
         tree = ast.parse(expr.strip(), mode="eval")
     except SyntaxError:
@@ -75,11 +75,19 @@ def evaluate(expr: Any, env: Mapping[str, Any], path: str) -> Any:
     if isinstance(tree.body, ast.Name) and tree.body.id not in env:
         return expr  # a bare word: text such as a DRAM type
     try:
-        return _eval(tree.body, env, path)
+        return _finite(_eval(tree.body, env, path), expr, path)
     except SpecError:
         raise
     except (ArithmeticError, ValueError, TypeError) as e:
         raise SpecError(path, expr, f"an expression that evaluates ({type(e).__name__}: {e})") from None
+
+
+def _finite(value: Any, expr: Any, path: str) -> Any:
+    """`value`, unless it is a NaN or an infinity (which no attribute, count or repeat can be)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        found = expr if isinstance(expr, str) and expr != str(value) else value
+        raise SpecError(path, f"{found} (= {value})" if found is not value else value, "a finite number")
+    return value
 
 
 def _eval(node: ast.AST, env: Mapping[str, Any], path: str) -> Any:
@@ -158,8 +166,10 @@ class ComponentLibrary:
     def with_files(self, paths: Iterable[str | Path]) -> ComponentLibrary:
         """This library plus the compound classes defined in `paths` (later definitions win)."""
         compounds = [c for c in self.classes.values() if isinstance(c, CompoundClass)]
+        from loopscape.io.spec_yaml import load_yaml_file  # bounded YAML; SpecErrors that name the file
+
         for p in paths:
-            compounds.extend(parse_compounds(yaml.safe_load(Path(p).read_text()), str(p)))
+            compounds.extend(parse_compounds(load_yaml_file(p), str(p)))
         return ComponentLibrary(compounds)
 
     def get(self, cls: str, path: str = "class") -> ComponentClass:
@@ -190,11 +200,20 @@ class ComponentLibrary:
             where = f"{cls.name}.subcomponents.{sub.name}"
             attrs = {**common, **{k: evaluate(v, env, f"{where}.attributes.{k}") for k, v in sub.attributes}}
             count = evaluate(sub.count, env, f"{where}.count")
-            if not isinstance(count, (int, float)) or count < 0:
+            if not isinstance(count, (int, float)) or isinstance(count, bool) or count < 0:
                 raise SpecError(f"{where}.count", count, "a number >= 0")
             child = self.complete(Component(sub.cls, attrs, f"{component.name}.{sub.name}"), where)
             subs.append((sub, child, float(count)))
         return Expanded(tuple(subs), env)
+
+
+def _literal_amount(value: Any, path: str, file: str) -> Any:
+    """A count or repeat as written: an expression (checked when evaluated) or a finite number >= 0."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or math.isinf(value):
+        raise SpecError(path, value, "a finite number >= 0 or an expression of the attributes", file)
+    return value
 
 
 def _mapping(node: Any, path: str, file: str) -> Mapping[str, Any]:
@@ -231,7 +250,8 @@ def parse_compounds(doc: Any, file: str = "") -> list[CompoundClass]:
                 if key not in ("class", "attributes", "count"):
                     raise SpecError(f"{spath}.{key}", key, "one of class, attributes, count", file)
             sattrs = tuple(_mapping(sbody.get("attributes"), f"{spath}.attributes", file).items())
-            subs.append(SubComponent(str(sname), str(sbody["class"]), sattrs, sbody.get("count", 1)))
+            count = _literal_amount(sbody.get("count", 1), f"{spath}.count", file)
+            subs.append(SubComponent(str(sname), str(sbody["class"]), sattrs, count))
         names = {s.name for s in subs}
         actions = []
         for aname, parts in _mapping(body.get("actions"), f"{path}.actions", file).items():
@@ -246,7 +266,8 @@ def parse_compounds(doc: Any, file: str = "") -> list[CompoundClass]:
                     raise SpecError(f"{apath}[{i}].subcomponent", sub, f"one of {sorted(names)}", file)
                 if not isinstance(part.get("action"), str):
                     raise SpecError(f"{apath}[{i}].action", part.get("action"), "an action name", file)
-                sub_actions.append(SubAction(sub, part["action"], part.get("repeat", 1)))
+                repeat = _literal_amount(part.get("repeat", 1), f"{apath}[{i}].repeat", file)
+                sub_actions.append(SubAction(sub, part["action"], repeat))
             actions.append((str(aname), tuple(sub_actions)))
         if not actions:
             raise SpecError(f"{path}.actions", "nothing", "at least one action", file)
