@@ -9,13 +9,16 @@ evaluated otherwise; the parameter space itself may grow between runs (new value
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 
-from loopscape.dse.evaluate import STATUS_OK, PointResult
+from loopscape.dse.evaluate import STATUS_INFEASIBLE, STATUS_OK, PointResult
 from loopscape.dse.metrics import METRICS
 from loopscape.dse.spec import SweepSpec
 from loopscape.errors import LoopscapeError
@@ -33,6 +36,15 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+@contextmanager
+def _sqlite_errors(path: str) -> Iterator[None]:
+    """SQLite's errors on a damaged file (malformed pages, missing tables or columns) as a StoreError."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise StoreError(f"{path}: not a readable loopscape store ({e})") from None
+
+
 class Store:
     """A sweep's results in SQLite (`with Store(path) as store: ...`)."""
 
@@ -42,6 +54,11 @@ class Store:
             raise StoreError(f"{path}: no such store")
         try:
             self.conn = sqlite3.connect(self.path, timeout=30)
+        except sqlite3.Error as e:
+            raise StoreError(f"{path}: not a loopscape store ({e})") from None
+        try:
+            if not create:
+                self._check_layout()
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
             with self.conn:
@@ -59,7 +76,34 @@ class Store:
                     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
                 )
         except sqlite3.DatabaseError as e:
+            self.conn.close()
             raise StoreError(f"{path}: not a loopscape store ({e})") from None
+        except StoreError:
+            self.conn.close()
+            raise
+
+    def _check_layout(self) -> None:
+        """An existing store read as it is: its tables, columns, schema version and statuses (no table is
+        created in a file that lacks them: a foreign SQLite file is no empty store)."""
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"meta", "points"} <= tables:
+            raise StoreError(
+                f"{self.path}: not a loopscape store (tables {sorted(tables)}, not meta and points)"
+            )
+        columns = tuple(r[1] for r in self.conn.execute("PRAGMA table_info(points)"))
+        if columns != _COLUMNS:
+            missing = [c for c in _COLUMNS if c not in columns]
+            raise StoreError(f"{self.path}: a damaged store (points lacks the columns {missing or columns})")
+        schema = self.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if schema is None or schema[0] != SCHEMA_VERSION:
+            found = "no schema version" if schema is None else f"schema version {schema[0]!r}"
+            raise StoreError(f"{self.path}: {found}; this loopscape reads stores of schema {SCHEMA_VERSION}")
+        statuses = {r[0] for r in self.conn.execute("SELECT DISTINCT status FROM points")}
+        if not statuses <= {STATUS_OK, STATUS_INFEASIBLE}:
+            odd = sorted(map(repr, statuses - {STATUS_OK, STATUS_INFEASIBLE}))
+            raise StoreError(f"{self.path}: a damaged store (point status {', '.join(odd)})")
+        if self.conn.execute("SELECT COUNT(*) FROM points WHERE id IS NULL").fetchone()[0]:
+            raise StoreError(f"{self.path}: a damaged store (a point without an id)")
 
     def __enter__(self) -> Self:
         return self
@@ -71,8 +115,20 @@ class Store:
         self.conn.close()
 
     # --- the sweep it holds --------------------------------------------------------------------
+    def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """All rows of one query; a damaged file's SQLite error as a StoreError."""
+        with _sqlite_errors(self.path):
+            return self.conn.execute(sql, args).fetchall()
+
     def meta(self) -> dict[str, str]:
-        return dict(self.conn.execute("SELECT key, value FROM meta"))
+        return dict(self._query("SELECT key, value FROM meta"))
+
+    def _meta_json(self, key: str, default: str) -> Any:
+        text = self.meta().get(key, default)
+        try:
+            return json.loads(text)
+        except (TypeError, json.JSONDecodeError):
+            raise StoreError(f"{self.path}: a damaged store (meta {key} is not JSON: {text!r:.80})") from None
 
     def bind(self, spec: SweepSpec) -> None:
         """Record the spec's evaluation, or check that the store already holds the same one."""
@@ -99,16 +155,32 @@ class Store:
                     self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def parameter_names(self) -> list[str]:
-        return json.loads(self.meta().get("parameters", "[]"))
+        names = self._meta_json("parameters", "[]")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise StoreError(
+                f"{self.path}: a damaged store (meta parameters {names!r:.80}, not a list of names)"
+            )
+        return names
 
     def objectives(self) -> list[str]:
         """The spec's default Pareto objectives (XploreDL's TOPS/mm2 and fJ/op when it named none)."""
-        return json.loads(self.meta().get("objectives", '["tops_per_mm2", "fj_per_op"]'))
+        names = self._meta_json("objectives", '["tops_per_mm2", "fj_per_op"]')
+        if (
+            not isinstance(names, list)
+            or not all(isinstance(n, str) and n in METRICS for n in names)
+            or len(set(names)) != len(names)
+            or len(names) < 2
+        ):
+            raise StoreError(
+                f"{self.path}: a damaged store (meta objectives {names!r:.80}, not two or more distinct "
+                f"metrics of {list(METRICS)})"
+            )
+        return names
 
     # --- points ----------------------------------------------------------------------------------
     def done_ids(self) -> set[str]:
         """Ids of every finished point (feasible or not)."""
-        return {r[0] for r in self.conn.execute("SELECT id FROM points")}
+        return {r[0] for r in self._query("SELECT id FROM points")}
 
     def add(self, result: PointResult) -> None:
         """Write one finished point and commit it at once."""
@@ -131,50 +203,84 @@ class Store:
         """Every stored point as a PointResult (without its layers), by id."""
         out = {}
         query = f"SELECT id, params, status, error, {', '.join(METRICS)} FROM points"
-        for row in self.conn.execute(query):
-            metrics = None if row[2] != STATUS_OK else dict(zip(METRICS, row[4:]))
-            out[row[0]] = PointResult(row[0], json.loads(row[1]), row[2], row[3], metrics)
+        for row in self._query(query):
+            metrics = None if row[2] != STATUS_OK else self._metrics(row[0], row[4:])
+            out[row[0]] = PointResult(row[0], self._params(row[0], row[1]), row[2], row[3], metrics)
         return out
+
+    def _params(self, point_id: str, text: Any) -> dict[str, Any]:
+        """A point's parameters: a JSON object of names to text or finite numbers."""
+        try:
+            params = json.loads(text)
+        except (TypeError, json.JSONDecodeError):
+            params = None
+        ok = isinstance(params, dict) and all(
+            isinstance(v, str)
+            or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
+            for v in params.values()
+        )
+        if not ok:
+            raise StoreError(f"{self.path}: a damaged store (point {point_id}: parameters {text!r:.80})")
+        return params
+
+    def _metrics(self, point_id: str, values: tuple) -> dict[str, Any]:
+        """A feasible point's metrics: each a finite number >= 0."""
+        for name, v in zip(METRICS, values):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0):
+                raise StoreError(
+                    f"{self.path}: a damaged store (point {point_id}: {name} is {v!r:.40}, not a finite "
+                    "number >= 0)"
+                )
+        return dict(zip(METRICS, values))
 
     def count(self, status: str | None = None) -> int:
         if status is None:
-            return self.conn.execute("SELECT COUNT(*) FROM points").fetchone()[0]
-        return self.conn.execute("SELECT COUNT(*) FROM points WHERE status = ?", (status,)).fetchone()[0]
+            return self._query("SELECT COUNT(*) FROM points")[0][0]
+        return self._query("SELECT COUNT(*) FROM points WHERE status = ?", (status,))[0][0]
 
     def snapshot(self) -> list[tuple]:
         """Every row, all columns, ordered by id (two stores hold the same results iff their snapshots match)."""
-        return list(self.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM points ORDER BY id"))
+        return self._query(f"SELECT {', '.join(_COLUMNS)} FROM points ORDER BY id")
 
     def rows(self, status: str | None = STATUS_OK) -> list[dict[str, Any]]:
-        """Points as dicts (id, status, error, each parameter, each metric), ordered by id; `layers` left out."""
+        """Points as dicts (id, status, error, each parameter, each metric), ordered by id; `layers` left out.
+        A feasible point's metrics are checked (finite, >= 0) and its parameters must be a JSON object."""
         query = f"SELECT {', '.join(_COLUMNS[:-1])} FROM points"
         args: tuple = ()
         if status is not None:
             query, args = query + " WHERE status = ?", (status,)
         out = []
-        for row in self.conn.execute(query + " ORDER BY id", args):
+        for row in self._query(query + " ORDER BY id", args):
             rec = dict(zip(_COLUMNS[:-1], row))
-            params = json.loads(rec.pop("params"))
+            params = self._params(rec["id"], rec.pop("params"))
+            if rec["status"] == STATUS_OK:
+                self._metrics(rec["id"], row[4:])
             out.append({"id": rec.pop("id"), **params, **rec})
         return out
 
     def layers(self, point_id: str) -> list[dict[str, Any]]:
         """The per-layer results and mappings of one point."""
-        row = self.conn.execute("SELECT layers FROM points WHERE id = ?", (point_id,)).fetchone()
-        if row is None:
+        rows = self._query("SELECT layers FROM points WHERE id = ?", (point_id,))
+        if not rows:
             raise StoreError(f"{self.path}: no point {point_id!r}")
-        return json.loads(row[0])
+        try:
+            return json.loads(rows[0][0])
+        except (TypeError, json.JSONDecodeError):
+            raise StoreError(
+                f"{self.path}: a damaged store (point {point_id}: layers are not JSON)"
+            ) from None
 
     def metric_array(self, names: list[str]) -> tuple[list[str], np.ndarray]:
-        """Ids and an (n, len(names)) array of the feasible points' metrics."""
+        """Ids and an (n, len(names)) array of the feasible points' metrics (each checked: finite, >= 0)."""
         for name in names:
             if name not in METRICS:
                 raise StoreError(f"unknown metric {name!r}: one of {list(METRICS)}")
-        rows = list(
-            self.conn.execute(
-                f"SELECT id, {', '.join(names)} FROM points WHERE status = ? ORDER BY id", (STATUS_OK,)
-            )
+        rows = self._query(
+            f"SELECT id, {', '.join(METRICS)} FROM points WHERE status = ? ORDER BY id", (STATUS_OK,)
         )
         ids = [r[0] for r in rows]
-        values = np.array([r[1:] for r in rows], dtype=float).reshape(len(rows), len(names))
+        checked = [self._metrics(r[0], r[1:]) for r in rows]
+        values = np.array([[m[n] for n in names] for m in checked], dtype=float).reshape(
+            len(rows), len(names)
+        )
         return ids, values
