@@ -9,6 +9,7 @@ import click
 
 from loopscape.cli_common import spec_errors_exit
 from loopscape.errors import SpecError
+from loopscape.report.result_check import check_result
 
 KINDS = "a loopscape result JSON (from network, train, map, evaluate or the demo)"
 
@@ -26,13 +27,7 @@ def load_result(path: str) -> dict:
     layers = doc.get("layers", [doc])
     if not isinstance(layers, list) or not layers:
         raise SpecError("layers", layers, "a non-empty list of layer results", file=path)
-    for i, layer in enumerate(layers):
-        where = f"layers[{i}]" if "layers" in doc else ""
-        if not isinstance(layer, dict):
-            raise SpecError(where, type(layer).__name__, "an object (one layer's result)", file=path)
-        for key in ("energy_pj", "cycles", "utilization", "levels"):
-            if key not in layer:
-                raise SpecError(f"{where}.{key}".lstrip("."), "nothing", f"the key ({KINDS})", file=path)
+    check_result(doc, path)
     return doc
 
 
