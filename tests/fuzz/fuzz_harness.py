@@ -67,7 +67,8 @@ def _invoke(command: click.Command, args: list[str]) -> Outcome:
     if result.exit_code == 0:
         return Outcome("ok")
     message = result.stderr if result.stderr else result.output
-    if result.exit_code == 2 and "rror" in message:
+    # exit 2 with an error, or with the usage text (click's answer to a bare command group such as `coac`)
+    if result.exit_code == 2 and ("rror" in message or message.lstrip().startswith("Usage:")):
         return Outcome("refused", message.strip()[-2000:])
     return Outcome("exit", f"exit status {result.exit_code}: {result.output[-600:]}")
 

@@ -7,8 +7,11 @@ key as one where a negative value means something).
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import sqlite3
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +67,9 @@ def _nested(depth: int) -> Any:
     return value
 
 
-def _dump(doc: Any) -> bytes:
+def _dump(doc: Any, file: str = "") -> bytes:
+    if file.endswith(".json"):  # JSON files stay JSON (NaN and Infinity written as Python's json writes them)
+        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=4096).encode("utf-8")
 
 
@@ -110,7 +115,7 @@ def _yaml_structural(draw: Any, file: str, text: str) -> tuple[bytes, Mutation]:
         value = repr(parent[key])
         # a number turned into a mapping or a boolean is no number in any format (a list may be a pair)
         invalid = _is_number(old) and isinstance(parent[key], (dict, bool))
-    return _dump(doc), Mutation(file, op, where, value, invalid)
+    return _dump(doc, file), Mutation(file, op, where, value, invalid)
 
 
 def _line(text: str, at: int) -> str:
@@ -203,6 +208,81 @@ def _onnx_model(draw: Any, file: str, data: bytes) -> tuple[bytes, Mutation]:
     return model.SerializeToString(), Mutation(file, f"onnx_{op}", where, value)
 
 
+STORE_METRIC_VALUES = (None, "NaN", "abc", "", math.inf, -math.inf, -1.0, -(2**40), b"\x00\xff")
+STORE_PARAMS = ("{", "[1, 2]", "null", '"x"', '{"pe_x": NaN}', "", '{"pe_x": {"a": 1}}')
+STORE_META = {  # key -> (values, whether each value is surely invalid)
+    "objectives": (("{", "[]", '["nope", "fj_per_op"]', '["energy_pj"]', "42", "[1, 2]", "null"), True),
+    "parameters": (("{", "42", "[1, 2]", "null", '{"a": 1}'), True),
+    "schema": (("999", "", "x"), True),
+    "name": (("", "\u202e", "x" * 500), False),
+    "fingerprint": (("", "x"), False),  # only a sweep resuming the store reads it
+}
+
+
+def _sqlite_edit(draw: Any, file: str, data: bytes) -> tuple[bytes, Mutation]:
+    """One SQL-level edit of a results store (`dse.store`): a metric, the params or the status of a row, a
+    meta entry, a dropped table or column, or deleted rows; `invalid` where a reader must refuse it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/s.sqlite"
+        with open(path, "wb") as f:
+            f.write(data)
+        conn = sqlite3.connect(path)
+        ok_ids = [r[0] for r in conn.execute("SELECT id FROM points WHERE status = 'ok' ORDER BY id")]
+        metrics = [r[1] for r in conn.execute("PRAGMA table_info(points)")][4:-1]
+        op = draw(st.sampled_from(["metric", "params", "status", "layers", "meta", "meta_delete", "drop_table",
+                                   "drop_column", "delete_rows", "null_id", "foreign"]))  # fmt: skip
+        where, value, invalid = "", "", False
+        if op in ("metric", "params", "status", "layers", "null_id") and ok_ids:
+            row = draw(st.sampled_from(ok_ids))
+            where = f"points[{row}]"
+            if op == "metric":
+                metric = draw(st.sampled_from(metrics))
+                v = draw(st.sampled_from(STORE_METRIC_VALUES))
+                conn.execute(f"UPDATE points SET {metric} = ? WHERE id = ?", (v, row))
+                where, value, invalid = f"{where}.{metric}", repr(v), True
+            elif op in ("params", "layers"):
+                v = draw(st.sampled_from(STORE_PARAMS))
+                conn.execute(f"UPDATE points SET {op} = ? WHERE id = ?", (v, row))
+                # a point's layers are read only by whoever asks for that point (Store.layers)
+                where, value, invalid = f"{where}.{op}", repr(v), op == "params"
+            elif op == "status":
+                v = draw(st.sampled_from(["weird", "", "OK", "infeasible "]))
+                conn.execute("UPDATE points SET status = ? WHERE id = ?", (v, row))
+                value, invalid = repr(v), True
+            else:
+                conn.execute("UPDATE points SET id = NULL WHERE id = ?", (row,))
+                value, invalid = "NULL id", True
+        elif op == "meta":
+            key = draw(st.sampled_from(sorted(STORE_META)))
+            values, invalid = STORE_META[key]
+            v = draw(st.sampled_from(values))
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, v))
+            where, value = f"meta.{key}", repr(v)
+        elif op == "meta_delete":
+            key = draw(st.sampled_from(sorted(STORE_META)))
+            conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            where = f"meta.{key}"  # objectives and parameters have defaults; the schema is required
+            invalid = key == "schema"
+        elif op == "drop_table":
+            where, invalid = draw(st.sampled_from(["points", "meta"])), True
+            conn.execute(f"DROP TABLE {where}")
+        elif op == "drop_column":
+            where, invalid = draw(st.sampled_from(metrics)), True
+            conn.execute(f"ALTER TABLE points DROP COLUMN {where}")
+        elif op == "foreign":
+            conn.execute("DROP TABLE points")
+            conn.execute("DROP TABLE meta")
+            conn.execute("CREATE TABLE x (a INTEGER)")
+            where, invalid = "another SQLite database", True
+        else:
+            conn.execute("DELETE FROM points")
+            op = "delete_rows"
+        conn.commit()
+        conn.close()
+        with open(path, "rb") as f:
+            return f.read(), Mutation(file, f"sql_{op}", where, value, invalid)
+
+
 @st.composite
 def mutated(draw: Any, files: dict[str, bytes], yaml_files: tuple[str, ...] = ()) -> tuple[dict, Mutation]:
     """The valid `files` (name -> content) with one file mutated once."""
@@ -218,11 +298,15 @@ def mutated(draw: Any, files: dict[str, bytes], yaml_files: tuple[str, ...] = ()
         kinds += ["yaml", "yaml", "yaml"]
     if name.endswith(".onnx"):
         kinds += ["onnx", "onnx", "onnx"]
+    if name.endswith(".sqlite"):
+        kinds += ["sqlite", "sqlite", "sqlite"]
     kind = draw(st.sampled_from(kinds))
     if kind == "yaml":
         new, mutation = _yaml_structural(draw, name, text)
     elif kind == "onnx":
         new, mutation = _onnx_model(draw, name, data)
+    elif kind == "sqlite":
+        new, mutation = _sqlite_edit(draw, name, data)
     elif kind == "token":
         new, mutation = _token(draw, name, text)
     else:

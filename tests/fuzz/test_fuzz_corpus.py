@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from fuzz_harness import BUGS, TARGETS, judge, needs
+from fuzz_commands import ALL_TARGETS as TARGETS
+from fuzz_harness import BUGS, judge, needs
 
 CORPUS = Path(__file__).parent / "corpus"
 CASES = sorted(p.parent for p in CORPUS.glob("*/*/case.json"))

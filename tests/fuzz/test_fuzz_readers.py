@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from fuzz_harness import BUGS, TARGETS, judge, needs, write_case
+from fuzz_commands import ALL_TARGETS as TARGETS
+from fuzz_harness import BUGS, judge, needs, write_case
 from fuzz_mutations import Mutation, mutated
 from hypothesis import HealthCheck, Phase, given, settings
 
