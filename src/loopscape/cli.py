@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +17,7 @@ from loopscape.errors import LoopscapeError, SpecError
 
 if TYPE_CHECKING:
     from loopscape.arch import Architecture
+    from loopscape.mapper.incumbent import Incumbent
 
 BUILTIN = Path(__file__).parent / "io" / "builtin"
 DEMO_FILES = ("demo_workload.yaml", "demo_arch.yaml", "demo_mapping.yaml")
@@ -125,6 +129,26 @@ def _search_status(description: str):
     return progress
 
 
+def _ctrl_c_exits_130(fn: Callable) -> Callable:
+    """Ctrl-C outside the search (which reports its best so far itself): say so and exit 130, no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def before_doc(before: Incumbent) -> dict:
+    """What a resumed `map` started from: the earlier runs' best value and effort (in the JSON's search)."""
+    return {"value": before.value[0], "evaluated": before.evaluated, "valid": before.valid,
+            "seconds": before.seconds}  # fmt: skip
+
+
 def _architecture(name_or_file: str) -> tuple[Architecture, str | None]:
     """A spec file's architecture (native or Timeloop), or a built-in one; with the file it came from."""
     from loopscape.arch import zoo
@@ -232,6 +256,7 @@ MAP_PRESETS = (
 MAP_SEARCHES = ("default", "local", "random", "exhaustive", "loma")
 MAP_DEFAULT_BUDGET = 1_000_000
 MAP_UNLIMITED = 2**62
+MAP_CHECKPOINT_SECONDS = 2.0  # how often a search's incumbent is put in its checkpoint (docs/long-jobs.md)
 MAP_PRUNED_SIZE_LIMIT = 500_000  # factorisation combinations up to which the pruned mapspace is counted
 _MAPSPACE_PARTS = (
     "mapspace",
@@ -271,6 +296,7 @@ _MAPSPACE_PARTS = (
               help="Write the best mapping as a Timeloop v0.4 mapping YAML here. With a Timeloop architecture "
                    "it is written anyway: to OUT.map.yaml beside --json OUT, else ./timeloop-mapper.map.yaml.")  # fmt: skip
 @spec_errors_exit
+@_ctrl_c_exits_130
 def map_command(files: tuple[str, ...], objective: str | None, budget: int | None, seconds: float | None,
                 time_limit: float | None, patience: int | None, seed: int, method: str | None, exhaustive: bool,
                 preset: str | None, top_k: int | None, pareto: bool, json_out: str | None,
@@ -286,10 +312,12 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
     import re
 
     from loopscape.io import load_specs
+    from loopscape.io.checkpoint import Checkpoint, checkpoint_path, fingerprint
     from loopscape.io.native import mapping_to_native
     from loopscape.mapper import (
         METRICS,
         Mapspace,
+        Watch,
         exhaustive_search,
         local_search,
         loma_search,
@@ -297,6 +325,8 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
         random_search,
     )
     from loopscape.mapper import search as default_search
+    from loopscape.mapper.incumbent import KEY as INCUMBENT
+    from loopscape.mapper.incumbent import Incumbent, Keeper
     from loopscape.mapping import PRESETS
 
     specs = load_specs(list(files), check_mapping=False, mapspace=True)
@@ -370,21 +400,51 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
             f"exhaustive search of {space.size:,} mappings (more than {MAP_EXHAUSTIVE_LIMIT:,}): give --time-limit, "
             "constrain the mapspace, or use the default search"
         )
-    common = {"mapspace": space, "top_k": top_k or 1}
-    with _search_status(f"{method} search of {workload.name} ({space.size:,} mappings in the mapspace)"):
-        if method == "exhaustive":
-            found = exhaustive_search(arch, workload, specs.energy, objective, seconds=seconds, **common)
-        else:
-            fn = {
-                "default": default_search,
-                "local": local_search,
-                "random": random_search,
-                "loma": loma_search,
-            }[method]
-            params = {"budget": budget, "seconds": seconds, "seed": seed, "patience": patience, **common}
-            accepted = inspect.signature(fn).parameters
+    cp_path = checkpoint_path(json_out) if json_out and json_out != "-" else None
+    fp = fingerprint(__version__, "map", arch, workload, specs.energy, constraints, one_axis, objective, method,
+                     budget, seconds, patience, seed)  # fmt: skip
+    cp = Checkpoint(cp_path, fp) if cp_path else None
+    before = Incumbent.from_json(cp.get(INCUMBENT)) if cp is not None and INCUMBENT in cp else None
+    seeds, budget_left, seconds_left = [], budget, seconds
+    if before is not None:
+        seeds = [before.points(space, str(cp_path))]
+        if budget != MAP_UNLIMITED:
+            budget_left = max(1, budget - before.evaluated)
+        if seconds is not None:
+            seconds_left = max(0.0, seconds - before.seconds)
+        click.echo(f"resuming from {cp_path}: best {objective} {before.value[0]:.6g} after "
+                   f"{before.evaluated:,} mappings ({before.seconds:.1f} s)", err=True)  # fmt: skip
+    watch = Watch(tick=Keeper(cp, before) if cp is not None else None, every=MAP_CHECKPOINT_SECONDS)
+    common = {"mapspace": space, "top_k": top_k or 1, "seeds": seeds, "watch": watch}
+    fn = {
+        "default": default_search,
+        "local": local_search,
+        "random": random_search,
+        "loma": loma_search,
+        "exhaustive": exhaustive_search,
+    }[method]
+    params = {"budget": budget_left, "seconds": seconds_left, "seed": seed, "patience": patience, **common}
+    accepted = inspect.signature(fn).parameters
+    interrupted = False
+    try:
+        with _search_status(f"{method} search of {workload.name} ({space.size:,} mappings in the mapspace)"):
             found = fn(arch, workload, specs.energy, objective,
                        **{k: v for k, v in params.items() if k in accepted and v is not None})  # fmt: skip
+    except KeyboardInterrupt:  # Ctrl-C: report the best so far (and keep it in the checkpoint)
+        interrupted = True
+        found = watch.best_so_far()
+        if cp is not None and watch.tracker is not None:
+            Keeper(cp, before)(watch.tracker)
+        if found is None:
+            kept = f"; {cp_path} keeps the best of the earlier runs" if before is not None else ""
+            click.echo(f"interrupted: no valid mapping found yet{kept}", err=True)
+            if cp is not None and not len(cp):
+                cp.remove()  # nothing kept: leave no file behind
+            sys.exit(130)
+    except LoopscapeError:
+        if cp is not None and not len(cp):
+            cp.remove()  # nothing kept: leave no file behind
+        raise
 
     if space.factorization_count <= MAP_PRUNED_SIZE_LIMIT:
         pruned, pruned_note = space.pruned_size(), None
@@ -412,9 +472,9 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
             "constraints": constraint_files or None,
             "mapper_settings": settings.file if settings else None,
             "value": found.value,
-            "evaluated": found.evaluated,
-            "valid": found.valid,
-            "seconds": found.seconds,
+            "evaluated": found.evaluated + (before.evaluated if before else 0),
+            "valid": found.valid + (before.valid if before else 0),
+            "seconds": found.seconds + (before.seconds if before else 0.0),
             "stopped": found.stopped,
             "budget": None if method == "exhaustive" or budget == MAP_UNLIMITED else budget,
             "patience": None if method not in ("local", "default") or patience == MAP_UNLIMITED else patience,
@@ -424,7 +484,9 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
             "pruned_mapspace_size": pruned,
             "pruned_mapspace_size_note": pruned_note,
             "notes": notes,
+            **({"resumed_from": before_doc(before)} if before is not None else {}),
         },
+        **({"interrupted": True} if interrupted else {}),
     }
     if top_k:
         doc["top"] = [{"mapping": native(c.mapping), "value": c.value[0], "values": list(c.value),
@@ -453,8 +515,9 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
 
         print_stats(found.result, dataclasses.replace(specs, mapping=found.mapping), title="best mapping")
         shown = f"{pruned:,} (after pruning)" if pruned is not None else f"{space.size:,}"
+        effort = doc["search"]  # over every run when resumed
         click.echo(
-            f"\nsearched {found.evaluated:,} mappings of {shown} ({found.valid:,} valid) in {found.seconds:.2f} s "
+            f"\nsearched {effort['evaluated']:,} mappings of {shown} ({effort['valid']:,} valid) in {effort['seconds']:.2f} s "
             f"({method}, stopped: {found.stopped}); best {objective} {found.value:.6g}"
         )
         if top_k:
@@ -475,6 +538,13 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
             click.echo(f"wrote {json_out}")
     if tl_path:
         click.echo(f"wrote {tl_path} (Timeloop mapping)", err=say_err)
+    if interrupted:
+        kept = f"; {cp_path} keeps it for a re-run to resume from" if cp is not None else ""
+        click.echo(f"interrupted: the best of {doc['search']['evaluated']:,} mappings evaluated so far (above)"
+                   f"{kept}", err=True)  # fmt: skip
+        sys.exit(130)
+    if cp is not None:
+        cp.remove()  # the output is written: nothing left to resume
 
 
 from loopscape.cli_coac import coac

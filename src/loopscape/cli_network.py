@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 import click
 
 from loopscape.cli_common import JSON_OPTION, progress_bar, spec_errors_exit, write_json
-from loopscape.errors import SpecError
+from loopscape.errors import LoopscapeError, SpecError
 
 if TYPE_CHECKING:
     from loopscape.arch import Architecture
     from loopscape.energy import EnergyTable
+    from loopscape.io.checkpoint import Checkpoint
     from loopscape.mapper.network import NetworkResult
     from loopscape.workload.networks import Network
 
@@ -111,8 +112,8 @@ def print_network_table(result: NetworkResult) -> None:
 
 
 def map_with_progress(arch: Architecture, net: Network, energy: EnergyTable | None, objective: str,
-                      preset: str | None, seed: int, budget: int | None, seconds_per_layer: float | None
-                      ) -> NetworkResult:  # fmt: skip
+                      preset: str | None, seed: int, budget: int | None, seconds_per_layer: float | None,
+                      checkpoint: Checkpoint | None = None) -> NetworkResult:  # fmt: skip
     """`map_network` with a progress bar over the layers on stderr."""
     from loopscape.mapper.network import map_network
 
@@ -125,7 +126,7 @@ def map_with_progress(arch: Architecture, net: Network, energy: EnergyTable | No
     with progress:
         return map_network(
             arch, net, energy, objective, preset=preset, seed=seed, budget=budget,
-            seconds_per_layer=seconds_per_layer, progress=advance,
+            seconds_per_layer=seconds_per_layer, progress=advance, checkpoint=checkpoint,
         )  # fmt: skip
 
 
@@ -142,29 +143,63 @@ def map_with_progress(arch: Architecture, net: Network, energy: EnergyTable | No
                    "evaluated).")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
 @JSON_OPTION
+@click.option("--checkpoint", "checkpoint_out", type=click.Path(dir_okay=False), default=None,
+              help="Keep every finished layer here, for a killed run to resume from [default: OUT.checkpoint "
+                   "with --json OUT; none when the JSON goes to stdout].")  # fmt: skip
 @spec_errors_exit
 def network(arch: tuple[str, ...], network: str, objective: str, preset: str | None,
             budget: int | None, seconds_per_layer: float | None, seed: int,
-            json_out: str | None) -> None:  # fmt: skip
+            json_out: str | None, checkpoint_out: str | None) -> None:  # fmt: skip
     """Map every layer of a network on an architecture: the best mapping per layer, and totals.
 
     ARCH is a built-in architecture (`loopscape zoo`) or spec files (native or Timeloop v0.4) giving one,
     optionally with an energy table. NETWORK is a built-in network (`loopscape zoo`), a network YAML file
     or an ONNX model (docs/networks.md); ONNX nodes that make no layer are listed as notes. Layers of
-    identical shape are searched once and share the mapping.
+    identical shape are searched once and share the mapping. Every finished layer is kept in a checkpoint
+    (--checkpoint) and a re-run with the same inputs takes them from it (docs/long-jobs.md).
     """
+    try:
+        _network(arch, network, objective, preset, budget, seconds_per_layer, seed, json_out, checkpoint_out)
+    except KeyboardInterrupt:  # Ctrl-C before any layer finished: nothing to keep
+        click.echo("interrupted: no layer finished", err=True)
+        sys.exit(130)
+
+
+def _network(arch: tuple[str, ...], network: str, objective: str, preset: str | None, budget: int | None,
+             seconds_per_layer: float | None, seed: int, json_out: str | None,
+             checkpoint_out: str | None) -> None:  # fmt: skip
+    """The `network` command's work (Ctrl-C with nothing finished propagates to it)."""
+    from loopscape.io.checkpoint import Checkpoint, checkpoint_path
+    from loopscape.mapper.network import DEFAULT_BUDGET, kept_layers, network_fingerprint
+
     net, notes = load_network(network)
     for note in notes:
         click.echo(f"note: {note}", err=True)
     architecture, energy, where = _load_architecture(arch)
+    if energy is None:
+        from loopscape.energy.defaults import default_table
+
+        energy = default_table(architecture)
+    cp_path = checkpoint_out or (checkpoint_path(json_out) if json_out and json_out != "-" else None)
+    cp = None
+    if cp_path is not None:
+        fp = network_fingerprint(architecture, energy, net, objective, preset,
+                                 DEFAULT_BUDGET if budget is None else budget, seconds_per_layer, seed)  # fmt: skip
+        cp = Checkpoint(cp_path, fp)
+        if kept := kept_layers(net, cp):
+            click.echo(f"resuming: {kept} of {len(net.layers)} layers from {cp_path}", err=True)
     try:
         result = map_with_progress(
-            architecture, net, energy, objective, preset, seed, budget, seconds_per_layer
+            architecture, net, energy, objective, preset, seed, budget, seconds_per_layer, cp
         )
     except SpecError as e:  # raised deep: say which file (or option, or built-in name) it is about
+        _drop_if_empty(cp)
         if e.path in ("preset", "objective"):
             raise SpecError(f"--{e.path}", e.found, e.expected, "(command line)") from None
         raise e if e.file else e.in_file(where) from None
+    except LoopscapeError:
+        _drop_if_empty(cp)
+        raise
     doc = result.to_json()
     if json_out == "-":
         click.echo(json.dumps(doc, indent=2))
@@ -173,11 +208,26 @@ def network(arch: tuple[str, ...], network: str, objective: str, preset: str | N
         if json_out:
             write_json(json_out, doc)
             click.echo(f"wrote {json_out}")
-    exit_if_interrupted(result, len(net.layers))
+    exit_if_interrupted(result, len(net.layers), cp_path)
+    if cp is not None:
+        cp.remove()  # the output is written: nothing left to resume
 
 
-def exit_if_interrupted(result: NetworkResult, total: int) -> None:
-    """After Ctrl-C: say what was kept (the finished layers, already printed and written) and exit 130."""
+def _drop_if_empty(cp: Checkpoint | None) -> None:
+    """After an error: remove a checkpoint that keeps nothing (no stray file), keep one that does."""
+    if cp is not None:
+        if len(cp):
+            cp.close()
+        else:
+            cp.remove()
+
+
+def exit_if_interrupted(result: NetworkResult, total: int, checkpoint: str | Path | None = None) -> None:
+    """After Ctrl-C: say what was kept (the finished layers, already printed and written, and in the checkpoint
+    for a re-run) and exit 130."""
     if result.interrupted:
-        click.echo(f"interrupted: {len(result.layers)} of {total} layers finished (kept above)", err=True)
+        kept = f"; {checkpoint} keeps them for a re-run to resume from" if checkpoint else ""
+        click.echo(
+            f"interrupted: {len(result.layers)} of {total} layers finished (kept above){kept}", err=True
+        )
         sys.exit(130)

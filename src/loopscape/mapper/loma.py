@@ -13,16 +13,17 @@ unrollings: the `spatial_candidates` of highest utilisation that the mapspace al
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
 from loopscape.arch import Architecture
 from loopscape.energy import EnergyTable
 from loopscape.mapper.mapspace import TEMPORAL_SLOT, Mapspace, Points
-from loopscape.mapper.search import SearchResult, Tracker
+from loopscape.mapper.search import SearchResult, Tracker, Watch
 from loopscape.workload import Workload
 
 
@@ -404,14 +405,17 @@ def loma_search(
     uneven: bool = True,
     seconds: float | None = None,
     top_k: int = 1,
+    seeds: Iterable[Points] = (),
+    watch: Watch | None = None,
 ) -> SearchResult:
-    """ZigZag's LOMA over the `spatial` best spatial unrollings; deterministic (no randomness)."""
+    """ZigZag's LOMA over the `spatial` best spatial unrollings; deterministic (no randomness). `seeds` (e.g.
+    a checkpointed incumbent) are evaluated first."""
     started = time.perf_counter()
     space = mapspace or Mapspace(arch, workload)
-    tracker = Tracker(arch, workload, energy, objective, space, top_k)
+    tracker = Tracker(arch, workload, energy, objective, space, top_k, watch)
     stop = started + seconds if seconds is not None else None
     stopped = "done"
-    for pts in loma_points(space, lpf_limit, spatial, uneven):
+    for pts in itertools.chain(seeds, loma_points(space, lpf_limit, spatial, uneven)):
         tracker.evaluate(space.batch(pts))
         if stop is not None and time.perf_counter() > stop:
             stopped = "time"

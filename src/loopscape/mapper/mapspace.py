@@ -25,6 +25,7 @@ from loopscape.model.batch import MappingBatch
 from loopscape.workload import Workload
 
 TEMPORAL_SLOT, X_SLOT, Y_SLOT = 0, 1, 2
+_BATCH_FIELDS = ("temporal", "order", "spatial_x", "spatial_y", "keep")
 
 
 MAX_FACTORIZATIONS = 1_000_000  # ordered factorisations of one dimension the mapspace may list
@@ -421,6 +422,25 @@ class Mapspace:
             self.keep_array(points.keep),
             points.shift,
         )
+
+    def points_of(self, batch: MappingBatch) -> Points | None:
+        """The points whose mappings are `batch` (the inverse of `batch`), or None when one of them is not in
+        this mapspace; e.g. to seed a search with a mapping kept from an earlier run."""
+        n_dims = len(self.workload.dims)
+        kinds = {TEMPORAL_SLOT: batch.temporal, X_SLOT: batch.spatial_x, Y_SLOT: batch.spatial_y}
+        choice = np.empty((batch.size, n_dims), np.int64)
+        for d in range(n_dims):
+            want = np.stack([kinds[s.kind][:, s.level, d] for s in self.slots], axis=1)  # (B, slots)
+            hits = (self.factor_options[d][None, :, :] == want[:, None, :]).all(axis=2)  # (B, options)
+            if not hits.any(axis=1).all():
+                return None
+            choice[:, d] = hits.argmax(axis=1)
+        lvs = np.array([lv for lv, _ in self.open_keep], np.int64)
+        keep = np.ascontiguousarray(batch.keep[:, lvs, np.array([t for _, t in self.open_keep], np.int64)])
+        points = Points(choice, np.asarray(batch.order, np.int64), keep, batch.shift_array())
+        again = self.batch(points)
+        same = all(np.array_equal(getattr(again, k), getattr(batch, k)) for k in _BATCH_FIELDS)
+        return points if same else None
 
     def admissible(self, batch: MappingBatch) -> np.ndarray:
         """Mappings that meet the whole-mapping constraints checked before evaluation (minimum utilisation)."""

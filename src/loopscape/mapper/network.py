@@ -1,7 +1,8 @@
 """Network-level mapping: every layer through the mapper, with one search per distinct layer shape.
 
 Layers whose shapes are identical (dimensions, bounds, tensor projections: everything but the name) share
-one search and its best mapping; totals add the layers up (they run one after another).
+one search and its best mapping; totals add the layers up (they run one after another). With a checkpoint,
+every finished layer is kept as it finishes and a re-run takes the kept layers instead of searching them again.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from typing import Any
 from loopscape.arch import Architecture
 from loopscape.energy import EnergyTable
 from loopscape.errors import LoopscapeError, SpecError
+from loopscape.io.checkpoint import Checkpoint, CheckpointError, fingerprint
 from loopscape.mapper.mapspace import Mapspace
 from loopscape.mapper.search import OBJECTIVES, SearchResult, search
-from loopscape.mapping import PRESETS, Constraints, Mapping
+from loopscape.mapping import PRESETS, Constraints, Loop, Mapping
 from loopscape.model.costs import area_by_level
+from loopscape.model.evaluate import evaluate
 from loopscape.model.result import Result
 from loopscape.workload import Workload
 from loopscape.workload.networks import Network
@@ -56,6 +59,19 @@ def search_layer(
         arch, workload, energy, objective, budget=budget, seconds=seconds, seed=seed, mapspace=space,
         patience=max(PATIENCE, budget // 6), spatial=LOMA_SPATIAL, seed_orders=SEED_ORDERS, batch_size=BATCH,
     )  # fmt: skip
+
+
+def _search(arch: Architecture, network: Network, wl: Workload, energy: EnergyTable, objective: str,
+            preset: str | None, budget: int, seconds: float | None, seed: int) -> SearchResult:  # fmt: skip
+    """One layer's search, its errors naming the network and the layer."""
+    try:
+        # a dataflow preset constrains MAC layers; pooling, element-wise and activation layers map freely
+        constraints = PRESETS[preset](arch, wl) if preset and wl.op == "mac" else None
+        return search_layer(arch, wl, energy, objective, constraints, budget, seconds, seed)
+    except SpecError as e:
+        raise e.under(f"{network.name}[{wl.name}]") from None
+    except LoopscapeError as e:
+        raise LoopscapeError(f"{network.name} layer {wl.name}: {e}") from None
 
 
 def shape_key(workload: Workload) -> Workload:
@@ -110,6 +126,57 @@ class LayerResult:
     def macs(self) -> int:
         """Multiply-accumulates (0 for pooling, element-wise and activation layers, whose ops are not MACs)."""
         return self.workload.operations if self.workload.op == "mac" else 0
+
+
+def network_fingerprint(arch: Architecture, energy: EnergyTable, network: Network, objective: str,
+                        preset: str | None, budget: int, seconds_per_layer: float | None, seed: int) -> str:  # fmt: skip
+    """What a network mapping's layers depend on (its checkpoint's fingerprint): the architecture, the energy
+    table, the layers, the search settings and the loopscape version."""
+    from loopscape import __version__
+
+    return fingerprint(__version__, "network", arch, energy, network.layers, objective, preset, budget,
+                       seconds_per_layer, seed)  # fmt: skip
+
+
+def _unit(i: int, workload: Workload) -> str:
+    """The checkpoint key of the network's i-th layer."""
+    return f"{i}:{workload.name}"
+
+
+def kept_layers(network: Network, checkpoint: Checkpoint) -> int:
+    """How many of the network's layers `checkpoint` holds (what a re-run will not search again)."""
+    return sum(_unit(i, wl) in checkpoint for i, wl in enumerate(network.layers))
+
+
+def mapping_to_json(mapping: Mapping) -> dict[str, Any]:
+    """The mapping exactly (loops in order, keep sets, cuts) as JSON, for a checkpoint."""
+    return {
+        "loops": [[lp.dim, lp.bound, lp.kind, lp.level] for lp in mapping.loops],
+        "keep": [sorted(k) for k in mapping.keep],
+        "cuts": [list(c) for c in mapping.cuts],
+    }
+
+
+def mapping_from_json(doc: dict[str, Any]) -> Mapping:
+    """The mapping `mapping_to_json` wrote."""
+    return Mapping(
+        loops=tuple(Loop(str(d), int(b), str(k), int(lv)) for d, b, k, lv in doc["loops"]),
+        keep=tuple(frozenset(k) for k in doc["keep"]),
+        cuts=tuple((int(lv), str(t), int(pos)) for lv, t, pos in doc["cuts"]),
+    )
+
+
+def _restore(arch: Architecture, workload: Workload, energy: EnergyTable, doc: dict[str, Any]) -> LayerResult:
+    """A searched layer kept in a checkpoint, its mapping evaluated again (as the search's own result was)."""
+    try:
+        mapping = mapping_from_json(doc["mapping"])
+        evaluated, seconds = int(doc["evaluated"]), float(doc["seconds"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(
+            f"layer {workload.name}: a checkpoint record that is not readable ({e!r})"
+        ) from None
+    result = evaluate(arch, workload, mapping, energy)
+    return LayerResult(workload.name, workload, mapping, result, False, evaluated, seconds)
 
 
 @dataclass(frozen=True)
@@ -214,10 +281,12 @@ def map_network(
     budget: int | None = None,
     seconds_per_layer: float | None = None,
     progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> NetworkResult:
     """Map every layer of `network` on `arch`: one search per distinct shape, of `budget` mappings (None:
     DEFAULT_BUDGET) or `seconds_per_layer`, each seeded with `seed`. `progress(done, total, name)` is
-    called before each layer with its name and once at the end with name ''."""
+    called before each layer with its name and once at the end with name ''. `checkpoint` (opened under
+    `network_fingerprint`) gets every layer as it finishes; the layers it already holds are not searched."""
     if objective not in OBJECTIVES:
         raise SpecError("objective", objective, f"one of {list(OBJECTIVES)}")
     if preset is not None and preset not in PRESETS:
@@ -228,7 +297,7 @@ def map_network(
         energy = default_table(arch)
     budget = DEFAULT_BUDGET if budget is None else budget
     started = time.perf_counter()
-    cache: dict[tuple[Workload, str, str | None], SearchResult] = {}
+    cache: dict[tuple[Workload, str, str | None], LayerResult] = {}  # the layer searched for each shape
     rows: list[LayerResult] = []
     n = len(network.layers)
     interrupted = False
@@ -237,31 +306,26 @@ def map_network(
             if progress is not None:
                 progress(i, n, wl.name)
             key = (shape_key(wl), objective, preset)
-            found = cache.get(key)
-            reused = found is not None
-            if found is None:
-                try:
-                    # a dataflow preset constrains MAC layers; pooling, element-wise and activation layers map freely
-                    constraints = PRESETS[preset](arch, wl) if preset and wl.op == "mac" else None
-                    found = search_layer(
-                        arch, wl, energy, objective, constraints, budget, seconds_per_layer, seed
-                    )
-                except SpecError as e:
-                    raise e.under(f"{network.name}[{wl.name}]") from None
-                except LoopscapeError as e:
-                    raise LoopscapeError(f"{network.name} layer {wl.name}: {e}") from None
-                cache[key] = found
-            rows.append(
-                LayerResult(
-                    name=wl.name,
-                    workload=wl,
-                    mapping=found.mapping,
-                    result=found.result,
-                    reused=reused,
-                    evaluated=0 if reused else found.evaluated,
-                    seconds=0.0 if reused else found.seconds,
+            first = cache.get(key)
+            kept = checkpoint.get(_unit(i, wl)) if checkpoint is not None else None
+            if first is not None:
+                row = dataclasses.replace(
+                    first, name=wl.name, workload=wl, reused=True, evaluated=0, seconds=0.0
                 )
-            )
+            elif kept is not None and not kept.get("reused"):
+                row = cache[key] = _restore(arch, wl, energy, kept)
+            else:
+                found = _search(arch, network, wl, energy, objective, preset, budget, seconds_per_layer, seed)
+                row = cache[key] = LayerResult(
+                    wl.name, wl, found.mapping, found.result, False, found.evaluated, found.seconds
+                )
+            rows.append(row)
+            if checkpoint is not None and kept is None:
+                checkpoint.put(
+                    _unit(i, wl),
+                    {"reused": row.reused, "evaluated": row.evaluated, "seconds": row.seconds,
+                     "mapping": mapping_to_json(row.mapping)},
+                )  # fmt: skip
     except KeyboardInterrupt:  # Ctrl-C: keep the layers finished so far (nothing finished: nothing to keep)
         if not rows:
             raise

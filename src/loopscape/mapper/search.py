@@ -6,9 +6,10 @@ over a list of metrics), the top k, and the energy-delay Pareto set of every val
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -82,7 +83,7 @@ class SearchResult:
     seconds: float
     top: tuple[Candidate, ...] = ()
     pareto: tuple[Candidate, ...] = ()
-    stopped: str = "done"  # done, budget, time, patience
+    stopped: str = "done"  # done, budget, time, patience, interrupted (Ctrl-C: the best so far)
 
 
 def _take(batch: MappingBatch, rows: np.ndarray) -> MappingBatch:
@@ -98,6 +99,37 @@ def _concat(batches: list[MappingBatch]) -> MappingBatch:
 _FIELDS = ("temporal", "order", "spatial_x", "spatial_y", "keep")
 
 
+@dataclass
+class Watch:
+    """A caller's view of a running search: the tracker it folds batches into (so that the best so far can be
+    reported after a Ctrl-C) and `tick(tracker)`, called after a batch at most every `every` seconds (e.g. to
+    checkpoint the incumbent; one clock read per batch otherwise, nothing per mapping)."""
+
+    tick: Callable[[Tracker], None] | None = None
+    every: float = 2.0
+    tracker: Tracker | None = field(default=None, init=False)
+    started: float = field(default=0.0, init=False)
+    _next: float = field(default=0.0, init=False)
+
+    def attach(self, tracker: Tracker) -> None:
+        """Called by the search's tracker when it starts."""
+        self.tracker, self.started = tracker, time.perf_counter()
+        self._next = self.started + self.every
+
+    def after_batch(self) -> None:
+        if self.tick is not None and self.tracker is not None:
+            now = time.perf_counter()
+            if now >= self._next:
+                self._next = now + self.every
+                self.tick(self.tracker)
+
+    def best_so_far(self, stopped: str = "interrupted") -> SearchResult | None:
+        """The search's result from what it has evaluated so far (None when nothing valid was seen yet)."""
+        if self.tracker is None or self.tracker.best is None:
+            return None
+        return self.tracker.finish(self.started, stopped)
+
+
 class Tracker:
     """Keeps the best k mappings by the objective and the energy-delay Pareto set of all valid ones seen."""
 
@@ -109,6 +141,7 @@ class Tracker:
         objective: str | Sequence[str],
         space: Mapspace | None = None,
         top_k: int = 1,
+        watch: Watch | None = None,
     ) -> None:
         if energy is None:  # build the default table once, not once per batch
             from loopscape.energy.defaults import default_table
@@ -125,6 +158,9 @@ class Tracker:
         bw = (space.constraints.max_bandwidth if space else ()) or ()
         names = [lv.name for lv in arch.levels]
         self.bandwidth = [(names.index(n), limit) for n, limit in bw]
+        self.watch = watch
+        if watch is not None:
+            watch.attach(self)
 
     def evaluate(self, batch: MappingBatch) -> np.ndarray:
         """Evaluate a batch, fold it into the best/top-k/Pareto, return its (B, metrics) values."""
@@ -145,6 +181,8 @@ class Tracker:
             order = rows[_rank(values[rows])][: self.top_k]
             self._merge_top(_take(batch, order), values[order])
             self._merge_front(_take(batch, rows), np.stack([res.energy_pj[rows], res.cycles[rows]], axis=1))
+        if self.watch is not None:
+            self.watch.after_batch()
         return values
 
     def _merge_top(self, batch: MappingBatch, values: np.ndarray) -> None:
@@ -225,13 +263,17 @@ def exhaustive_search(
     mapspace: Mapspace | None = None,
     top_k: int = 1,
     seconds: float | None = None,
+    seeds: Iterable[Points] = (),
+    watch: Watch | None = None,
 ) -> SearchResult:
-    """The true optimum of a (small) mapspace: every mapping left after pruning is evaluated."""
+    """The true optimum of a (small) mapspace: every mapping left after pruning is evaluated (after `seeds`,
+    e.g. a checkpointed incumbent, so a time limit never ends worse than them)."""
     started = time.perf_counter()
     space = mapspace or Mapspace(arch, workload)
-    tracker = Tracker(arch, workload, energy, objective, space, top_k)
+    tracker = Tracker(arch, workload, energy, objective, space, top_k, watch)
     stop = started + seconds if seconds is not None else None
-    return tracker.finish(started, _run(tracker, space.enumerate(), stop))
+    batches = itertools.chain((space.batch(p) for p in seeds), space.enumerate())
+    return tracker.finish(started, _run(tracker, batches, stop))
 
 
 def random_search(
@@ -245,12 +287,17 @@ def random_search(
     batch_size: int = 65536,
     mapspace: Mapspace | None = None,
     top_k: int = 1,
+    seeds: Iterable[Points] = (),
+    watch: Watch | None = None,
 ) -> SearchResult:
-    """The best of `budget` mappings sampled uniformly (seeded), or of as many as fit in `seconds`."""
+    """The best of `budget` mappings sampled uniformly (seeded), or of as many as fit in `seconds`; `seeds`
+    (e.g. a checkpointed incumbent) are evaluated first, on top of the budget."""
     started = time.perf_counter()
     space = mapspace or Mapspace(arch, workload)
     rng = np.random.default_rng(seed)
-    tracker = Tracker(arch, workload, energy, objective, space, top_k)
+    tracker = Tracker(arch, workload, energy, objective, space, top_k, watch)
+    for pts in seeds:
+        tracker.evaluate(space.batch(pts))
 
     def batches():
         left = budget
@@ -316,17 +363,19 @@ def local_search(
     uneven: bool = True,
     seeds: Iterable[Points] = (),
     refine: Callable[[Points], Points | None] | None = None,
+    watch: Watch | None = None,
 ) -> SearchResult:
     """The default search: a random batch, then batches of neighbours of the best mappings so far (see
     `_neighbours`), until the budget or the time is spent or `patience` evaluations bring no improvement
     (Timeloop's victory condition). `uneven` also moves single tensors' cuts (ZigZag's uneven mappings).
     `seeds` (points from another search, e.g. LOMA's) are evaluated first and join the starting pool.
     `refine` (pool -> new points, e.g. `loma.reallocate`) runs when the walk stalls or the budget nears its end;
-    whatever it improves joins the pool and the walk goes on. Deterministic for a seed."""
+    whatever it improves joins the pool and the walk goes on. `watch` sees the tracker (see `Watch`).
+    Deterministic for a seed."""
     started = time.perf_counter()
     space = mapspace or Mapspace(arch, workload)
     rng = np.random.default_rng(seed)
-    tracker = Tracker(arch, workload, energy, objective, space, top_k)
+    tracker = Tracker(arch, workload, energy, objective, space, top_k, watch)
     n_levels_, n_tensors_ = len(arch.levels), len(workload.tensors)
     pool: Points | None = None
     pool_v = np.empty((0, len(tracker.metrics)))
@@ -393,17 +442,21 @@ def search(
     seed_orders: int = 60,
     batch_size: int = 4096,
     refine_best: int = 8,
+    seeds: Iterable[Points] = (),
+    watch: Watch | None = None,
 ) -> SearchResult:
     """The default search: a sample of LOMA's mappings over the best spatial unrollings (deterministic; at most
     `seed_orders` loop orders per unrolling, so seeding stays a small part of the work) seeds a local search
     (`local_search`) that refines them with its neighbourhood walk; when the walk stalls, LOMA's allocators
-    re-allocate the best loop orders found to the levels (`loma.reallocate`)."""
+    re-allocate the best loop orders found to the levels (`loma.reallocate`). `seeds` (e.g. a checkpointed
+    incumbent) join LOMA's, first."""
     from loopscape.mapper.loma import loma_points, reallocate
 
     space = mapspace or Mapspace(arch, workload)
     return local_search(
         arch, workload, energy, objective, budget=budget, seconds=seconds, seed=seed, mapspace=space,
         top_k=top_k, patience=patience, batch_size=batch_size,
-        seeds=loma_points(space, spatial=spatial, max_orders=seed_orders),
+        seeds=itertools.chain(seeds, loma_points(space, spatial=spatial, max_orders=seed_orders)),
         refine=lambda pool: reallocate(space, pool.take(np.arange(min(refine_best, pool.size)))),
+        watch=watch,
     )  # fmt: skip
