@@ -78,14 +78,22 @@ def _overhead_table(sus: list, o: Any) -> str:
 @coac.command()
 @click.option("--pe", "pe", required=True, help="PE count or array, e.g. 256 or 16x16.")
 @click.option("--su", "su_texts", multiple=True, required=True, help="An SU such as K=16,C=16 (repeat).")
-@click.option("--pw", type=int, default=None, help="Port width in words of every memory.")
-@click.option("--pw-weight", type=int, default=None, help="L2 weight port width (words).")
-@click.option("--pw-activation", type=int, default=None, help="L2 activation port width (words).")
+@click.option("--pw", type=click.IntRange(min=1), default=None, help="Port width in words of every memory.")
+@click.option("--pw-weight", type=click.IntRange(min=1), default=None, help="L2 weight port width (words).")
 @click.option(
-    "--pw-output", type=int, default=None, help="L2 output port width (words; default: activation)."
+    "--pw-activation", type=click.IntRange(min=1), default=None, help="L2 activation port width (words)."
 )
 @click.option(
-    "--pw-rb", type=int, default=None, help="Port width around the reshuffling buffer (default: activation)."
+    "--pw-output",
+    type=click.IntRange(min=1),
+    default=None,
+    help="L2 output port width (words; default: activation).",
+)
+@click.option(
+    "--pw-rb",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Port width around the reshuffling buffer (default: activation).",
 )
 @click.option(
     "--group-rule",
@@ -94,9 +102,19 @@ def _overhead_table(sus: list, o: Any) -> str:
     show_default=True,
     help="Activation group size of Eqs. 21-25: A_par/C_u (reproduces Table IV) or C_u*G_u (Fig. 13's prose).",
 )
-@click.option("--word-bits", type=int, default=8, show_default=True, help="Weight/activation word bits.")
 @click.option(
-    "--psum-bits", type=int, default=24, show_default=True, help="Partial-sum bits (adders, outputs)."
+    "--word-bits",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Weight/activation word bits.",
+)
+@click.option(
+    "--psum-bits",
+    type=click.IntRange(min=1),
+    default=24,
+    show_default=True,
+    help="Partial-sum bits (adders, outputs).",
 )
 @click.option("--technology", default="16nm", show_default=True, help="Technology node of the area.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
@@ -200,7 +218,10 @@ def _interrupted(checkpoint: Any, kept: int, total: int) -> None:
     "--budget", type=int, default=3000, show_default=True, help="Mappings searched per layer and SU."
 )
 @click.option(
-    "--workers", type=int, default=None, help="Processes for the per-layer searches (default: cores)."
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes for the per-layer searches (default: cores).",
 )
 @click.option(
     "--evolver", is_flag=True, help="Also compare with Evolver's SUs (a placeholder set: docs/coac.md)."
