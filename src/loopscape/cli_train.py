@@ -325,7 +325,7 @@ def _print_tables(result: TrainingResult) -> None:
               help="Name the backward passes' tensors as gradients (dInputs, ...) or by the forward tensor whose "
                    "hardware role they take (for architectures that keep tensors by name); auto: forward "
                    "when some level keeps tensors by name.")  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @JSON_OPTION
 @spec_errors_exit
 def train(arch: tuple[str, ...], network: str, objective: str, budget: int | None, update_op: str,

@@ -206,7 +206,7 @@ def _compound_run(d: Path) -> Outcome:
 COMMAND_TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
-        Target("train", _train_files, _train_run, ("arch.yaml", "net.yaml"), ("--seed",)),
+        Target("train", _train_files, _train_run, ("arch.yaml", "net.yaml")),
         Target("coac_overhead", lambda: {"args.txt": OVERHEAD_ARGS}, _overhead_run),
         Target("coac_search", lambda: {"args.txt": SEARCH_ARGS}, _search_run),
         Target(

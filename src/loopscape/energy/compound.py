@@ -262,7 +262,7 @@ def parse_compounds(doc: Any, file: str = "") -> list[CompoundClass]:
             for i, part in enumerate(parts):
                 part = _mapping(part, f"{apath}[{i}]", file)
                 sub = part.get("subcomponent")
-                if sub not in names:
+                if not isinstance(sub, str) or sub not in names:
                     raise SpecError(f"{apath}[{i}].subcomponent", sub, f"one of {sorted(names)}", file)
                 if not isinstance(part.get("action"), str):
                     raise SpecError(f"{apath}[{i}].action", part.get("action"), "an action name", file)
