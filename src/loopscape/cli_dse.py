@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -46,8 +47,18 @@ def sweep(spec: str, store_path: str, workers: int | None, scheduler: str | None
     def advance(done: int, total: int) -> None:
         progress.update(task, completed=done, total=total)
 
-    with progress:
-        summary = run_sweep(parsed, store_path, executor, advance)
+    try:
+        with progress:
+            summary = run_sweep(parsed, store_path, executor, advance)
+    except KeyboardInterrupt:  # Ctrl-C: every finished point is already committed
+        from loopscape.dse.store import Store
+
+        with Store(store_path) as store:
+            kept = store.count()
+        click.echo(
+            f"interrupted: {kept} points kept in {store_path}; run the same command again to go on", err=True
+        )
+        sys.exit(130)
     click.echo(
         f"{parsed.name}: {summary.points} points ({parsed.search.method}); {summary.skipped} already in "
         f"{store_path}, {summary.evaluated} evaluated on {executor.describe()} in {summary.seconds:.1f} s "
