@@ -139,17 +139,18 @@ def kill_and_resume(cwd: Path, baseline: tuple[dict, int, float], kills: int, se
         resumed = RESUMING.search(err)
         if resumed:  # it got as far as reading the checkpoint: all that the last run kept is there
             assert int(resumed[1]) >= previous_kept and int(resumed[2]) == total, err
-        if out.exists():  # written atomically: whole and right, even if the kill came just after
+        finished = out.exists()
+        if finished:  # written atomically: whole and right, even if the kill came just after
             assert result(out) == expected
             out.unlink()
-        if proc.returncode == 0:  # it finished first: no checkpoint left
-            assert not cp.exists()
-            previous_kept = 0
-            continue
-        assert proc.returncode == -signal.SIGKILL
         kept = kept_units(cp)
-        assert previous_kept <= kept <= total, "a kill never loses a kept search"
-        previous_kept = kept
+        if proc.returncode == 0:  # it finished first: no checkpoint left
+            assert finished and not cp.exists()
+        else:
+            assert proc.returncode == -signal.SIGKILL
+        if not finished:
+            assert previous_kept <= kept <= total, "a kill never loses a kept search"
+        previous_kept = kept  # after a finished run: 0, or all if it was killed before removing the file
     proc = start(cwd)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
