@@ -117,16 +117,28 @@ def dominated(points: np.ndarray) -> np.ndarray:
     cover never makes a combination's latency/energy front worse (each layer's choices only improve), so
     dropping covered SUs leaves the fronts of every number of SUs as they were, as long as at least that
     many SUs remain. (Its area may change: the 3-D Pareto set can differ.)"""
+    cover = covers(points)
+    back = cover.T
+    earlier = np.triu(np.ones_like(cover), k=1)  # t < s
+    return ((cover & ~back) | (cover & back & earlier)).any(axis=0)
+
+
+def covers(points: np.ndarray, block: int = 64) -> np.ndarray:
+    """(SUs, SUs) booleans: [t, s] when on every layer each point of SU s is matched or beaten in latency and
+    energy by one of SU t's (in blocks of `block` t's, so memory stays layers x block x SUs)."""
+    x, y = points[..., CYCLES], points[..., PJ]  # (layers, SUs, 2 points)
     n = points.shape[1]
-    out = np.zeros(n, dtype=bool)
-    for t in range(n):
-        mine = points[:, t][:, None, None, :, :]  # (layers, 1, 1, t's points, 2)
-        theirs = points[:, :, :, None, :]  # (layers, SUs, their points, 1, 2)
-        cover = (mine <= theirs).all(-1).any(3).all(-1).all(0)  # t covers s
-        back = (theirs <= mine).all(-1).any(2).all(-1).all(0)  # s covers t
-        strict = cover & ~back
-        same = cover & back & (np.arange(n) > t)
-        out |= strict | same
+    out = np.empty((n, n), dtype=bool)
+    for lo in range(0, n, block):
+        xt, yt = x[:, lo : lo + block, None, :], y[:, lo : lo + block, None, :]
+        xs, ys = x[:, None, :, :], y[:, None, :, :]
+        ok = np.ones((x.shape[0], xt.shape[1], n), dtype=bool)
+        for i in range(x.shape[2]):  # each point of s ...
+            hit = np.zeros_like(ok)
+            for j in range(x.shape[2]):  # ... matched by some point of t
+                hit |= (xt[..., j] <= xs[..., i]) & (yt[..., j] <= ys[..., i])
+            ok &= hit
+        out[lo : lo + block] = ok.all(axis=0)
     return out
 
 
