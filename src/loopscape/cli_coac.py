@@ -214,14 +214,25 @@ def _interrupted(checkpoint: Any, kept: int, total: int) -> None:
 @click.option("--max-sus", type=int, default=3, show_default=True, help="Most SUs one design supports (M).")
 @click.option("--no-prune", "no_prune", is_flag=True, help="Search every SU combination (no pruning).")
 @click.option("--prune-ties", is_flag=True, help="Prune, but keep every SU tied at a layer's best.")
+@click.option("--prune-exact", is_flag=True,
+              help="Prune only the SUs another SU matches or beats on every layer: the latency/energy fronts "
+                   "stay exactly the unpruned ones (with --max-front 0), but little is pruned when several "
+                   "networks are searched jointly.")  # fmt: skip
+@click.option("--max-front", type=click.IntRange(min=0), default=128, show_default=True,
+              help="Thin each network front to about this many points as it is summed (0: exact, slower).")  # fmt: skip
 @click.option(
-    "--budget", type=int, default=3000, show_default=True, help="Mappings searched per layer and SU."
+    "--budget",
+    type=click.IntRange(min=1, max=10_000_000),
+    default=3000,
+    show_default=True,
+    help="Mappings searched per layer and SU (at most 10,000,000: the budget is also the patience, so a "
+    "search runs all of it).",
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=256),
     default=None,
-    help="Processes for the per-layer searches (default: cores).",
+    help="Processes for the per-layer searches (default: cores; at most 256, all started at once).",
 )
 @click.option(
     "--evolver", is_flag=True, help="Also compare with Evolver's SUs (a placeholder set: docs/coac.md)."
@@ -248,6 +259,8 @@ def search(
     max_sus: int,
     no_prune: bool,
     prune_ties: bool,
+    prune_exact: bool,
+    max_front: int,
     budget: int,
     workers: int | None,
     evolver: bool,
@@ -278,9 +291,17 @@ def search(
         raise SpecError("--max-sus", max_sus, "at least 1", "(command line)")
     if budget < 1:
         raise SpecError("--budget", budget, "at least 1", "(command line)")
-    if no_prune and prune_ties:
+    chosen = [
+        f
+        for f, on in (("--no-prune", no_prune), ("--prune-ties", prune_ties), ("--prune-exact", prune_exact))
+        if on
+    ]
+    if len(chosen) > 1:
         raise SpecError(
-            "--no-prune", "--prune-ties too", "one of --no-prune and --prune-ties", "(command line)"
+            chosen[0],
+            " and ".join(chosen),
+            "one of --no-prune, --prune-ties and --prune-exact",
+            "(command line)",
         )
     pes = parse_pes(pe)
     if evolver and pes != 256:
@@ -290,9 +311,8 @@ def search(
     except SpecError as e:
         raise e.in_file("(command line)") from None
     sus = enumerate_sus(pes)
-    settings = SearchSettings(
-        max_sus=max_sus, prune="none" if no_prune else "ties" if prune_ties else "strict"
-    )
+    prune = "none" if no_prune else "ties" if prune_ties else "dominance" if prune_exact else "strict"
+    settings = SearchSettings(max_sus=max_sus, prune=prune, max_front=max_front)
     effort = TemporalSearch(budget, min(500, budget))
     arch = coac_architecture(pes)
     energy = _energy_table(arch)

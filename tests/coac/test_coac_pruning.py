@@ -88,3 +88,32 @@ def test_dominance_pruning_is_exact(layers: int, n_sus: int, max_sus: int, data)
     assert set(full.fronts) - set(kept.fronts) == set(
         range(len(kept.candidates) + 1, min(max_sus, n_sus) + 1)
     )
+
+
+def test_cli_prune_exact_gives_the_unpruned_fronts(tmp_path, monkeypatch):
+    """`loopscape coac --prune-exact --max-front 0` prints the fronts `--no-prune` prints, from fewer SUs; two
+    pruning flags at once are refused (exit 2)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from loopscape.cli import loopscape
+
+    monkeypatch.chdir(tmp_path)  # the checkpoint files land here
+    args = ["coac", "rced", "--pe", "2x2", "--budget", "50", "--max-sus", "2", "--max-front", "0", "--json"]
+    docs = {}
+    for flag in ("--prune-exact", "--no-prune"):
+        res = CliRunner().invoke(loopscape, [*args, flag, "--workers", "1"])
+        assert res.exit_code == 0, res.output
+        docs[flag] = json.loads(res.stdout)
+    exact, full = docs["--prune-exact"], docs["--no-prune"]
+    assert exact["prune"] == "dominance" and len(exact["candidates"]) < full["sus_enumerated"]
+
+    def pts(doc, m):
+        return sorted((p["latency"], p["energy"]) for p in doc["fronts"][m])
+
+    assert set(exact["fronts"]) == set(full["fronts"])
+    for m in full["fronts"]:
+        assert pts(exact, m) == pts(full, m)
+    res = CliRunner().invoke(loopscape, [*args, "--prune-exact", "--prune-ties"])
+    assert res.exit_code == 2 and "--prune-exact" in res.output
