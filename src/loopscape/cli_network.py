@@ -197,7 +197,7 @@ def _network(arch: tuple[str, ...], network: str, objective: str, preset: str | 
         if e.path in ("preset", "objective"):
             raise SpecError(f"--{e.path}", e.found, e.expected, "(command line)") from None
         raise e if e.file else e.in_file(where) from None
-    except LoopscapeError:
+    except (LoopscapeError, KeyboardInterrupt):  # Ctrl-C here: no layer finished in this run
         _drop_if_empty(cp)
         raise
     doc = result.to_json()
@@ -214,7 +214,8 @@ def _network(arch: tuple[str, ...], network: str, objective: str, preset: str | 
 
 
 def _drop_if_empty(cp: Checkpoint | None) -> None:
-    """After an error: remove a checkpoint that keeps nothing (no stray file), keep one that does."""
+    """After an error or an early Ctrl-C: remove a checkpoint that keeps nothing (no stray file), keep one that
+    does."""
     if cp is not None:
         if len(cp):
             cp.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import loopscape.mapper.network as network_module
 from loopscape.cli import loopscape
 from loopscape.io.checkpoint import Checkpoint, fingerprint
 
@@ -173,3 +174,15 @@ def test_checkpoint_of_other_inputs_is_refused(tmp_path) -> None:
     assert "a checkpoint of a run with other inputs" in res.stderr and str(cp) in res.stderr
     assert res.exception is None or isinstance(res.exception, SystemExit)
     assert kept_units(cp) == ["0:conv1"]  # refused, not overwritten
+
+
+def test_ctrl_c_before_any_layer_finished_exits_130_leaving_no_checkpoint(monkeypatch, tmp_path) -> None:
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(network_module, "search_layer", interrupted)
+    out = tmp_path / "out.json"
+    res = CliRunner().invoke(loopscape, [*ARGS, "--json", str(out)])
+    assert res.exit_code == 130, res.output
+    assert "interrupted: no layer finished" in res.stderr
+    assert not out.exists() and not Path(f"{out}.checkpoint").exists()
