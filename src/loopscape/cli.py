@@ -306,7 +306,8 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
     FILES give an architecture and a workload (problem), native or Timeloop v0.4, optionally an energy table
     (ERT/ART), Timeloop mapspace constraints (mapspace_constraints, architecture_constraints, ...) and a
     Timeloop `mapper:` section; command-line options override the mapper section. docs/mapper.md says how
-    each Timeloop setting maps.
+    each Timeloop setting maps. Ctrl-C reports the best mapping so far (exit 130); with --json OUT the best so
+    far is kept in OUT.checkpoint and a re-run after a kill starts from it (docs/long-jobs.md).
     """
     import inspect
     import re
