@@ -104,6 +104,8 @@ class Store:
             raise StoreError(f"{self.path}: a damaged store (point status {', '.join(odd)})")
         if self.conn.execute("SELECT COUNT(*) FROM points WHERE id IS NULL").fetchone()[0]:
             raise StoreError(f"{self.path}: a damaged store (a point without an id)")
+        self.parameter_names()  # damaged meta is refused whichever part of it the reader needs
+        self.objectives()
 
     def __enter__(self) -> Self:
         return self
