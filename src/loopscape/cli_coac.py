@@ -214,6 +214,12 @@ def _interrupted(checkpoint: Any, kept: int, total: int) -> None:
 @click.option("--max-sus", type=int, default=3, show_default=True, help="Most SUs one design supports (M).")
 @click.option("--no-prune", "no_prune", is_flag=True, help="Search every SU combination (no pruning).")
 @click.option("--prune-ties", is_flag=True, help="Prune, but keep every SU tied at a layer's best.")
+@click.option("--prune-exact", is_flag=True,
+              help="Prune only the SUs another SU matches or beats on every layer: the latency/energy fronts "
+                   "stay exactly the unpruned ones (with --max-front 0), but little is pruned when several "
+                   "networks are searched jointly.")  # fmt: skip
+@click.option("--max-front", type=click.IntRange(min=0), default=128, show_default=True,
+              help="Thin each network front to about this many points as it is summed (0: exact, slower).")  # fmt: skip
 @click.option(
     "--budget",
     type=click.IntRange(min=1, max=10_000_000),
@@ -253,6 +259,8 @@ def search(
     max_sus: int,
     no_prune: bool,
     prune_ties: bool,
+    prune_exact: bool,
+    max_front: int,
     budget: int,
     workers: int | None,
     evolver: bool,
@@ -283,9 +291,17 @@ def search(
         raise SpecError("--max-sus", max_sus, "at least 1", "(command line)")
     if budget < 1:
         raise SpecError("--budget", budget, "at least 1", "(command line)")
-    if no_prune and prune_ties:
+    chosen = [
+        f
+        for f, on in (("--no-prune", no_prune), ("--prune-ties", prune_ties), ("--prune-exact", prune_exact))
+        if on
+    ]
+    if len(chosen) > 1:
         raise SpecError(
-            "--no-prune", "--prune-ties too", "one of --no-prune and --prune-ties", "(command line)"
+            chosen[0],
+            " and ".join(chosen),
+            "one of --no-prune, --prune-ties and --prune-exact",
+            "(command line)",
         )
     pes = parse_pes(pe)
     if evolver and pes != 256:
@@ -295,9 +311,8 @@ def search(
     except SpecError as e:
         raise e.in_file("(command line)") from None
     sus = enumerate_sus(pes)
-    settings = SearchSettings(
-        max_sus=max_sus, prune="none" if no_prune else "ties" if prune_ties else "strict"
-    )
+    prune = "none" if no_prune else "ties" if prune_ties else "dominance" if prune_exact else "strict"
+    settings = SearchSettings(max_sus=max_sus, prune=prune, max_front=max_front)
     effort = TemporalSearch(budget, min(500, budget))
     arch = coac_architecture(pes)
     energy = _energy_table(arch)
