@@ -4,6 +4,7 @@ update of every layer) on an architecture, and report per pass, per pass kind an
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from loopscape.cli_common import JSON_OPTION, progress_bar, spec_errors_exit, write_json
-from loopscape.errors import SpecError
+from loopscape.errors import LoopscapeError, SpecError
 from loopscape.workload.training import PASSES, TrainingPass, training_passes
 
 if TYPE_CHECKING:
     from loopscape.arch import Architecture
     from loopscape.energy import EnergyTable
+    from loopscape.io.checkpoint import Checkpoint
     from loopscape.mapper.network import LayerResult, NetworkResult
     from loopscape.workload import Workload
     from loopscape.workload.networks import Network
@@ -49,6 +51,7 @@ class TrainingResult:
     forward_names: bool = False  # passes' tensors carry the forward layer's names (hardware_roles)
     # the architecture the weight-update passes ran on (`Architecture.for_update()`); None: the main array
     update_arch: Architecture | None = None
+    interrupted: bool = False  # Ctrl-C: `passes` are the ones finished
 
     def pass_arch(self, kind: str) -> Architecture:
         """The architecture the passes of `kind` ran on."""
@@ -129,6 +132,7 @@ class TrainingResult:
             "layers": layers,
             "area_um2_by_level": self.mapped.area_um2_by_level,
             "totals": totals,
+            **({"interrupted": True} if self.interrupted else {}),
         }
 
 
@@ -182,6 +186,7 @@ def map_training(
     update_op: str = "add",
     forward_names: bool | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> TrainingResult:
     """Map every pass of one training step of `network` with the network mapper (one search per distinct
     shape); passes that need evaluate_batch's fallback get at most FALLBACK_BUDGET mappings.
@@ -201,8 +206,9 @@ def map_training(
     on_unit = tuple(update_arch is not None and p.kind == "weight_update" for p in passes)
     rows: dict[str, LayerResult] = {}
     done, total = 0, len(passes)
-    # one network mapping per distinct (array, budget), in first-seen order
-    for unit, group in dict.fromkeys(zip(on_unit, budgets)):
+    interrupted = False
+    # one network mapping per distinct (array, budget), in first-seen order; each its own part of `checkpoint`
+    for part_no, (unit, group) in enumerate(dict.fromkeys(zip(on_unit, budgets))):
         members = [p.workload for p, u, b in zip(passes, on_unit, budgets) if (u, b) == (unit, group)]
 
         def advance(i: int, n: int, name: str, offset: int = done) -> None:
@@ -211,13 +217,27 @@ def map_training(
 
         target = update_arch if unit and update_arch is not None else arch
         table = update_table(energy, target) if unit and update_arch is not None else energy
-        part = map_network(
-            target, Network(f"{network.name}.train", tuple(members), network.source), table, objective,
-            seed=seed, budget=group, progress=advance,
-        )  # fmt: skip
+        try:
+            part = map_network(
+                target, Network(f"{network.name}.train", tuple(members), network.source), table, objective,
+                seed=seed, budget=group, progress=advance,
+                checkpoint=checkpoint.scoped(f"{part_no}/") if checkpoint is not None else None,
+            )  # fmt: skip
+        except KeyboardInterrupt:  # Ctrl-C before this part finished a pass
+            if not rows:
+                raise
+            interrupted = True
+            break
         rows.update((lr.name, lr) for lr in part.layers)
         done += len(members)
-    if progress is not None:
+        if part.interrupted:
+            interrupted = True
+            break
+    if interrupted:  # the passes finished, in execution order
+        kept = [i for i, p in enumerate(passes) if p.workload.name in rows]
+        passes = [passes[i] for i in kept]
+        budgets, fallback = tuple(budgets[i] for i in kept), tuple(fallback[i] for i in kept)
+    elif progress is not None:
         progress(total, total, "")
     mapped = NetworkResult(
         network=f"{network.name}.train",
@@ -229,8 +249,9 @@ def map_training(
         source=network.source,
     )
     return TrainingResult(
-        network.name, passes, mapped, budgets, fallback, mapped.seconds, update_op, forward_names, update_arch
-    )
+        network.name, tuple(passes), mapped, budgets, fallback, mapped.seconds, update_op, forward_names,
+        update_arch, interrupted,
+    )  # fmt: skip
 
 
 def _print_tables(result: TrainingResult) -> None:
@@ -327,17 +348,41 @@ def _print_tables(result: TrainingResult) -> None:
                    "when some level keeps tensors by name.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @JSON_OPTION
+@click.option("--checkpoint", "checkpoint_out", type=click.Path(dir_okay=False), default=None,
+              help="Keep every finished pass here, for a killed run to resume from [default: OUT.checkpoint "
+                   "with --json OUT; none otherwise].")  # fmt: skip
 @spec_errors_exit
 def train(arch: tuple[str, ...], network: str, objective: str, budget: int | None, update_op: str,
-          tensor_names: str, seed: int, json_out: str | None) -> None:  # fmt: skip
+          tensor_names: str, seed: int, json_out: str | None, checkpoint_out: str | None) -> None:  # fmt: skip
     """Map one training step of a network: forward, backward-data, backward-weight and weight update of
     every layer (the first layer needs no backward-data), with the best mapping per pass and totals.
 
     ARCH is a built-in architecture (`loopscape zoo`) or spec files giving one; NETWORK as in
-    `loopscape network`.
+    `loopscape network`. Every finished pass is kept in a checkpoint (--checkpoint) and a re-run with the same
+    inputs takes them from it; Ctrl-C prints and writes the finished passes and exits 130 (docs/long-jobs.md).
     """
+    try:
+        _train(arch, network, objective, budget, update_op, tensor_names, seed, json_out, checkpoint_out)
+    except KeyboardInterrupt:  # Ctrl-C before any pass finished: nothing to keep
+        click.echo("interrupted: no pass finished", err=True)
+        sys.exit(130)
 
-    from loopscape.cli_network import _load_architecture, load_network
+
+def training_fingerprint(arch: Architecture, energy: EnergyTable, network: Network, objective: str, seed: int,
+                         budget: int | None, update_op: str, forward_names: bool | None) -> str:  # fmt: skip
+    """What a training step's passes depend on (its checkpoint's fingerprint)."""
+    from loopscape import __version__
+    from loopscape.io.checkpoint import fingerprint
+
+    return fingerprint(__version__, "train", arch, energy, network.layers, objective, seed, budget, update_op,
+                       forward_names, FALLBACK_BUDGET)  # fmt: skip
+
+
+def _train(arch: tuple[str, ...], network: str, objective: str, budget: int | None, update_op: str,
+           tensor_names: str, seed: int, json_out: str | None, checkpoint_out: str | None) -> None:  # fmt: skip
+    """The `train` command's work (Ctrl-C with nothing finished propagates to it)."""
+    from loopscape.cli_network import _drop_if_empty, _load_architecture, load_network
+    from loopscape.io.checkpoint import Checkpoint, checkpoint_path
 
     net, notes = load_network(network)
     for note in notes:
@@ -347,6 +392,17 @@ def train(arch: tuple[str, ...], network: str, objective: str, budget: int | Non
     except SpecError as e:
         raise e if e.file else e.in_file(network) from None
     architecture, energy, where = _load_architecture(arch)
+    forward = None if tensor_names == "auto" else tensor_names == "forward"
+    cp_path = checkpoint_out or (checkpoint_path(json_out) if json_out and json_out != "-" else None)
+    cp = None
+    if cp_path is not None:
+        from loopscape.energy.defaults import default_table
+
+        table = energy or default_table(architecture)  # (None stays None below: the update unit's defaults)
+        fp = training_fingerprint(architecture, table, net, objective, seed, budget, update_op, forward)
+        cp = Checkpoint(cp_path, fp)
+        if len(cp):
+            click.echo(f"resuming: {len(cp)} passes from {cp_path}", err=True)
     progress = progress_bar()
     task = progress.add_task(f"mapping {net.name} (training)", total=None)
 
@@ -357,17 +413,30 @@ def train(arch: tuple[str, ...], network: str, objective: str, budget: int | Non
         with progress:
             result = map_training(
                 architecture, net, energy, objective, seed=seed, budget=budget, update_op=update_op,
-                forward_names=None if tensor_names == "auto" else tensor_names == "forward", progress=advance,
+                forward_names=forward, progress=advance, checkpoint=cp,
             )  # fmt: skip
     except SpecError as e:
+        _drop_if_empty(cp)
         if e.path == "objective":
             raise SpecError("--objective", e.found, e.expected, "(command line)") from None
         raise e if e.file else e.in_file(where) from None
+    except LoopscapeError:
+        _drop_if_empty(cp)
+        raise
     doc = result.to_json()
     if json_out == "-":
         click.echo(json.dumps(doc, indent=2))
-        return
-    _print_tables(result)
-    if json_out:
-        write_json(json_out, doc)
-        click.echo(f"wrote {json_out}")
+    else:
+        _print_tables(result)
+        if json_out:
+            write_json(json_out, doc)
+            click.echo(f"wrote {json_out}")
+    if result.interrupted:
+        kept = f"; {cp_path} keeps them for a re-run to resume from" if cp_path else ""
+        total = len(training_passes(net, update_op))
+        click.echo(
+            f"interrupted: {len(result.passes)} of {total} passes finished (kept above){kept}", err=True
+        )
+        sys.exit(130)
+    if cp is not None:
+        cp.remove()  # the output is written: nothing left to resume

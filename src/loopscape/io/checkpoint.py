@@ -86,6 +86,10 @@ class Checkpoint:
             self.conn.execute("INSERT OR REPLACE INTO units VALUES (?, ?)", (key, text))
         self._done[key] = json.loads(text)
 
+    def scoped(self, prefix: str) -> CheckpointScope:
+        """A view of the units under `prefix` (a job of several parts, each keying its units its own way)."""
+        return CheckpointScope(self, prefix)
+
     def close(self) -> None:
         self.conn.close()
 
@@ -94,3 +98,19 @@ class Checkpoint:
         self.close()
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(str(self.path) + suffix).unlink(missing_ok=True)
+
+
+class CheckpointScope:
+    """The units of one part of a job: `Checkpoint`'s get/put/in with every key under a prefix."""
+
+    def __init__(self, parent: Checkpoint, prefix: str) -> None:
+        self.parent, self.prefix = parent, prefix
+
+    def __contains__(self, key: str) -> bool:
+        return self.prefix + key in self.parent
+
+    def get(self, key: str) -> Any | None:
+        return self.parent.get(self.prefix + key)
+
+    def put(self, key: str, value: Any) -> None:
+        self.parent.put(self.prefix + key, value)
