@@ -31,8 +31,9 @@ from loopscape.energy.defaults import default_table
 from loopscape.io.checkpoint import Checkpoint
 from loopscape.workload import networks as zoo
 
-# a 2x2 array, a small budget and RCED: 135 layer searches, a run of a few seconds
-ARGS = ["rced", "--pe", "2x2", "--max-sus", "2", "--budget", "60"]
+# RCED on a 4x4 array with a small budget: 519 layer searches, a run of a few seconds (most of it starting
+# up: the searches themselves take about 1.5 s on two processes)
+ARGS = ["rced", "--pe", "4x4", "--max-sus", "2", "--budget", "60"]
 CHECKPOINT = "run.checkpoint"
 RESUMING = re.compile(r"resuming: (\d+) of (\d+) layer searches from (\S+)")
 INTERRUPTED = re.compile(r"interrupted: (\d+) of (\d+) layer searches kept in (\S+); re-run to resume")
@@ -74,17 +75,24 @@ def assert_no_orphans(pgid: int) -> None:
 
 
 def kept_units(path: Path) -> int:
-    """Finished searches in a checkpoint file (0 while it does not exist yet)."""
+    """Finished searches in a checkpoint file (0 while it does not exist yet). Opened read-write (never
+    created) so that SQLite rolls back the journal of a commit that a kill cut short, as the next run does."""
     if not path.exists():
         return 0
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        try:
-            return conn.execute("SELECT count(*) FROM units").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0  # tables not created yet
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=30)
+    except sqlite3.OperationalError:
+        if not path.exists():  # removed in between: the run completed
+            return 0
+        raise
+    try:
+        return conn.execute("SELECT count(*) FROM units").fetchone()[0]
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):  # created, tables not yet
+            return 0
+        raise
+    finally:
+        conn.close()
 
 
 def result(path: Path) -> dict:
@@ -120,17 +128,18 @@ def baseline(tmp_path_factory) -> tuple[dict, int, float]:
 
 def kill_and_resume(cwd: Path, baseline: tuple[dict, int, float], kills: int, seed: int) -> None:
     """Kill -9 the run `kills` times at random points (half at a random time, half once a random number of
-    searches is kept), each time checking what is on disk; then re-run to completion and compare."""
+    searches more than before is kept), alternating one and two processes, each time checking what is on
+    disk; then re-run to completion and compare."""
     expected, total, seconds = baseline
     rng = random.Random(seed)
     cp, out = cwd / CHECKPOINT, cwd / "out.json"
     previous_kept = 0
     for k in range(kills):
         proc = start(cwd, workers=1 + k % 2)
-        if k % 2:
-            target = rng.randint(1, total - 1)
+        if k % 2 and previous_kept < total - 1:  # once a random number of searches more than before is kept
+            target = rng.randint(previous_kept + 1, total - 1)
             wait_for(proc, lambda target=target: kept_units(cp) >= target)
-        else:
+        else:  # at a random time: starting, searching, combining, writing or ending
             time.sleep(rng.uniform(0.0, seconds))
         os.kill(proc.pid, signal.SIGKILL)
         _, err = proc.communicate(timeout=60)
@@ -195,12 +204,12 @@ def test_ctrl_c_in_the_layer_searches_keeps_them_and_exits_130(tmp_path, baselin
     assert result(tmp_path / "out.json") == expected and not cp.exists()
 
 
-def test_ctrl_c_in_the_combination_search_exits_130(tmp_path):
+def test_ctrl_c_in_the_combination_search_exits_130(tmp_path, baseline):
     """Once every layer search is kept the SU-combination search runs (unpruned here, so it lasts); Ctrl-C
     there says all are kept, and the re-run searches no layer again."""
     cp = tmp_path / CHECKPOINT
     proc = start(tmp_path, "--no-prune")
-    total = 135
+    total = baseline[1]
     if not wait_for(proc, lambda: kept_units(cp) >= total):
         pytest.skip("the run ended before its combination search could be interrupted")
     os.killpg(proc.pid, signal.SIGINT)
