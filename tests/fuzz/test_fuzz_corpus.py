@@ -14,6 +14,14 @@ CORPUS = Path(__file__).parent / "corpus"
 CASES = sorted(p.parent for p in CORPUS.glob("*/*/case.json"))
 
 
+def _param(case: Path):
+    """A case; one whose case.json says `open` (a failure not fixed yet, in code this work does not own) is
+    a strict xfail behind -m slow: it runs up to the time bound, and passes the day it is fixed."""
+    why = json.loads((case / "case.json").read_text()).get("open")
+    marks = [pytest.mark.slow, pytest.mark.xfail(strict=True, reason=why)] if why else []
+    return pytest.param(case, marks=marks, id=f"{case.parent.name}/{case.name}")
+
+
 def test_the_corpus_covers_the_readers_that_failed():
     assert {c.parent.name for c in CASES} >= {
         *("onnx", "scalesim_conv", "scalesim_gemm", "timeloop", "zigzag"),
@@ -21,7 +29,7 @@ def test_the_corpus_covers_the_readers_that_failed():
     }
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.parent.name}/{c.name}")
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_corpus_case(case, tmp_path):
     needs(case.parent.name)
     meta = json.loads((case / "case.json").read_text())
