@@ -22,12 +22,17 @@ def load_result(path: str) -> dict:
         raise SpecError("", e.strerror or str(e), f"a readable file: {KINDS}", file=path) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise SpecError("", f"not JSON ({e})", KINDS, file=path) from None
+    except RecursionError:
+        raise SpecError("", "JSON nested deeper than Python's parser goes", KINDS, file=path) from None
     if not isinstance(doc, dict):
         raise SpecError("", type(doc).__name__, f"an object: {KINDS}", file=path)
     layers = doc.get("layers", [doc])
     if not isinstance(layers, list) or not layers:
         raise SpecError("layers", layers, "a non-empty list of layer results", file=path)
-    check_result(doc, path)
+    try:
+        check_result(doc, path)
+    except RecursionError:  # nesting json.loads just managed; no result of loopscape's is 20 levels deep
+        raise SpecError("", "JSON nested hundreds of levels deep", KINDS, file=path) from None
     return doc
 
 

@@ -209,7 +209,16 @@ def _onnx_model(draw: Any, file: str, data: bytes) -> tuple[bytes, Mutation]:
 
 
 STORE_METRIC_VALUES = (None, "NaN", "abc", "", math.inf, -math.inf, -1.0, -(2**40), b"\x00\xff")
-STORE_PARAMS = ("{", "[1, 2]", "null", '"x"', '{"pe_x": NaN}', "", '{"pe_x": {"a": 1}}')
+STORE_PARAMS = (
+    "{",
+    "[1, 2]",
+    "null",
+    '"x"',
+    '{"pe_x": NaN}',
+    "",
+    '{"pe_x": {"a": 1}}',
+    "[" * 5000 + "]" * 5000,
+)
 STORE_META = {  # key -> (values, whether each value is surely invalid)
     "objectives": (("{", "[]", '["nope", "fj_per_op"]', '["energy_pj"]', "42", "[1, 2]", "null"), True),
     "parameters": (("{", "42", "[1, 2]", "null", '{"a": 1}'), True),

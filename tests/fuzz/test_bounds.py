@@ -74,3 +74,25 @@ def test_a_systolic_layer_at_the_bound_is_read(tmp_path):
         read_gemm_topology(gemm)
     assert err.value.path == "line 3"  # line 2 (2^31 words) was read
     assert MAX_OPERAND_WORDS == 2**31
+
+
+def test_a_result_json_nested_too_deeply_is_refused(tmp_path):
+    """json.loads raises RecursionError past about 1,000 levels: a clean error, not a traceback."""
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"layers": ' + "[" * 50_000 + "]" * 50_000 + "}")
+    outcome = cli("report", deep, "--html", tmp_path / "out.html")
+    assert outcome.kind == "refused" and "nested" in outcome.detail
+
+
+def test_a_store_with_json_nested_too_deeply_is_refused(tmp_path):
+    import sqlite3
+
+    from fuzz_commands import small_store
+
+    store = tmp_path / "store.sqlite"
+    store.write_bytes(small_store())
+    with sqlite3.connect(store) as conn:
+        conn.execute("UPDATE points SET params = ? WHERE status = 'ok'", ("[" * 50_000 + "]" * 50_000,))
+    conn.close()
+    outcome = cli("pareto", store)
+    assert outcome.kind == "refused" and "parameters" in outcome.detail

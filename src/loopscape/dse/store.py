@@ -129,7 +129,7 @@ class Store:
         text = self.meta().get(key, default)
         try:
             return json.loads(text)
-        except (TypeError, json.JSONDecodeError):
+        except (TypeError, RecursionError, json.JSONDecodeError):
             raise StoreError(f"{self.path}: a damaged store (meta {key} is not JSON: {text!r:.80})") from None
 
     def bind(self, spec: SweepSpec) -> None:
@@ -214,7 +214,7 @@ class Store:
         """A point's parameters: a JSON object of names to text or finite numbers."""
         try:
             params = json.loads(text)
-        except (TypeError, json.JSONDecodeError):
+        except (TypeError, RecursionError, json.JSONDecodeError):
             params = None
         ok = isinstance(params, dict) and all(
             isinstance(v, str)
@@ -267,7 +267,7 @@ class Store:
             raise StoreError(f"{self.path}: no point {point_id!r}")
         try:
             return json.loads(rows[0][0])
-        except (TypeError, json.JSONDecodeError):
+        except (TypeError, RecursionError, json.JSONDecodeError):
             raise StoreError(
                 f"{self.path}: a damaged store (point {point_id}: layers are not JSON)"
             ) from None
