@@ -78,16 +78,19 @@ def reference(tmp_path_factory) -> dict:
     return json.loads(out.read_text())
 
 
-def kill_and_check(out: Path, delay: float, reference: dict) -> str:
-    """Start the job, SIGKILL it after `delay` s, check what it left: a readable checkpoint of whole layers (in
-    network order) and either no JSON or the complete one. Returns 'killed' or 'finished' (ran out first)."""
+def kill_and_check(out: Path, delay: float, reference: dict, after_layers: int = 0) -> str:
+    """Start the job, SIGKILL it `delay` s after its checkpoint holds `after_layers` layers (0: after start),
+    check what it left: a readable checkpoint of whole layers (in network order) and either no JSON or the
+    complete one. Returns 'killed' or 'finished' (it ran out first)."""
     proc = start(out)
+    cp = Path(str(out) + ".checkpoint")
+    while after_layers and len(kept_units(cp)) < after_layers and proc.poll() is None:
+        time.sleep(0.02)
     try:
         proc.communicate(timeout=delay)
     except subprocess.TimeoutExpired:
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
-    cp = Path(str(out) + ".checkpoint")
     if proc.returncode == 0:
         assert not cp.exists()
         assert strip_timing(json.loads(out.read_text())) == strip_timing(reference)
@@ -120,10 +123,15 @@ def resume_and_compare(out: Path, reference: dict) -> None:
 
 
 def test_kill_9_twice_then_resume_gives_the_uninterrupted_json(tmp_path, reference) -> None:
+    """Killed at random points of its progress (after a random number of finished layers, plus up to 0.5 s),
+    so that the kills land mid-run on a fast machine too."""
     rng = random.Random(12)
     out = tmp_path / "killed.json"
-    outcomes = [kill_and_check(out, rng.uniform(1.5, 4.0), reference) for _ in range(2)]
-    assert "killed" in outcomes, "the job finished before every kill"
+    cp = Path(str(out) + ".checkpoint")
+    for _ in range(2):
+        kept = len(kept_units(cp))
+        assert kill_and_check(out, rng.uniform(0.0, 0.5), reference, kept + rng.randint(1, 8)) == "killed"
+        assert len(kept_units(cp)) > kept  # each run got further
     resume_and_compare(out, reference)
 
 

@@ -102,8 +102,8 @@ _FIELDS = ("temporal", "order", "spatial_x", "spatial_y", "keep")
 @dataclass
 class Watch:
     """A caller's view of a running search: the tracker it folds batches into (so that the best so far can be
-    reported after a Ctrl-C) and `tick(tracker)`, called after a batch at most every `every` seconds (e.g. to
-    checkpoint the incumbent; one clock read per batch otherwise, nothing per mapping)."""
+    reported after a Ctrl-C) and `tick(tracker)`, called after the first batch and then after a batch at most
+    every `every` seconds (e.g. to checkpoint the incumbent; one clock read per batch, nothing per mapping)."""
 
     tick: Callable[[Tracker], None] | None = None
     every: float = 2.0
@@ -114,7 +114,7 @@ class Watch:
     def attach(self, tracker: Tracker) -> None:
         """Called by the search's tracker when it starts."""
         self.tracker, self.started = tracker, time.perf_counter()
-        self._next = self.started + self.every
+        self._next = self.started  # the first batch's best at once, then every `every` seconds
 
     def after_batch(self) -> None:
         if self.tick is not None and self.tracker is not None:
