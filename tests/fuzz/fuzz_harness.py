@@ -53,6 +53,17 @@ class Outcome:
     detail: str = ""
 
 
+def _raised_by_the_alarm(exc: BaseException | None) -> bool:
+    """Whether `exc` is the time bound's Hang, or carries it: numba turns an exception raised while its
+    compiled code runs into a SystemError whose context is the Hang."""
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, Hang):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def _invoke(command: click.Command, args: list[str]) -> Outcome:
     try:
         with time_bound(TIME_BOUND_S):
@@ -60,6 +71,8 @@ def _invoke(command: click.Command, args: list[str]) -> Outcome:
     except Hang as e:
         return Outcome("hang", str(e))
     exc = result.exception
+    if _raised_by_the_alarm(exc):
+        return Outcome("hang", f"over {TIME_BOUND_S} s (the alarm went off inside {type(exc).__name__})")
     if exc is not None and not isinstance(exc, SystemExit):
         buf = io.StringIO()
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=buf)

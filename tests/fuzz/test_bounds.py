@@ -96,3 +96,20 @@ def test_a_store_with_json_nested_too_deeply_is_refused(tmp_path):
     conn.close()
     outcome = cli("pareto", store)
     assert outcome.kind == "refused" and "parameters" in outcome.detail
+
+
+def test_the_alarm_going_off_inside_compiled_code_is_a_hang():
+    """numba turns the time bound's exception into a SystemError: still a hang, not a traceback."""
+    from fuzz_harness import Hang, at_edge
+
+    def numba_like() -> None:
+        try:
+            raise Hang("over the bound")
+        except Hang:
+            raise SystemError("returned a result with an exception set")  # chained to the Hang, as numba does
+
+    def plain() -> None:
+        raise SystemError("a real one")
+
+    assert at_edge(numba_like).kind == "hang"
+    assert at_edge(plain).kind == "traceback"
