@@ -279,6 +279,7 @@ def search(
         TemporalSearch,
         coac_architecture,
         cost_table,
+        is_interrupt,
         results_fingerprint,
     )
     from loopscape.coac.search import SearchSettings
@@ -353,8 +354,8 @@ def search(
             write_json(out_path, doc)
     except CostTableInterrupted as e:
         _interrupted(checkpoint, e.kept, e.total)
-    except KeyboardInterrupt:
-        if table is None:
+    except (KeyboardInterrupt, SystemError) as e:
+        if table is None or not is_interrupt(e):
             raise
         _interrupted(checkpoint, table.searches, table.searches)
     if as_json:

@@ -177,6 +177,19 @@ class CostTableInterrupted(KeyboardInterrupt):
         self.kept, self.total = kept, total
 
 
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether `exc` is Ctrl-C: a KeyboardInterrupt, or an error it caused (numba's dispatcher turns one that
+    lands while it loads a compiled kernel into a SystemError)."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
+
+
 def _canonical(value: object) -> object:
     """`value` as plain JSON-able data that is the same in every process: dataclasses as dicts, sets and
     frozensets sorted (their iteration order follows the string hash, which differs from run to run)."""
@@ -353,7 +366,7 @@ def cost_table(
 
     With a `checkpoint` (opened under `results_fingerprint(arch, energy, effort)`) each search is kept as it
     finishes and searches already kept are not run again; `progress(done, total)` is first called with the
-    number found there. Ctrl-C raises CostTableInterrupted."""
+    number found there. Ctrl-C raises CostTableInterrupted (`is_interrupt`)."""
     started = time.perf_counter()
     pes = sus[0].pes
     arch = arch or coac_architecture(pes)
@@ -373,7 +386,9 @@ def cost_table(
                 searches.finish(i, _run(searches.todo[i]))
         else:
             _search_in_pool(searches, arch, energy, effort, workers)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as e:
+        if not is_interrupt(e):
+            raise
         raise CostTableInterrupted(searches.kept(), len(searches.todo)) from None
     table = np.stack(searches.results)[np.array(keys, dtype=np.int64)]
     return CostTable(
