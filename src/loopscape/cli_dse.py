@@ -19,7 +19,7 @@ _METRIC_HELP = (  # dse.metrics.METRICS (not imported here: it would slow every 
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--store", "store_path", required=True, type=click.Path(dir_okay=False),
               help="SQLite file the points go to (created if missing; an existing one is resumed).")  # fmt: skip
-@click.option("--workers", type=click.IntRange(min=1), default=None,
+@click.option("--workers", type=click.IntRange(min=1, max=1024), default=None,
               help="Local worker processes [default: the cores available; 1: this process].")  # fmt: skip
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run on the Dask distributed cluster at ADDRESS (e.g. tcp://host:8786) instead.")  # fmt: skip
