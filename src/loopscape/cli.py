@@ -136,7 +136,11 @@ def _ctrl_c_exits_130(fn: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemError) as e:
+            from loopscape.mapper.search import is_interrupt
+
+            if not is_interrupt(e):
+                raise
             click.echo("interrupted", err=True)
             sys.exit(130)
 
@@ -328,6 +332,7 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
     from loopscape.mapper import search as default_search
     from loopscape.mapper.incumbent import KEY as INCUMBENT
     from loopscape.mapper.incumbent import Incumbent, Keeper
+    from loopscape.mapper.search import is_interrupt
     from loopscape.mapping import PRESETS
 
     specs = load_specs(list(files), check_mapping=False, mapspace=True)
@@ -431,7 +436,12 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
         with _search_status(f"{method} search of {workload.name} ({space.size:,} mappings in the mapspace)"):
             found = fn(arch, workload, specs.energy, objective,
                        **{k: v for k, v in params.items() if k in accepted and v is not None})  # fmt: skip
-    except KeyboardInterrupt:  # Ctrl-C: report the best so far (and keep it in the checkpoint)
+    except (
+        KeyboardInterrupt,
+        SystemError,
+    ) as e:  # Ctrl-C: report the best so far (and keep it in the checkpoint)
+        if not is_interrupt(e):
+            raise
         interrupted = True
         found = watch.best_so_far()
         if cp is not None and watch.tracker is not None:

@@ -160,7 +160,11 @@ def network(arch: tuple[str, ...], network: str, objective: str, preset: str | N
     """
     try:
         _network(arch, network, objective, preset, budget, seconds_per_layer, seed, json_out, checkpoint_out)
-    except KeyboardInterrupt:  # Ctrl-C before any layer finished: nothing to keep
+    except (KeyboardInterrupt, SystemError) as e:  # Ctrl-C before any layer finished: nothing to keep
+        from loopscape.mapper.search import is_interrupt
+
+        if not is_interrupt(e):
+            raise
         click.echo("interrupted: no layer finished", err=True)
         sys.exit(130)
 
@@ -197,7 +201,7 @@ def _network(arch: tuple[str, ...], network: str, objective: str, preset: str | 
         if e.path in ("preset", "objective"):
             raise SpecError(f"--{e.path}", e.found, e.expected, "(command line)") from None
         raise e if e.file else e.in_file(where) from None
-    except (LoopscapeError, KeyboardInterrupt):  # Ctrl-C here: no layer finished in this run
+    except (LoopscapeError, KeyboardInterrupt, SystemError):  # or Ctrl-C: no layer finished in this run
         _drop_if_empty(cp)
         raise
     doc = result.to_json()

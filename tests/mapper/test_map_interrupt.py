@@ -227,3 +227,24 @@ def test_kill_9_at_20_random_points_in_a_row(tmp_path, reference) -> None:
     before = incumbent(out)
     run(out)
     check_resumed(json.loads(out.read_text()), before, reference)
+
+
+def test_ctrl_c_inside_a_numba_kernel_load_is_a_ctrl_c(monkeypatch, tmp_path) -> None:
+    """numba's dispatcher turns a KeyboardInterrupt that lands while it loads a kernel into a SystemError."""
+    real = Tracker.evaluate
+    calls = {"n": 0}
+
+    def evaluate(self, batch):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                raise SystemError("<function> returned a result with an exception set") from None
+        return real(self, batch)
+
+    monkeypatch.setattr(Tracker, "evaluate", evaluate)
+    out = tmp_path / "partial.json"
+    res = CliRunner().invoke(loopscape, [*ARGS, "--json", str(out)])
+    assert res.exit_code == 130, res.output
+    assert json.loads(out.read_text())["interrupted"] is True

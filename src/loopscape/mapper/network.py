@@ -18,7 +18,7 @@ from loopscape.energy import EnergyTable
 from loopscape.errors import LoopscapeError, SpecError
 from loopscape.io.checkpoint import Checkpoint, CheckpointError, fingerprint
 from loopscape.mapper.mapspace import Mapspace
-from loopscape.mapper.search import OBJECTIVES, SearchResult, search
+from loopscape.mapper.search import OBJECTIVES, SearchResult, is_interrupt, search
 from loopscape.mapping import PRESETS, Constraints, Loop, Mapping
 from loopscape.model.costs import area_by_level
 from loopscape.model.evaluate import evaluate
@@ -326,8 +326,8 @@ def map_network(
                     {"reused": row.reused, "evaluated": row.evaluated, "seconds": row.seconds,
                      "mapping": mapping_to_json(row.mapping)},
                 )  # fmt: skip
-    except KeyboardInterrupt:  # Ctrl-C: keep the layers finished so far (nothing finished: nothing to keep)
-        if not rows:
+    except (KeyboardInterrupt, SystemError) as e:  # Ctrl-C: keep the layers finished so far (if any)
+        if not rows or not is_interrupt(e):
             raise
         interrupted = True
     if progress is not None and not interrupted:
