@@ -283,7 +283,7 @@ _MAPSPACE_PARTS = (
 @click.option("--patience", type=click.IntRange(min=1), default=None,
               help="Local search: stop after this many evaluations without improvement. Default: the mapper "
                    "section's victory-condition x num-threads, else 200,000.")  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--search", "method", type=click.Choice(MAP_SEARCHES), default=None,
               help="default: LOMA's mappings seed a local search; local: random start, then neighbours of the "
                    "best; random; exhaustive (small mapspaces); loma: ZigZag's loop-order-based memory "

@@ -141,7 +141,7 @@ def map_with_progress(arch: Architecture, net: Network, energy: EnergyTable | No
 @click.option("--seconds-per-layer", type=click.FloatRange(min=0), default=None,
               help="Stop each layer's local search after this long (LOMA's seeds are always "
                    "evaluated).")  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @JSON_OPTION
 @click.option("--checkpoint", "checkpoint_out", type=click.Path(dir_okay=False), default=None,
               help="Keep every finished layer here, for a killed run to resume from [default: OUT.checkpoint "

@@ -26,11 +26,11 @@ def test_table7_example(tmp_path, capsys):
         "1",
     ]
     cache = tmp_path / "table.npz"
-    first = module.main([*args, "--cache", str(cache)])
+    first = module.main([*args, "--cache", str(cache)])["table_vii"]
     out = capsys.readouterr().out
     assert "Table VII" in out and "(ours | paper)" in out and "-35%" in out  # RCED's published 2-SU change
     assert set(first) == {"rced", "tiny_yolo_v2", "all"}
     assert first["all"][0] <= 0 and math.isnan(first["all"][1])  # no Evolver SUs on 2 PEs
-    again = module.main([*args, "--cache", str(cache)])
+    again = module.main([*args, "--cache", str(cache)])["table_vii"]
     assert "0 searches" in capsys.readouterr().out and again.keys() == first.keys()
     assert all(again[k][0] == first[k][0] for k in first)

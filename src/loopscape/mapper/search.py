@@ -401,12 +401,17 @@ def local_search(
         keep = _rank(allv)[:keep_best]
         return allp.take(keep), allv[keep]
 
-    for pts in seeds:
+    stop = started + seconds if seconds is not None else None
+    for pts in seeds:  # within the budget and the time (the first seed point always)
+        room = budget - tracker.evaluated
+        if tracker.evaluated and (room <= 0 or (stop is not None and time.perf_counter() >= stop)):
+            break
+        if pts.size > max(room, 1):
+            pts = pts.take(np.arange(max(room, 1)))
         pool, pool_v = merged(pool, pool_v, pts, tracker.evaluate(space.batch(pts)))
     points = space.draw(rng, max(1, min(batch_size, budget - tracker.evaluated)))
     pool, pool_v = merged(pool, pool_v, points, tracker.evaluate(space.batch(points)))
     best, since = tuple(pool_v[0]), 0
-    stop = started + seconds if seconds is not None else None
     stopped = "budget"
     refined = False
     while tracker.evaluated < budget:
@@ -420,6 +425,8 @@ def local_search(
         ):
             refined = True  # once per stall: re-allocate the pool's loop orders, keep what improves
             fresh = refine(pool)
+            if fresh is not None and fresh.size > budget - tracker.evaluated:
+                fresh = fresh.take(np.arange(budget - tracker.evaluated))
             if fresh is not None and fresh.size:
                 pool, pool_v = merged(pool, pool_v, fresh, tracker.evaluate(space.batch(fresh)))
                 if tuple(pool_v[0]) < best:
