@@ -98,7 +98,7 @@ def _kill_until_done(tmp_path, kills: int, seed: int, spec: str) -> None:
         killed += 1
         done = _count(store)
         midway += 0 < done < total
-    assert midway >= min(kills, 3), (killed, midway, done)  # killed part-way, several times
+    assert midway >= min(kills - 1, 3), (killed, midway, done)  # a last kill may land at the end
     done = _count(store)
     proc = _start(spec_file, store)
     out, err = proc.communicate(timeout=300)

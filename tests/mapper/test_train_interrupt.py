@@ -100,7 +100,7 @@ def kill_and_resume(tmp_path: Path, reference: dict, kills: int, seed: int) -> N
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         midway += 0 < kept(out)
-    assert midway >= min(kills, 2)
+    assert midway >= min(kills - 1, 2)  # a last kill may land at the end
     finish(out)
     assert strip_timing(json.loads(out.read_text())) == reference
 
