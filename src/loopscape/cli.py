@@ -137,7 +137,7 @@ def _ctrl_c_exits_130(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except (KeyboardInterrupt, SystemError) as e:
-            from loopscape.mapper.search import is_interrupt
+            from loopscape.errors import is_interrupt
 
             if not is_interrupt(e):
                 raise
@@ -316,6 +316,7 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
     import inspect
     import re
 
+    from loopscape.errors import is_interrupt
     from loopscape.io import load_specs
     from loopscape.io.checkpoint import Checkpoint, checkpoint_path, fingerprint
     from loopscape.io.native import mapping_to_native
@@ -332,7 +333,6 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
     from loopscape.mapper import search as default_search
     from loopscape.mapper.incumbent import KEY as INCUMBENT
     from loopscape.mapper.incumbent import Incumbent, Keeper
-    from loopscape.mapper.search import is_interrupt
     from loopscape.mapping import PRESETS
 
     specs = load_specs(list(files), check_mapping=False, mapspace=True)

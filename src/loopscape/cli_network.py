@@ -161,7 +161,7 @@ def network(arch: tuple[str, ...], network: str, objective: str, preset: str | N
     try:
         _network(arch, network, objective, preset, budget, seconds_per_layer, seed, json_out, checkpoint_out)
     except (KeyboardInterrupt, SystemError) as e:  # Ctrl-C before any layer finished: nothing to keep
-        from loopscape.mapper.search import is_interrupt
+        from loopscape.errors import is_interrupt
 
         if not is_interrupt(e):
             raise

@@ -36,3 +36,16 @@ class SpecError(LoopscapeError):
 
 class MappingError(SpecError):
     """A mapping does not fit its workload or architecture (factors, fan-out, capacity, cuts)."""
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether `exc` is Ctrl-C: a KeyboardInterrupt, or an error it caused (numba's dispatcher turns one that
+    lands while it loads a compiled kernel into a SystemError)."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False

@@ -382,7 +382,7 @@ def test_pool_and_serial_tables_are_identical():
 def test_ctrl_c_inside_numba_dispatch_counts_as_ctrl_c():
     """numba's dispatcher turns a KeyboardInterrupt that lands while it loads a kernel into a SystemError
     (seen in the combination search); `is_interrupt` sees through it, and only through that."""
-    from loopscape.coac.costs import is_interrupt
+    from loopscape.errors import is_interrupt
 
     try:
         try:

@@ -31,6 +31,7 @@ import numpy as np
 from loopscape.arch import Architecture
 from loopscape.coac.su import WORKLOAD_DIM, SpatialUnrolling, effective_factors, layer_dims
 from loopscape.energy import EnergyTable
+from loopscape.errors import is_interrupt
 from loopscape.mapping import Constraints, LevelConstraint
 from loopscape.workload import Workload
 from loopscape.workload.networks import Network
@@ -175,19 +176,6 @@ class CostTableInterrupted(KeyboardInterrupt):
     def __init__(self, kept: int, total: int) -> None:
         super().__init__(f"{kept} of {total} layer searches kept")
         self.kept, self.total = kept, total
-
-
-def is_interrupt(exc: BaseException) -> bool:
-    """Whether `exc` is Ctrl-C: a KeyboardInterrupt, or an error it caused (numba's dispatcher turns one that
-    lands while it loads a compiled kernel into a SystemError)."""
-    seen: set[int] = set()
-    e: BaseException | None = exc
-    while e is not None and id(e) not in seen:
-        if isinstance(e, KeyboardInterrupt):
-            return True
-        seen.add(id(e))
-        e = e.__cause__ or e.__context__
-    return False
 
 
 def _canonical(value: object) -> object:

@@ -15,10 +15,10 @@ from typing import Any
 
 from loopscape.arch import Architecture
 from loopscape.energy import EnergyTable
-from loopscape.errors import LoopscapeError, SpecError
+from loopscape.errors import LoopscapeError, SpecError, is_interrupt
 from loopscape.io.checkpoint import Checkpoint, CheckpointError, fingerprint
 from loopscape.mapper.mapspace import Mapspace
-from loopscape.mapper.search import OBJECTIVES, SearchResult, is_interrupt, search
+from loopscape.mapper.search import OBJECTIVES, SearchResult, search
 from loopscape.mapping import PRESETS, Constraints, Loop, Mapping
 from loopscape.model.costs import area_by_level
 from loopscape.model.evaluate import evaluate

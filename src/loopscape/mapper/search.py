@@ -99,19 +99,6 @@ def _concat(batches: list[MappingBatch]) -> MappingBatch:
 _FIELDS = ("temporal", "order", "spatial_x", "spatial_y", "keep")
 
 
-def is_interrupt(exc: BaseException) -> bool:
-    """Whether `exc` is Ctrl-C: a KeyboardInterrupt, or an error it caused (numba's dispatcher turns one that
-    lands while it loads a compiled kernel into a SystemError)."""
-    seen: set[int] = set()
-    e: BaseException | None = exc
-    while e is not None and id(e) not in seen:
-        if isinstance(e, KeyboardInterrupt):
-            return True
-        seen.add(id(e))
-        e = e.__cause__ or e.__context__
-    return False
-
-
 @dataclass
 class Watch:
     """A caller's view of a running search: the tracker it folds batches into (so that the best so far can be
