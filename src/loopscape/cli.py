@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +21,29 @@ BUILTIN = Path(__file__).parent / "io" / "builtin"
 DEMO_FILES = ("demo_workload.yaml", "demo_arch.yaml", "demo_mapping.yaml")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """loopscape's commands. Ctrl-C that a command does not report itself (the long jobs say what they kept)
+    says so and exits 130, as a shell expects, instead of click's 'Aborted!' and 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (KeyboardInterrupt, SystemError) as e:
+            from loopscape.errors import is_interrupt
+
+            if not is_interrupt(e):
+                raise
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(version=__version__, prog_name="loopscape")
 def loopscape() -> None:
     """Model DNN accelerators: workloads, architectures and mappings in, cycles, energy and area out."""
+    from loopscape.errors import redeliver_swallowed_interrupts
+
+    redeliver_swallowed_interrupts()
 
 
 def _evaluate_and_report(paths: list[str], json_out: str | None, title: str, exact: bool = False) -> None:
@@ -127,24 +144,6 @@ def _search_status(description: str):
                         console=Console(stderr=True), transient=True)  # fmt: skip
     progress.add_task(description, total=None)
     return progress
-
-
-def _ctrl_c_exits_130(fn: Callable) -> Callable:
-    """Ctrl-C outside the search (which reports its best so far itself): say so and exit 130, no traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (KeyboardInterrupt, SystemError) as e:
-            from loopscape.errors import is_interrupt
-
-            if not is_interrupt(e):
-                raise
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-
-    return wrapper
 
 
 def before_doc(before: Incumbent) -> dict:
@@ -300,7 +299,6 @@ _MAPSPACE_PARTS = (
               help="Write the best mapping as a Timeloop v0.4 mapping YAML here. With a Timeloop architecture "
                    "it is written anyway: to OUT.map.yaml beside --json OUT, else ./timeloop-mapper.map.yaml.")  # fmt: skip
 @spec_errors_exit
-@_ctrl_c_exits_130
 def map_command(files: tuple[str, ...], objective: str | None, budget: int | None, seconds: float | None,
                 time_limit: float | None, patience: int | None, seed: int, method: str | None, exhaustive: bool,
                 preset: str | None, top_k: int | None, pareto: bool, json_out: str | None,
