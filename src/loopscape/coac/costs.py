@@ -235,6 +235,7 @@ def _init(
         numba.set_num_threads(threads)
     if parent is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent while it forked
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     _WORKER.update(arch=arch, energy=energy, effort=effort)
 
@@ -319,10 +320,18 @@ def _search_in_pool(
     ex = ProcessPoolExecutor(
         workers, get_context("fork"), initializer=_init, initargs=(arch, energy, effort, 1, os.getpid())
     )
+    chunks = [pending[s : s + chunk] for s in range(0, len(pending), chunk)]
     futures: dict[Future, list[int]] = {}
     try:
-        for s in range(0, len(pending), chunk):
-            rows = pending[s : s + chunk]
+        # the first submit forks the workers and starts the pool's thread: Ctrl-C waits until both are up (a
+        # worker forked before it ignores Ctrl-C would die of it; a pool whose thread had not started could
+        # not shut down); each worker unblocks it once it ignores it
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            futures[ex.submit(_run_chunk, [searches.todo[i] for i in chunks[0]])] = chunks[0]
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        for rows in chunks[1:]:
             futures[ex.submit(_run_chunk, [searches.todo[i] for i in rows])] = rows
         for fut in as_completed(futures):
             for i, r in zip(futures[fut], fut.result()):
