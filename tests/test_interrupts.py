@@ -1,9 +1,12 @@
-"""Ctrl-C that lands in a callback from C (numba's compiler calling Python through ctypes) still stops the
-program: Python reports such a KeyboardInterrupt as unraisable and goes on, so it is sent again."""
+"""Ctrl-C stops any command with 'interrupted' and exit 130, wherever it lands: also in a callback from C
+(numba's compiler calling Python through ctypes, where Python only reports a KeyboardInterrupt and goes on)
+and in C code that turns it into an error of its own (numba's import)."""
 
 from __future__ import annotations
 
 import ctypes
+import os
+import signal
 import sys
 import time
 from types import SimpleNamespace
@@ -12,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from loopscape.cli import main
-from loopscape.errors import redeliver_swallowed_interrupts
+from loopscape.interrupts import CtrlC
 
 CALLBACK = ctypes.CFUNCTYPE(None)
 
@@ -32,12 +35,22 @@ def _wait(seconds: float) -> None:
         time.sleep(0.005)
 
 
-def test_a_swallowed_ctrl_c_is_delivered_again(monkeypatch):
+@pytest.fixture
+def ctrl_c(monkeypatch):
     monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)
-    redeliver_swallowed_interrupts()
+    before = signal.getsignal(signal.SIGINT)
+    watch = CtrlC()
+    restore = watch.install()
+    yield watch
+    restore()
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_swallowed_ctrl_c_is_delivered_again(ctrl_c):
     with pytest.raises(KeyboardInterrupt):
         _call_from_c()  # the exception stays in C: Python reports it as unraisable and goes on
         _wait(5)
+    assert ctrl_c.received == 1
 
 
 def test_without_it_the_ctrl_c_is_lost(monkeypatch):
@@ -49,54 +62,74 @@ def test_without_it_the_ctrl_c_is_lost(monkeypatch):
     assert lost == [KeyboardInterrupt]
 
 
+def test_each_sigint_is_counted_and_raises(ctrl_c):
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        _wait(5)
+    assert ctrl_c.received == 1
+
+
+def test_an_error_is_ctrl_c_when_a_keyboard_interrupt_caused_it_or_a_sigint_came_first():
+    chained = SystemError("numba: error loading a kernel")
+    chained.__context__ = KeyboardInterrupt()
+    assert CtrlC().caused(KeyboardInterrupt()) and CtrlC().caused(chained)
+    assert not CtrlC().caused(ImportError("numba._devicearray failed to import"))
+    assert CtrlC(received=1).caused(ImportError("numba._devicearray failed to import"))
+
+
 def test_other_unraisable_exceptions_go_to_the_hook_before(monkeypatch):
     seen = []
     monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(u.exc_type))
-    redeliver_swallowed_interrupts()
-    redeliver_swallowed_interrupts()  # installed once
-    hook = sys.unraisablehook
-    hook(
-        SimpleNamespace(
-            exc_type=ValueError, exc_value=ValueError("x"), exc_traceback=None, err_msg=None, object=None
-        )
-    )
+    restore = CtrlC().install()
+    try:
+        sys.unraisablehook(SimpleNamespace(exc_type=ValueError, exc_value=ValueError("x"), object=None))
+    finally:
+        restore()
     assert seen == [ValueError]
-    redeliver_swallowed_interrupts()
-    assert sys.unraisablehook is hook
 
 
-def test_every_command_installs_it(monkeypatch):
-    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
-    assert CliRunner().invoke(main, ["zoo"]).exit_code == 0
-    assert getattr(sys.unraisablehook, "redelivers_interrupts", False)
-
-
-@pytest.mark.parametrize("raised", [KeyboardInterrupt(), SystemError("numba: error loading a kernel")])
-def test_ctrl_c_in_any_command_exits_130(monkeypatch, raised):
-    """Ctrl-C that a command does not report itself: 'interrupted' and exit 130 (a shell's convention), not
-    click's 'Aborted!' and 1; a SystemError numba raised while a KeyboardInterrupt was on its way too."""
+def _patched_zoo(monkeypatch, fail) -> object:
     from loopscape.workload import networks
 
-    def interrupted(*_args, **_kwargs):
-        if isinstance(raised, SystemError):
-            try:
-                raise KeyboardInterrupt
-            except KeyboardInterrupt:
-                raise raised  # chained implicitly, as numba's dispatcher does
-        raise raised
+    monkeypatch.setattr(networks, "names", fail)
+    return CliRunner().invoke(main, ["zoo"])
 
-    monkeypatch.setattr(networks, "names", interrupted)
-    result = CliRunner().invoke(main, ["zoo"])
+
+def test_ctrl_c_in_any_command_exits_130(monkeypatch):
+    def interrupted():
+        raise KeyboardInterrupt
+
+    result = _patched_zoo(monkeypatch, interrupted)
     assert result.exit_code == 130, result.output
     assert "interrupted" in result.output and "Aborted" not in result.output
 
 
-def test_other_errors_are_not_taken_for_ctrl_c(monkeypatch):
-    from loopscape.workload import networks
+def test_an_error_that_ctrl_c_caused_exits_130(monkeypatch):
+    """numba's import turns a KeyboardInterrupt into an ImportError: after a SIGINT it is Ctrl-C."""
 
-    def broken(*_args, **_kwargs):
+    def interrupted_import():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            _wait(5)
+        except KeyboardInterrupt:
+            pass  # what C code does with it
+        raise ImportError("numba._devicearray failed to import")
+
+    result = _patched_zoo(monkeypatch, interrupted_import)
+    assert result.exit_code == 130, result.output
+    assert "interrupted" in result.output and "Traceback" not in result.output
+
+
+def test_other_errors_are_not_taken_for_ctrl_c(monkeypatch):
+    def broken():
         raise SystemError("not an interrupt")
 
-    monkeypatch.setattr(networks, "names", broken)
-    result = CliRunner().invoke(main, ["zoo"])
+    result = _patched_zoo(monkeypatch, broken)
     assert isinstance(result.exception, SystemError)
+
+
+def test_every_command_puts_the_hooks_back(monkeypatch):
+    monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)
+    hook, handler = sys.unraisablehook, signal.getsignal(signal.SIGINT)
+    assert CliRunner().invoke(main, ["zoo"]).exit_code == 0
+    assert sys.unraisablehook is hook and signal.getsignal(signal.SIGINT) is handler

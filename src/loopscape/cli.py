@@ -23,27 +23,30 @@ DEMO_FILES = ("demo_workload.yaml", "demo_arch.yaml", "demo_mapping.yaml")
 
 class _Commands(click.Group):
     """loopscape's commands. Ctrl-C that a command does not report itself (the long jobs say what they kept)
-    says so and exits 130, as a shell expects, instead of click's 'Aborted!' and 1."""
+    says so and exits 130, as a shell expects: never a traceback, nor click's 'Aborted!' and 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from loopscape.interrupts import CtrlC
+
+        ctrl_c = CtrlC()
+        restore = ctrl_c.install()
         try:
             return super().invoke(ctx)
-        except (KeyboardInterrupt, SystemError) as e:
-            from loopscape.errors import is_interrupt
-
-            if not is_interrupt(e):
+        except (SystemExit, click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except BaseException as e:
+            if not ctrl_c.caused(e):
                 raise
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        finally:
+            restore()
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(version=__version__, prog_name="loopscape")
 def loopscape() -> None:
     """Model DNN accelerators: workloads, architectures and mappings in, cycles, energy and area out."""
-    from loopscape.errors import redeliver_swallowed_interrupts
-
-    redeliver_swallowed_interrupts()
 
 
 def _evaluate_and_report(paths: list[str], json_out: str | None, title: str, exact: bool = False) -> None:

@@ -1,11 +1,6 @@
-"""Exceptions of our own: raised deep, turned into a message and exit status 2 at the CLI edge; and Ctrl-C."""
+"""Exceptions of our own: raised deep, turned into a message and exit status 2 at the CLI edge."""
 
 from __future__ import annotations
-
-import os
-import signal
-import sys
-import threading
 
 
 class LoopscapeError(Exception):
@@ -54,25 +49,3 @@ def is_interrupt(exc: BaseException) -> bool:
         seen.add(id(e))
         e = e.__cause__ or e.__context__
     return False
-
-
-def redeliver_swallowed_interrupts() -> None:
-    """Make a Ctrl-C that lands in a callback from C still stop the program. numba's compiler calls Python
-    from C through ctypes; Python reports an exception raised there ('Exception ignored on calling ctypes
-    callback function') and goes on, so the KeyboardInterrupt was lost and the job ran to its end. Such a
-    KeyboardInterrupt is sent again as SIGINT, from another thread, until it lands in ordinary Python code.
-    Other unraisable exceptions go to the hook installed before. Installing it twice installs it once."""
-    before = sys.unraisablehook
-    if getattr(before, "redelivers_interrupts", False):
-        return
-
-    def hook(unraisable: sys.UnraisableHookArgs) -> None:
-        if isinstance(unraisable.exc_value, KeyboardInterrupt):
-            again = threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGINT))
-            again.daemon = True
-            again.start()
-            return
-        before(unraisable)
-
-    hook.redelivers_interrupts = True  # type: ignore[attr-defined]
-    sys.unraisablehook = hook

@@ -1,0 +1,69 @@
+"""Ctrl-C on the command line: every SIGINT stops the command, whatever it lands in.
+
+Python's own handler raises KeyboardInterrupt where the main thread happens to be. Two places lose it:
+a callback from C (numba's compiler calls Python through ctypes; Python only reports an exception raised
+there, 'Exception ignored on calling ctypes callback function', and the job ran to its end), and C code
+that replaces it with an error of its own (numba's import turns it into 'ImportError: numba._devicearray
+failed to import'). `CtrlC` sends a swallowed one again and takes an error raised after a SIGINT for it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+
+from loopscape.errors import is_interrupt
+
+REDELIVERY_DELAY_S = 0.01  # long enough for the callback that swallowed the KeyboardInterrupt to return
+
+
+@dataclass
+class CtrlC:
+    """The SIGINTs one command has received while installed (`install`)."""
+
+    received: int = 0
+    installed: bool = False
+
+    def caused(self, exc: BaseException) -> bool:
+        """Whether `exc` is Ctrl-C: a KeyboardInterrupt or an error it caused, or any error after a SIGINT."""
+        return self.received > 0 or is_interrupt(exc)
+
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
+        self.received += 1
+        raise KeyboardInterrupt
+
+    def _again(self) -> None:
+        if self.installed:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def install(self) -> Callable[[], None]:
+        """Count SIGINTs, raising KeyboardInterrupt for each; send a KeyboardInterrupt that Python could only
+        report as unraisable again, from another thread, until it lands in ordinary Python code (other
+        unraisable exceptions go to the hook before). Returns the function that puts both hooks back. Off
+        the main thread (where signal handlers cannot be set) it does nothing."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        handler_before, hook_before = signal.getsignal(signal.SIGINT), sys.unraisablehook
+
+        def hook(unraisable: sys.UnraisableHookArgs) -> None:
+            if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+                hook_before(unraisable)
+                return
+            again = threading.Timer(REDELIVERY_DELAY_S, self._again)
+            again.daemon = True
+            again.start()
+
+        def restore() -> None:
+            self.installed = False
+            signal.signal(signal.SIGINT, handler_before)
+            sys.unraisablehook = hook_before
+
+        signal.signal(signal.SIGINT, self._handler)
+        sys.unraisablehook = hook
+        self.installed = True
+        return restore
