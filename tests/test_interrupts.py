@@ -133,3 +133,26 @@ def test_every_command_puts_the_hooks_back(monkeypatch):
     hook, handler = sys.unraisablehook, signal.getsignal(signal.SIGINT)
     assert CliRunner().invoke(main, ["zoo"]).exit_code == 0
     assert sys.unraisablehook is hook and signal.getsignal(signal.SIGINT) is handler
+
+
+def test_ctrl_c_held_through_a_block_comes_after_it(ctrl_c):
+    from loopscape.interrupts import ctrl_c_held
+
+    finished = False
+    with pytest.raises(KeyboardInterrupt):
+        with ctrl_c_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            _wait(0.2)  # a KeyboardInterrupt here would leave `finished` False
+            finished = True
+        _wait(5)
+    assert finished and ctrl_c.received == 1
+    assert signal.getsignal(signal.SIGINT) == ctrl_c._handler
+
+
+def test_a_block_without_ctrl_c_runs_through(ctrl_c):
+    from loopscape.interrupts import ctrl_c_held
+
+    with ctrl_c_held():
+        _wait(0.05)
+    _wait(0.05)
+    assert ctrl_c.received == 0

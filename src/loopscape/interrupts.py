@@ -13,7 +13,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
 
@@ -67,3 +68,21 @@ class CtrlC:
         sys.unraisablehook = hook
         self.installed = True
         return restore
+
+
+@contextmanager
+def ctrl_c_held() -> Iterator[None]:
+    """Hold Ctrl-C for the block, then deliver it: for steps that must not stop half way (a process pool
+    forking its workers: one forked before it ignores Ctrl-C dies of it, and a pool stopped before its
+    thread started leaves its workers waiting for ever). A SIGINT already on its way is held too."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    before = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+        if held:
+            signal.raise_signal(signal.SIGINT)

@@ -32,6 +32,7 @@ from loopscape.arch import Architecture
 from loopscape.coac.su import WORKLOAD_DIM, SpatialUnrolling, effective_factors, layer_dims
 from loopscape.energy import EnergyTable
 from loopscape.errors import is_interrupt
+from loopscape.interrupts import ctrl_c_held
 from loopscape.mapping import Constraints, LevelConstraint
 from loopscape.workload import Workload
 from loopscape.workload.networks import Network
@@ -235,7 +236,6 @@ def _init(
         numba.set_num_threads(threads)
     if parent is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent while it forked
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     _WORKER.update(arch=arch, energy=energy, effort=effort)
 
@@ -323,14 +323,8 @@ def _search_in_pool(
     chunks = [pending[s : s + chunk] for s in range(0, len(pending), chunk)]
     futures: dict[Future, list[int]] = {}
     try:
-        # the first submit forks the workers and starts the pool's thread: Ctrl-C waits until both are up (a
-        # worker forked before it ignores Ctrl-C would die of it; a pool whose thread had not started could
-        # not shut down); each worker unblocks it once it ignores it
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
+        with ctrl_c_held():  # the first submit forks the workers and starts the pool's thread
             futures[ex.submit(_run_chunk, [searches.todo[i] for i in chunks[0]])] = chunks[0]
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         for rows in chunks[1:]:
             futures[ex.submit(_run_chunk, [searches.todo[i] for i in rows])] = rows
         for fut in as_completed(futures):
