@@ -21,9 +21,9 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing import active_children, get_context
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -312,11 +312,13 @@ def _search_in_pool(
     effort: TemporalSearch,
     workers: int,
 ) -> None:
-    """The pending searches on `workers` processes, in small chunks kept as each chunk finishes; on any
-    exception (Ctrl-C included) the queued chunks are cancelled, the running ones finished and kept, and
-    the pool shut down before the exception goes on."""
+    """The pending searches on `workers` processes, in small chunks kept as each chunk finishes. On any
+    exception (Ctrl-C included) the queued chunks are cancelled and the running ones finished and kept
+    before the exception goes on; a second Ctrl-C meanwhile kills the workers (a cold start compiles the
+    model's kernels in each: finishing a chunk can take half a minute)."""
     pending = searches.pending()
     chunk = max(1, min(16, len(pending) // (workers * 8)))
+    others = set(active_children())
     ex = ProcessPoolExecutor(
         workers, get_context("fork"), initializer=_init, initargs=(arch, energy, effort, 1, os.getpid())
     )
@@ -331,7 +333,13 @@ def _search_in_pool(
             for i, r in zip(futures[fut], fut.result()):
                 searches.finish(i, r)
     except BaseException:
-        ex.shutdown(wait=True, cancel_futures=True)
+        ex.shutdown(wait=False, cancel_futures=True)
+        under_way = [fut for fut in futures if not fut.cancel()]  # (wait() never sees a cancelled one end)
+        try:
+            wait(under_way)
+        except KeyboardInterrupt:
+            for worker in set(active_children()) - others:
+                worker.kill()
         for fut, rows in futures.items():
             if fut.done() and not fut.cancelled() and fut.exception() is None:
                 for i, r in zip(rows, fut.result()):
