@@ -156,3 +156,31 @@ def test_a_block_without_ctrl_c_runs_through(ctrl_c):
         _wait(0.05)
     _wait(0.05)
     assert ctrl_c.received == 0
+
+
+NOTED_AS_UNHANDLED = """
+import ctypes, sys
+from loopscape.workload import networks
+
+def interrupted():
+    # what a KeyboardInterrupt passing out of code run through PyRun_* leaves behind (as in some imports)
+    ctypes.c_int.in_dll(ctypes.pythonapi, "_Py_UnhandledKeyboardInterrupt").value = 1
+    {then}
+
+networks.names = interrupted
+from loopscape.cli import main
+main(["zoo"], prog_name="loopscape")
+"""
+
+
+@pytest.mark.skipif(sys.implementation.name != "cpython", reason="a CPython detail")
+@pytest.mark.parametrize("then", ["raise KeyboardInterrupt", "sys.exit(130)  # a long job that reported"])
+def test_a_handled_ctrl_c_exits_130_even_when_cpython_noted_it_as_unhandled(tmp_path, then):
+    """As `python -m loopscape` (the note is read at exit after `-m`, not after a script or `-c`)."""
+    import subprocess
+
+    (tmp_path / "noted.py").write_text(NOTED_AS_UNHANDLED.replace("{then}", then))
+    cmd = [sys.executable, "-m", "noted"]
+    proc = subprocess.run(cmd, cwd=tmp_path, check=False, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 130, (proc.returncode, proc.stderr)  # not -2: killed by SIGINT at exit
+    assert "Traceback" not in proc.stderr

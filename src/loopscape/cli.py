@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from loopscape import __version__
-from loopscape.cli_common import EXIT_SPEC_ERROR, JSON_OPTION, _fail, spec_errors_exit, write_json  # noqa: F401
+from loopscape.cli_common import (  # noqa: F401
+    EXIT_INTERRUPTED,
+    EXIT_SPEC_ERROR,
+    JSON_OPTION,
+    _fail,
+    spec_errors_exit,
+    write_json,
+)
 from loopscape.errors import LoopscapeError, SpecError
 
 if TYPE_CHECKING:
@@ -26,19 +33,24 @@ class _Commands(click.Group):
     says so and exits 130, as a shell expects: never a traceback, nor click's 'Aborted!' and 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from loopscape.interrupts import CtrlC
+        from loopscape.interrupts import CtrlC, exit_130_not_sigint
 
         ctrl_c = CtrlC()
         restore = ctrl_c.install()
         try:
             return super().invoke(ctx)
-        except (SystemExit, click.exceptions.Exit, click.ClickException, click.Abort):
+        except SystemExit as e:
+            if e.code == EXIT_INTERRUPTED:  # a long job that reported what it kept
+                exit_130_not_sigint()
+            raise
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except BaseException as e:
             if not ctrl_c.caused(e):
                 raise
             click.echo("interrupted", err=True)
-            ctx.exit(130)
+            exit_130_not_sigint()
+            ctx.exit(EXIT_INTERRUPTED)
         finally:
             restore()
 
@@ -452,7 +464,7 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
             click.echo(f"interrupted: no valid mapping found yet{kept}", err=True)
             if cp is not None and not len(cp):
                 cp.remove()  # nothing kept: leave no file behind
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
     except LoopscapeError:
         if cp is not None and not len(cp):
             cp.remove()  # nothing kept: leave no file behind
@@ -554,7 +566,7 @@ def map_command(files: tuple[str, ...], objective: str | None, budget: int | Non
         kept = f"; {cp_path} keeps it for a re-run to resume from" if cp is not None else ""
         click.echo(f"interrupted: the best of {doc['search']['evaluated']:,} mappings evaluated so far (above)"
                    f"{kept}", err=True)  # fmt: skip
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     if cp is not None:
         cp.remove()  # the output is written: nothing left to resume
 

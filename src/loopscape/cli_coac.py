@@ -14,9 +14,7 @@ from typing import Any
 
 import click
 
-from loopscape.cli_common import progress_bar, spec_errors_exit, write_json
-
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
+from loopscape.cli_common import EXIT_INTERRUPTED, progress_bar, spec_errors_exit, write_json
 
 
 class _NetworksFirst(click.Group):

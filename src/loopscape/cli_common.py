@@ -15,6 +15,7 @@ import click
 from loopscape.errors import LoopscapeError, SpecError
 
 EXIT_SPEC_ERROR = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 JSON_OPTION = click.option(
     "--json",
     "json_out",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from loopscape.cli_common import progress_bar, spec_errors_exit
+from loopscape.cli_common import EXIT_INTERRUPTED, progress_bar, spec_errors_exit
 
 _METRIC_HELP = (  # dse.metrics.METRICS (not imported here: it would slow every command's start)
     "A store metric: energy_pj, cycles, latency_s, area_mm2, edp, ops, fj_per_op, dram_energy_pj, "
@@ -58,7 +58,7 @@ def sweep(spec: str, store_path: str, workers: int | None, scheduler: str | None
         click.echo(
             f"interrupted: {kept} points kept in {store_path}; run the same command again to go on", err=True
         )
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     click.echo(
         f"{parsed.name}: {summary.points} points ({parsed.search.method}); {summary.skipped} already in "
         f"{store_path}, {summary.evaluated} evaluated on {executor.describe()} in {summary.seconds:.1f} s "

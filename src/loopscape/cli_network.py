@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from loopscape.cli_common import JSON_OPTION, progress_bar, spec_errors_exit, write_json
+from loopscape.cli_common import EXIT_INTERRUPTED, JSON_OPTION, progress_bar, spec_errors_exit, write_json
 from loopscape.errors import LoopscapeError, SpecError
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def network(arch: tuple[str, ...], network: str, objective: str, preset: str | N
         if not is_interrupt(e):
             raise
         click.echo("interrupted: no layer finished", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 def _network(arch: tuple[str, ...], network: str, objective: str, preset: str | None, budget: int | None,
@@ -235,4 +235,4 @@ def exit_if_interrupted(result: NetworkResult, total: int, checkpoint: str | Pat
         click.echo(
             f"interrupted: {len(result.layers)} of {total} layers finished (kept above){kept}", err=True
         )
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)

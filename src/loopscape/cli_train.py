@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from loopscape.cli_common import JSON_OPTION, progress_bar, spec_errors_exit, write_json
+from loopscape.cli_common import EXIT_INTERRUPTED, JSON_OPTION, progress_bar, spec_errors_exit, write_json
 from loopscape.errors import LoopscapeError, SpecError
 from loopscape.workload.training import PASSES, TrainingPass, training_passes
 
@@ -365,7 +365,7 @@ def train(arch: tuple[str, ...], network: str, objective: str, budget: int | Non
         _train(arch, network, objective, budget, update_op, tensor_names, seed, json_out, checkpoint_out)
     except KeyboardInterrupt:  # Ctrl-C before any pass finished: nothing to keep
         click.echo("interrupted: no pass finished", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 def training_fingerprint(arch: Architecture, energy: EnergyTable, network: Network, objective: str, seed: int,
@@ -437,6 +437,6 @@ def _train(arch: tuple[str, ...], network: str, objective: str, budget: int | No
         click.echo(
             f"interrupted: {len(result.passes)} of {total} passes finished (kept above){kept}", err=True
         )
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     if cp is not None:
         cp.remove()  # the output is written: nothing left to resume

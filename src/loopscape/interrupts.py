@@ -4,11 +4,13 @@ Python's own handler raises KeyboardInterrupt where the main thread happens to b
 a callback from C (numba's compiler calls Python through ctypes; Python only reports an exception raised
 there, 'Exception ignored on calling ctypes callback function', and the job ran to its end), and C code
 that replaces it with an error of its own (numba's import turns it into 'ImportError: numba._devicearray
-failed to import'). `CtrlC` sends a swallowed one again and takes an error raised after a SIGINT for it.
+failed to import'). `CtrlC` sends a swallowed one again and takes an error raised after a SIGINT for it. A third makes a
+handled Ctrl-C look unhandled: `exit_130_not_sigint`.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import sys
@@ -86,3 +88,12 @@ def ctrl_c_held() -> Iterator[None]:
         signal.signal(signal.SIGINT, before)
         if held:
             signal.raise_signal(signal.SIGINT)
+
+
+def exit_130_not_sigint() -> None:
+    """Let a Ctrl-C the command handled end the process with status 130. CPython notes a KeyboardInterrupt
+    that passes out of code it runs through PyRun_* (as some imports do) and, at exit, kills the process
+    with SIGINT whatever the exit status (a parent then sees -2, not the 130 and the report it was given).
+    Each PyRun_* call clears the note first: one runs an empty statement."""
+    if sys.implementation.name == "cpython":
+        ctypes.pythonapi.PyRun_SimpleString(b"")
