@@ -24,8 +24,14 @@ def workloads(draw) -> Workload:
     kind = draw(st.sampled_from(["conv", "conv", "depthwise", "matmul", "conv1d", "grouped", "transposed"]))
     small = st.integers(1, 4)
     if kind == "transposed":
-        # A written tensor whose rank combines dimensions (a backward-data / transposed convolution).
+        # A written tensor whose rank combines dimensions (a backward-data / transposed convolution); sometimes
+        # with a second rank over a dimension already in the first, or over K (then K is in two ranks): no
+        # closed-form partition, so the model enumerates it.
         stride = draw(st.integers(1, 3))
+        second = draw(st.sampled_from([None, None, "P", "R", "K"]))
+        ranks = ((("P", stride), ("R", 1)),) + ((((second, 1),),) if second else ())
+        if second == "K":
+            ranks = ((("K", 1),),) + ranks
         w = Workload(
             "transposed",
             ("K", "P", "R"),
@@ -33,7 +39,7 @@ def workloads(draw) -> Workload:
             (
                 Tensor("Weights", ((("K", 1),), (("R", 1),))),
                 Tensor("Inputs", ((("K", 1),), (("P", 1),))),
-                Tensor("Outputs", ((("P", stride), ("R", 1)),), read_write=True),
+                Tensor("Outputs", ranks, read_write=True),
             ),
         )
     elif kind == "matmul":

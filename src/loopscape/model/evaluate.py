@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 
 import numpy as np
@@ -57,10 +56,15 @@ def analyze(
 
 
 ENUMERATION_LIMIT = 20_000_000
+GRID_LIMIT = 200_000_000  # cells of the occupancy grid (bytes)
+CHUNK_POINTS = 4_000_000  # points placed at once
 
 
 def enumerated_partition(workload: Workload, mapping: Mapping, level: int, tensor: str) -> int:
-    """Distinct words in the union of one instance's tiles over the run, by enumeration (general ranks)."""
+    """Distinct words in the union of one instance's tiles over the run, by enumeration (general ranks): the
+    tile's box in rank space (its bounding box: a dimension in several ranks makes the box hold words no
+    operation touches) placed at every iteration of the temporal loops above the cut, counted on an
+    occupancy grid (numpy; sorted point indices for a grid too large)."""
     a = workload.coefficients(tensor)
     c = mapping.cut(level, tensor)
     n_dims = len(workload.dims)
@@ -78,14 +82,28 @@ def enumerated_partition(workload: Workload, mapping: Mapping, level: int, tenso
             f"the partition of {tensor} at level {level} needs {work:,} points enumerated (a dimension appears in "
             f"several of its ranks); the limit is {ENUMERATION_LIMIT:,}"
         )
-    points: set[tuple[int, ...]] = set()
-    for idx in itertools.product(*[range(mapping.loops[k].bound) for k in above]):
-        base = np.zeros(n_dims, dtype=np.int64)
-        for k, i in zip(above, idx):
-            base[workload.dim_index(mapping.loops[k].dim)] += i * strides[k]
-        lo = a @ base
-        points.update(itertools.product(*[range(int(lo[r]), int(lo[r] + ext[r])) for r in range(len(ext))]))
-    return len(points)
+    base = np.zeros((1, n_dims), dtype=np.int64)  # every iteration above the cut, as dimension offsets
+    for k in above:
+        step = np.zeros(n_dims, dtype=np.int64)
+        step[workload.dim_index(mapping.loops[k].dim)] = strides[k]
+        steps = np.arange(mapping.loops[k].bound, dtype=np.int64)[:, None] * step
+        base = (base[:, None, :] + steps[None, :, :]).reshape(-1, n_dims)
+    corners = np.unique(base @ a.T, axis=0)  # each tile's lowest point in rank space
+    corners -= corners.min(axis=0)
+    size = corners.max(axis=0) + ext  # the grid that holds every point
+    place = np.cumprod(np.concatenate(([1], size[::-1][:-1])))[::-1]  # row-major place values
+    box = np.indices(tuple(int(x) for x in ext)).reshape(len(ext), -1).T @ place
+    starts = corners @ place
+    seen = np.zeros(int(np.prod(size)), dtype=np.bool_) if np.prod(size) <= GRID_LIMIT else None
+    parts = []
+    chunk = max(1, CHUNK_POINTS // box.size)
+    for s in range(0, starts.size, chunk):
+        points = (starts[s : s + chunk, None] + box[None, :]).ravel()
+        if seen is not None:
+            seen[points] = True
+        else:
+            parts.append(np.unique(points))
+    return int(seen.sum()) if seen is not None else int(np.unique(np.concatenate(parts)).size)
 
 
 def evaluate(
@@ -128,9 +146,10 @@ def _fix_partitions(
             if not mapping.keeps(lv, t.name):
                 continue
             part = enumerated_partition(workload, mapping, lv, t.name) * used[lv]
-            out[lv, j, READS] -= part
+            # never below zero, as in the kernel: the boxes may hold words no operation writes
+            out[lv, j, READS] = max(0, out[lv, j, READS] - part)
             if not first:
-                out[lv, j, FILLS] -= part
+                out[lv, j, FILLS] = max(0, out[lv, j, FILLS] - part)
             first = False
 
 
