@@ -184,3 +184,37 @@ def test_a_handled_ctrl_c_exits_130_even_when_cpython_noted_it_as_unhandled(tmp_
     proc = subprocess.run(cmd, cwd=tmp_path, check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 130, (proc.returncode, proc.stderr)  # not -2: killed by SIGINT at exit
     assert "Traceback" not in proc.stderr
+
+
+CTRL_C_WHILE_LOADING = """
+import sys
+
+class CtrlCOnImport:
+    '''Ctrl-C pressed while the command's modules load: the import of its click commands is interrupted.'''
+    def find_spec(self, name, path=None, target=None):
+        if name == "loopscape.cli":
+            raise KeyboardInterrupt
+
+sys.meta_path.insert(0, CtrlCOnImport())
+from loopscape.entry import main
+main()
+"""
+
+
+def test_ctrl_c_while_the_command_loads_exits_130(tmp_path):
+    import subprocess
+
+    cmd = [sys.executable, "-c", CTRL_C_WHILE_LOADING]
+    proc = subprocess.run(cmd, cwd=tmp_path, check=False, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip() == "interrupted"
+
+
+def test_the_entry_point_loads_nothing_heavy_before_it_can_take_ctrl_c():
+    import subprocess
+
+    code = "import sys, loopscape.entry; print(sorted(m for m in ('numpy', 'click', 'yaml') if m in sys.modules))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120
+    )
+    assert proc.stdout.strip() == "[]"

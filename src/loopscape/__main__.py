@@ -1,5 +1,5 @@
 """`python -m loopscape`: the same as the `loopscape` command."""
 
-from loopscape.cli import main
+from loopscape.entry import main
 
-main(prog_name="loopscape")
+main()
