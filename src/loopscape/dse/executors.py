@@ -10,24 +10,46 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing import forkserver, resource_tracker
 from typing import Any
 
 from loopscape.dse.evaluate import PointResult, evaluate_point
 from loopscape.dse.points import DesignPoint
 from loopscape.dse.spec import SweepSpec
 from loopscape.errors import LoopscapeError
+from loopscape.interrupts import ctrl_c_held
 
 WINDOW_PER_WORKER = 4  # points in flight per worker
 
 
 def _worker_start() -> None:
-    """A pool worker runs one point at a time on one core: its numba kernels get one thread each."""
+    """A pool worker runs one point at a time on one core: its numba kernels get one thread each. It ignores
+    Ctrl-C: the parent stops the pool (a worker interrupted while numba compiles prints a traceback)."""
     import numba
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     numba.set_num_threads(1)
+
+
+@contextmanager
+def _helpers_immune_to_ctrl_c() -> Iterator[None]:
+    """Start multiprocessing's fork server (and resource tracker) with Ctrl-C ignored: a process starts with
+    the SIGINT disposition it inherits, and the fork server hands its own to every worker it forks, so a
+    Ctrl-C reaches the parent alone (it was a 'Fatal Python error' in a helper starting up, or a traceback in
+    a worker). The signal is blocked meanwhile, so one sent then waits, and is held for the parent after."""
+    with ctrl_c_held():
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        held = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, held)
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def default_workers() -> int:
@@ -55,7 +77,13 @@ class LocalExecutor:
         # is unsafe (the child is killed)
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)
-        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_start) as pool:
+        if method == "forkserver":
+            with _helpers_immune_to_ctrl_c():
+                resource_tracker.ensure_running()
+                forkserver.ensure_running()
+        others = set(multiprocessing.active_children())
+        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_start)
+        try:
             pending: set[Future] = set()
             while True:
                 for p in todo:
@@ -67,6 +95,13 @@ class LocalExecutor:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for f in done:
                     yield f.result()
+        except BaseException:  # Ctrl-C, or the caller stopped: the points under way are dropped, not awaited
+            pool.shutdown(wait=False, cancel_futures=True)
+            for worker in set(multiprocessing.active_children()) - others:
+                worker.kill()
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
 
 @dataclass(frozen=True)
