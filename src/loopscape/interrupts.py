@@ -11,6 +11,7 @@ handled Ctrl-C look unhandled: `exit_130_not_sigint`.
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
 import signal
 import sys
@@ -97,3 +98,15 @@ def exit_130_not_sigint() -> None:
     Each PyRun_* call clears the note first: one runs an empty statement."""
     if sys.implementation.name == "cpython":
         ctypes.pythonapi.PyRun_SimpleString(b"")
+
+
+class NewChildren:
+    """The processes started from here on (a process pool's workers): to kill when their work is dropped,
+    after a Ctrl-C, without touching other children."""
+
+    def __init__(self) -> None:
+        self.before = set(multiprocessing.active_children())
+
+    def kill(self) -> None:
+        for child in set(multiprocessing.active_children()) - self.before:
+            child.kill()

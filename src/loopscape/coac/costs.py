@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass
-from multiprocessing import active_children, get_context
+from multiprocessing import get_context
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,7 +32,7 @@ from loopscape.arch import Architecture
 from loopscape.coac.su import WORKLOAD_DIM, SpatialUnrolling, effective_factors, layer_dims
 from loopscape.energy import EnergyTable
 from loopscape.errors import is_interrupt
-from loopscape.interrupts import ctrl_c_held
+from loopscape.interrupts import NewChildren, ctrl_c_held
 from loopscape.mapping import Constraints, LevelConstraint
 from loopscape.workload import Workload
 from loopscape.workload.networks import Network
@@ -318,7 +318,7 @@ def _search_in_pool(
     model's kernels in each: finishing a chunk can take half a minute)."""
     pending = searches.pending()
     chunk = max(1, min(16, len(pending) // (workers * 8)))
-    others = set(active_children())
+    children = NewChildren()
     ex = ProcessPoolExecutor(
         workers, get_context("fork"), initializer=_init, initargs=(arch, energy, effort, 1, os.getpid())
     )
@@ -338,8 +338,7 @@ def _search_in_pool(
         try:
             wait(under_way)
         except KeyboardInterrupt:
-            for worker in set(active_children()) - others:
-                worker.kill()
+            children.kill()
         for fut, rows in futures.items():
             if fut.done() and not fut.cancelled() and fut.exception() is None:
                 for i, r in zip(rows, fut.result()):

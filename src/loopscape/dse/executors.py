@@ -22,7 +22,7 @@ from loopscape.dse.evaluate import PointResult, evaluate_point
 from loopscape.dse.points import DesignPoint
 from loopscape.dse.spec import SweepSpec
 from loopscape.errors import LoopscapeError
-from loopscape.interrupts import ctrl_c_held
+from loopscape.interrupts import NewChildren, ctrl_c_held
 
 WINDOW_PER_WORKER = 4  # points in flight per worker
 
@@ -81,7 +81,7 @@ class LocalExecutor:
             with _helpers_immune_to_ctrl_c():
                 resource_tracker.ensure_running()
                 forkserver.ensure_running()
-        others = set(multiprocessing.active_children())
+        children = NewChildren()
         pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_start)
         try:
             pending: set[Future] = set()
@@ -97,8 +97,7 @@ class LocalExecutor:
                     yield f.result()
         except BaseException:  # Ctrl-C, or the caller stopped: the points under way are dropped, not awaited
             pool.shutdown(wait=False, cancel_futures=True)
-            for worker in set(multiprocessing.active_children()) - others:
-                worker.kill()
+            children.kill()
             raise
         finally:
             pool.shutdown(wait=True)
