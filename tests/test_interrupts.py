@@ -25,7 +25,7 @@ def _interrupted_callback() -> None:
 
 
 def _call_from_c() -> None:
-    """Call a Python function from C that raises KeyboardInterrupt, as a Ctrl-C landing in numba's compiler."""
+    """Call a Python function from C that raises KeyboardInterrupt: a Ctrl-C landing in numba's compiler."""
     ctypes.cast(CALLBACK(_interrupted_callback), CALLBACK)()
 
 
@@ -213,7 +213,8 @@ def test_ctrl_c_while_the_command_loads_exits_130(tmp_path):
 def test_the_entry_point_loads_nothing_heavy_before_it_can_take_ctrl_c():
     import subprocess
 
-    code = "import sys, loopscape.entry; print(sorted(m for m in ('numpy', 'click', 'yaml') if m in sys.modules))"
+    heavy = "('numpy', 'click', 'yaml')"
+    code = f"import sys, loopscape.entry; print(sorted(m for m in {heavy} if m in sys.modules))"
     proc = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120
     )

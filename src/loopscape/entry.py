@@ -11,5 +11,5 @@ def main() -> None:
         from loopscape.cli import main as command
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        raise SystemExit(130) from None
+        raise SystemExit(130) from None  # cli_common.EXIT_INTERRUPTED (not imported: it loads click)
     command(prog_name="loopscape")

@@ -4,8 +4,8 @@ Python's own handler raises KeyboardInterrupt where the main thread happens to b
 a callback from C (numba's compiler calls Python through ctypes; Python only reports an exception raised
 there, 'Exception ignored on calling ctypes callback function', and the job ran to its end), and C code
 that replaces it with an error of its own (numba's import turns it into 'ImportError: numba._devicearray
-failed to import'). `CtrlC` sends a swallowed one again and takes an error raised after a SIGINT for it. A third makes a
-handled Ctrl-C look unhandled: `exit_130_not_sigint`.
+failed to import'). `CtrlC` sends a swallowed one again and takes an error raised after a SIGINT for it.
+A third makes a handled Ctrl-C look unhandled: `exit_130_not_sigint`.
 """
 
 from __future__ import annotations

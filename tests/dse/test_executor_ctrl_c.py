@@ -1,5 +1,5 @@
-"""The sweep's worker processes ignore Ctrl-C from birth (the parent stops the pool): a worker interrupted while
-numba compiled printed a traceback, and a helper interrupted while starting a 'Fatal Python error'."""
+"""The sweep's worker processes ignore Ctrl-C from birth (the parent stops the pool): a worker interrupted
+while numba compiled printed a traceback, and a helper interrupted while starting a 'Fatal Python error'."""
 
 from __future__ import annotations
 
