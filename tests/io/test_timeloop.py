@@ -202,6 +202,75 @@ def test_loopscape_extension_attributes_round_trip():
 # --- problem --------------------------------------------------------------------------------------
 
 
+# timeloopfe's processed input (what Timeloop HEAD reads): every component under one `local` list with its
+# range and mesh, `enabled`, underscored attribute names, a placeholder technology on the tree.
+PROCESSED_ARCH = """
+architecture:
+  version: '0.4'
+  subtree:
+  - name: system_top_level
+    attributes: {version: '0.4', technology: SET ME, global_cycle_seconds: 1e-9, has_power_gating: false}
+    local:
+    - name: DRAM[1..1]
+      class: DRAM
+      attributes: {type: LPDDR4, width: 64, datawidth: 8, cluster_size: 1, multiple_buffering: 1,
+                   min_utilization: 0, meshX: 1, meshY: 1, power_gated_at: DRAM}
+      required_actions: [update, read, leak, write]
+      enabled: true
+    - name: spare[1..1]
+      class: SRAM
+      attributes: {depth: 4, width: 8, datawidth: 8}
+      enabled: false
+    - name: inter_PE_spatial[1..1]
+      class: dummy_storage
+      attributes: {width: 1, depth: 1, datawidth: 1, technology: -1, meshX: 1, meshY: 1}
+      enabled: true
+    - name: RF[1..16]
+      class: smartbuffer_RF
+      attributes: {depth: 12, width: 16, datawidth: 8, meshX: 4, meshY: 4, technology: 32nm,
+                   multiple_buffering: 2}
+      enabled: true
+    - name: mac[1..16]
+      class: intmac
+      attributes: {width: 8, meshX: 4, meshY: 4, technology: 32nm}
+      enabled: true
+"""
+
+
+def test_processed_architecture_from_timeloopfe():
+    arch = read_architecture(y(PROCESSED_ARCH)["architecture"])
+    assert [lv.name for lv in arch.levels] == ["DRAM", "inter_PE_spatial", "RF"]  # 'spare' is disabled
+    assert arch.technology == "32nm"  # the tree's 'SET ME' names no node: the components' node
+    dram, dummy, rf = arch.levels
+    assert dram.block_size == 8 and dummy.entries == 1
+    # depth 12 x block 2 (width 16 / datawidth 8), halved by multiple_buffering 2
+    assert (rf.instances, rf.mesh, rf.entries) == (16, (4, 4), 12)
+    assert arch.compute.instances == 16
+
+
+def test_processed_problem_ignores_timeloopfe_variables_but_not_near_misses():
+    shape = {"name": "c", "dimensions": ["P", "R"], "data_spaces": [
+        {"name": "W", "projection": [[["R"]]]},
+        {"name": "O", "projection": [[["P"]]], "read_write": True},
+    ]}  # fmt: skip
+    w = read_problem({"version": "0.4", "shape": shape, "instance": {"P": 4, "R": 2, "H": 9, "Wpad": 1}})
+    assert w.bounds == (4, 2)
+    for typo in ("p", "densitys"):  # a dimension under another case, a misspelt key
+        with pytest.raises(SpecError) as e:
+            read_problem({"shape": shape, "instance": {"P": 4, "R": 2, typo: 3}})
+        assert e.value.path == f"problem.instance.{typo}"
+
+
+def test_mapping_factors_with_commas(eyeriss):
+    arch, workload = eyeriss
+    doc = {"mapping": [{"target": "DRAM", "type": "temporal", "factors": "R=3,S=3,P=8,Q=8,C=4,K=8,N=1",
+                        "permutation": "RSPQCKN"}]}  # fmt: skip
+    m = read_mapping(doc["mapping"], arch, workload)
+    assert {lp.dim: lp.bound for lp in m.loops if lp.level == 0 and lp.bound > 1} == {
+        "R": 3, "S": 3, "P": 8, "Q": 8, "C": 4, "K": 8
+    }  # fmt: skip
+
+
 def test_problem_with_coefficients():
     w = read_problem(y(PROBLEM)["problem"])
     assert w.name == "CNN-Layer" and w.dims == ("R", "S", "P", "Q", "C", "K", "N")

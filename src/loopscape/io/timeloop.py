@@ -75,6 +75,7 @@ _IGNORED_ATTRS = (
     "metadata_block_size", "metadata_word_bits", "metadata-block-size", "concordant_compressed_tile_traversal",
     "tile_partition_supported", "decompression_supported", "compression_supported", "type", "energy", "area",
     "global_cycle_seconds", "action_latency_cycles", "cycle_seconds", "ports", "has_power_gating",
+    "power_gated_at",
 )  # fmt: skip
 
 
@@ -167,7 +168,7 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
         lpath = join(cpath, "local")
         for i, comp in enumerate(expect_list(cur.get("local") or [], lpath, "a list of components")):
             kind, parsed = _read_component(comp, join(lpath, i), multiplication)
-            if kind == "network":
+            if kind in ("network", "disabled"):
                 continue
             if kind == "buffer":
                 levels.append(parsed)
@@ -177,6 +178,7 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
                 )
             else:
                 compute = parsed
+    technology = _usable_technology(technology, node)
     if not levels:
         raise SpecError(
             path, "no storage component", f"at least one component of a buffer class {list(BUFFER_CLASSES)}"
@@ -200,6 +202,29 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
     )
 
 
+def _usable_technology(technology: str, node: dict) -> str:
+    """The tree's technology, or, when it names no node (timeloopfe's placeholder 'SET ME'), the first node a
+    component names (timeloopfe puts the technology on every component)."""
+    from loopscape.energy.technology import node_name, parse_node
+
+    try:
+        parse_node(technology)
+        return technology
+    except SpecError:
+        pass
+    cur = node
+    while isinstance(cur, dict) and isinstance(cur.get("subtree"), list) and cur["subtree"]:
+        cur = cur["subtree"][0]
+        for comp in cur.get("local") or [] if isinstance(cur, dict) else []:
+            attrs = comp.get("attributes") if isinstance(comp, dict) else None
+            if isinstance(attrs, dict) and attrs.get("technology") is not None:
+                try:
+                    return node_name(parse_node(attrs["technology"]))
+                except SpecError:
+                    continue
+    return technology
+
+
 def _component(attrs: dict, path: str) -> dict[str, Any]:
     """The loopscape attributes `component` (energy/area class) and `component_attributes` ({name: value})."""
     from loopscape.io.native import _read_attributes
@@ -214,15 +239,29 @@ def _component(attrs: dict, path: str) -> dict[str, Any]:
     return out
 
 
+def _hyphenated(attrs: dict) -> dict:
+    """Attribute names as Timeloop HEAD reads them: 'cluster_size' is 'cluster-size' (hyphens-to-underscores)."""
+    known = (*_PARSED_ATTRS, *_IGNORED_ATTRS)
+    out = {}
+    for key, value in attrs.items():
+        k = str(key)
+        hyphen = k.replace("_", "-")
+        out[hyphen if k not in known and hyphen in known and hyphen not in attrs else key] = value
+    return out
+
+
 def _read_component(node: object, path: str, multiplication: int) -> tuple[str, Any]:
     node = expect_map(node, path, "a component {name, class, attributes}")
-    check_keys(node, path, ("name", "class", "attributes", "subclass", "required_actions", "description"),
-               required=("name", "class"))  # fmt: skip
+    # `enabled`: timeloopfe's processed input (what Timeloop HEAD reads) marks every component
+    check_keys(node, path, ("name", "class", "attributes", "subclass", "required_actions", "description",
+                            "enabled"), required=("name", "class"))  # fmt: skip
+    if "enabled" in node and not as_bool(node["enabled"], join(path, "enabled")):
+        return "disabled", None
     raw_name = as_str(node["name"], join(path, "name"))
     cls = as_str(node["class"], join(path, "class"))
     n = multiplication * element_count(raw_name, join(path, "name"))
     apath = join(path, "attributes")
-    attrs = expect_map(node.get("attributes") or {}, apath, "a mapping of attributes")
+    attrs = _hyphenated(expect_map(node.get("attributes") or {}, apath, "a mapping of attributes"))
     if any(c in cls for c in BUFFER_CLASSES):
         return "buffer", _read_buffer(base_name(raw_name), cls, attrs, apath, n)
     if any(c in cls for c in COMPUTE_CLASSES):
@@ -406,6 +445,12 @@ BUILTIN_SHAPES = {
 }
 
 
+def _near_miss(key: str, known: list[str]) -> bool:
+    """Whether an unknown key looks like a misspelling of a known one (same letters in another case, or close)."""
+    lowered = {k.lower() for k in known}
+    return key.lower() in lowered or bool(difflib.get_close_matches(key, known, n=1, cutoff=0.8))
+
+
 def _either(node: dict, hyphen: str) -> str:
     """The key as given: v3.0.3 wants 'data-spaces'; later Timeloop also reads 'data_spaces'."""
     under = hyphen.replace("-", "_")
@@ -463,6 +508,8 @@ def read_problem(node: object, path: str = "problem") -> Workload:
     for key in instance:  # an unknown key first: a misspelt 'instance' would otherwise hide every bound
         if key not in known:
             hint = known + (["instance", "shape"] if ipath == path else [])
+            if ipath != path and not _near_miss(str(key), hint):
+                continue  # timeloopfe's variables (H, W, Hpad, ...): Timeloop reads only what it knows
             raise SpecError(join(ipath, str(key)), f"the unknown key {key!r}{suggestion(str(key), hint)}",
                             f"one of {hint}")  # fmt: skip
     bounds: list[int] = []
@@ -701,7 +748,7 @@ def _factors(value: object, path: str, workload: Workload) -> dict[str, int]:
         if bound > MAX_INT:
             raise SpecError(path, m.group(0), f"a factor no larger than {MAX_INT}")
         out[dim] = bound if bound > 0 else workload.bound(dim)  # 0 = the whole dimension (parser.cpp)
-    leftover = _FACTOR.sub("", text).strip()
+    leftover = _FACTOR.sub("", text).replace(",", " ").strip()  # timeloopfe writes 'R=1,P=16'
     if leftover:
         raise SpecError(path, f"{leftover!r} in {value!r}", expected)
     return out

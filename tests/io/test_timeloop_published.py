@@ -1,0 +1,162 @@
+"""loopscape against published real Timeloop runs (tests/data/timeloop_published/README.md names them).
+
+Each case is a Timeloop input as Timeloop read it (timeloopfe's processed `input.yaml`), the mapping
+Timeloop evaluated, and the `*.stats.txt` it wrote. Every storage level's per-instance scalar reads, fills
+and updates times its utilized instances, the utilized instances themselves, the MACs, the cycles and the
+utilization must equal Timeloop's. The expected numbers are read from the published files, not typed in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from loopscape.io import load_specs
+from loopscape.model.evaluate import evaluate
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "timeloop_published"
+CASES = sorted(p.name for p in DATA.iterdir() if p.is_dir())
+
+
+@dataclass
+class Stats:
+    """What a Timeloop stats.txt says per storage level and tensor, and its summary."""
+
+    counts: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (level, tensor) -> ...
+    macs: int = 0
+    mac_instances: int = 0
+    cycles: int = 0
+    utilization: float = 0.0
+
+
+_FIELDS = {
+    "Scalar reads (per-instance)": "reads",
+    "Scalar fills (per-instance)": "fills",
+    "Scalar updates (per-instance)": "updates",
+    "Utilized instances (max)": "instances",
+}
+
+
+def read_stats(path: Path) -> Stats:
+    """Parse the per-level blocks ('=== Level ===', a tensor's 'Name:' line, its scalar counts) and the summary."""
+    out = Stats()
+    level = tensor = None
+    in_levels = True
+    for line in path.read_text().splitlines():
+        if line.startswith("Networks") or line.startswith("Summary Stats"):
+            in_levels = False
+        if m := re.fullmatch(r"=== (\S+) ===", line.strip()):
+            level, tensor = m.group(1), None
+            continue
+        if not in_levels or level is None:
+            if m := re.fullmatch(r"Cycles: (\d+)", line.strip()):
+                out.cycles = int(m.group(1))
+            elif m := re.fullmatch(r"Utilization: ([0-9.]+)(%?)", line.strip()):
+                out.utilization = float(m.group(1)) / (100 if m.group(2) else 1)
+            elif m := re.fullmatch(r"(?:MACCs|Computes) = (\d+)", line.strip()):
+                out.macs = int(m.group(1))
+            continue
+        if m := re.fullmatch(r" {4}(\w+):", line):
+            tensor = None if m.group(1) == "Shared" else m.group(1)  # 'Shared:' heads the level's own lines
+            continue
+        if m := re.fullmatch(r"\s+Utilized instances\s+: (\d+)", line):
+            out.mac_instances = int(m.group(1))  # the arithmetic level's own line (no "(max)")
+            continue
+        key, _, value = line.strip().partition(":")
+        if tensor is not None and key.strip() in _FIELDS:
+            out.counts.setdefault((level, tensor), {})[_FIELDS[key.strip()]] = int(value.split()[0])
+    return out
+
+
+def _files(name: str) -> list[Path]:
+    return sorted(p for p in (DATA / name).glob("*.yaml"))
+
+
+def _stats_file(name: str) -> Path:
+    return next((DATA / name).glob("*.stats.txt"))
+
+
+@pytest.fixture(scope="module")
+def evaluated():
+    cache: dict[str, tuple] = {}
+
+    def get(name: str):
+        if name not in cache:
+            specs = load_specs([str(p) for p in _files(name)])
+            cache[name] = (specs, evaluate(specs.arch, specs.workload, specs.mapping, specs.energy),
+                           read_stats(_stats_file(name)))  # fmt: skip
+        return cache[name]
+
+    return get
+
+
+def test_the_stats_parser_reads_every_level():
+    stats = read_stats(_stats_file("simba_like"))
+    assert stats.cycles == 451584 and stats.macs == 10838016 and stats.mac_instances == 24
+    assert stats.utilization == pytest.approx(0.0938)
+    assert stats.counts[("GlobalBuffer", "Inputs")] == {
+        "instances": 1, "reads": 164934, "fills": 155925, "updates": 0
+    }  # fmt: skip
+    assert len(stats.counts) == 9  # 7 storage levels keeping 1-3 tensors; the dummy levels keep none
+
+
+# Where loopscape and the published run differ, with what is known of why. strict: the test fails
+# when they come to agree, so that this list cannot go stale.
+KNOWN_DIFFERENCES: dict[tuple[str, str, str], str] = {
+    # eyeriss_like: the DRAM loops are P8 (outer) M2 (inner); M does not index Inputs. The global buffer's
+    # Inputs tile (29 rows: P14 x stride 2 + R3) slides by 28 rows per P step. loopscape credits the one-row
+    # overlap (29 + 7 x 28 rows x 225 x 3 = 151875 fills, DRAM reads alike); Timeloop fetched the whole tile
+    # at every P step (8 x 19575 = 156600). In simba_like the same kind of slide (Q inner at DRAM, no loop
+    # in between) is credited by both. What makes Timeloop drop the overlap after a step that leaves the
+    # tile unchanged is not established yet (docs/semantics.md, "Open questions").
+    ("eyeriss_like", "shared_glb", "Inputs"): "sliding window after an unchanged step",
+    ("eyeriss_like", "DRAM", "Inputs"): "the reads that feed those fills",
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_every_count_equals_timeloops(name, evaluated):
+    specs, res, stats = evaluated(name)
+    names = [lv.name for lv in specs.arch.levels]
+    got, want = {}, {}
+    for (level, tensor), exp in stats.counts.items():
+        lv = names.index(level)
+        a = res.counts.levels[lv].get(tensor)
+        n = exp["instances"]
+        want[(level, tensor)] = {k: exp[k] * n for k in ("reads", "fills", "updates")} | {"instances": n}
+        got[(level, tensor)] = None if a is None else {
+            "reads": a.reads, "fills": a.fills, "updates": a.updates, "instances": res.counts.instances_used[lv]
+        }  # fmt: skip
+    known = {k for k in KNOWN_DIFFERENCES if k[0] == name}
+    for _, level, tensor in known:
+        got.pop((level, tensor)), want.pop((level, tensor))
+    assert got == want
+    # every level that keeps a tensor in loopscape has it in Timeloop's stats, and the other way round
+    kept = {(names[lv], t) for lv in range(len(names)) for t in res.counts.levels[lv]}
+    assert kept == set(stats.counts)
+
+
+@pytest.mark.parametrize(
+    "key", sorted(KNOWN_DIFFERENCES) or [pytest.param(None, marks=pytest.mark.skip("none known"))]
+)
+def test_known_differences_still_differ(key, evaluated):
+    """A documented difference (see KNOWN_DIFFERENCES) must still be one; fix the list when it is not."""
+    name, level, tensor = key
+    specs, res, stats = evaluated(name)
+    lv = [x.name for x in specs.arch.levels].index(level)
+    a = res.counts.levels[lv][tensor]
+    exp = stats.counts[(level, tensor)]
+    n = exp["instances"]
+    assert (a.reads, a.fills, a.updates) != (exp["reads"] * n, exp["fills"] * n, exp["updates"] * n)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_macs_cycles_and_utilization(name, evaluated):
+    _, res, stats = evaluated(name)
+    assert res.macs == stats.macs
+    assert res.counts.compute_instances_used == stats.mac_instances
+    assert res.cycles == stats.cycles
+    assert res.utilization == pytest.approx(stats.utilization, abs=5e-5 + 1e-12)  # printed as a % to 2 places
