@@ -45,8 +45,10 @@ Exit status 0 either way (2 for bad arguments or inputs).
 
 Run: python benchmarks/bench_timeloop_mapper.py [--quick] [--layer conv1..conv5|files] [--per-group]
 [--files DIR|FILES...] [--seconds 60] [--ls-seconds S] [--threads 2] [--seed 0] [--patience N] [--no-even]
-[--no-ladder] [--timeloop-mapper PATH] [--no-timeloop] [--workdir DIR] [--json OUT]. --quick: the input set's own small
-layer (AlexNet conv3 with C32 K64), Timeloop 10 s, loopscape 1 s. A benchmark, never a test.
+[--no-ladder] [--timeloop-mapper PATH] [--no-timeloop] [--published DIR] [--workdir DIR] [--json OUT].
+--quick: the input set's own small layer (AlexNet conv3 with C32 K64), Timeloop 10 s, loopscape 1 s.
+--published DIR: a published timeloop-mapper run (its input, best mapping and stats) instead of a live one
+(benchmarks/README.md). A benchmark, never a test.
 """
 
 from __future__ import annotations
@@ -283,6 +285,21 @@ _SUMMARY = {
     "energy_uj": re.compile(r"^\s*Energy:\s*([0-9.eE+-]+)\s*uJ\s*$", re.MULTILINE),
     "edp": re.compile(r"^\s*EDP\(J\*cycle\):\s*([0-9.eE+-]+)\s*$", re.MULTILINE),
 }
+
+
+def published_side(folder: Path, inputs: Inputs) -> Side:
+    """A published timeloop-mapper run: its best mapping (map.yaml, written from its map.txt) evaluated in
+    loopscape's model, whose counts tests/io/test_timeloop_published.py checks against its stats, and the
+    summary its own model printed."""
+    mapping = folder / "map.yaml"
+    stats = folder / "timeloop-mapper.stats.txt"
+    if not mapping.is_file() or not stats.is_file():
+        fail(f"{folder}: expected map.yaml and timeloop-mapper.stats.txt beside input.yaml")
+    edp, energy_pj, cycles = evaluate_in_loopscape(inputs.files, mapping)
+    side = Side("timeloop-mapper (published)", edp, energy_pj, cycles, mapping_file=str(mapping))
+    side.own = parse_timeloop_stats(stats.read_text(encoding="utf-8"))
+    side.notes.append(f"settings of that run: {inputs.mapper or 'none given'}")
+    return side
 
 
 def parse_timeloop_stats(text: str) -> dict[str, float]:
@@ -565,6 +582,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--no-ladder", action="store_true", help="skip the shorter loopscape runs (time to reach)"
     )
+    ap.add_argument("--published", type=Path, default=None,
+                    help="a published timeloop-mapper run instead of a live one: a directory with its "
+                         "input.yaml, its best mapping (map.yaml) and its timeloop-mapper.stats.txt, e.g. "
+                         "tests/data/timeloop_published/simba_like")  # fmt: skip
     ap.add_argument("--timeloop-mapper", default="timeloop-mapper", help="the timeloop-mapper executable")
     ap.add_argument("--no-timeloop", action="store_true", help="run the loopscape side only")
     ap.add_argument("--workdir", type=Path, default=None, help="keep the generated files and outputs here")
@@ -575,6 +596,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.seconds = 10.0 if args.seconds == 60.0 else args.seconds
         args.layer = args.layer or "files"
+    if args.published is not None:
+        if args.files or (args.layer not in (None, "files")):
+            ap.error("--published uses the run's own input.yaml and problem: no --files or --layer with it")
+        args.files, args.layer = [args.published / "input.yaml"], "files"
     layer = args.layer or ("files" if args.files else "conv3")
     if args.per_group and layer not in PER_GROUP:
         ap.error(f"--per-group applies to {sorted(PER_GROUP)} only")
@@ -608,7 +633,7 @@ def _run(args: argparse.Namespace, layer: str, ls_seconds: float, work: Path) ->
     sources = args.files or [DEFAULT_FILES]
     inputs = prepare_inputs(sources, problem, label, work)
 
-    exe = None if args.no_timeloop else shutil.which(args.timeloop_mapper)
+    exe = None if args.no_timeloop or args.published else shutil.which(args.timeloop_mapper)
     print(f"inputs: {', '.join(str(s) for s in sources)}")
     print(f"problem: {inputs.problem}; objective edp")
     for n in inputs.notes:
@@ -617,7 +642,12 @@ def _run(args: argparse.Namespace, layer: str, ls_seconds: float, work: Path) ->
 
     sides: list[Side] = []
     tl: Side | None = None
-    if exe is None:
+    if args.published is not None:
+        tl = published_side(args.published, inputs)
+        sides.append(tl)
+        print(f"\n{tl.tool}: {args.published} (its best mapping and stats as published; its run time and "
+              "mapping counts are not known)")  # fmt: skip
+    elif exe is None:
         why = "--no-timeloop" if args.no_timeloop else f"{args.timeloop_mapper} not found on PATH"
         print(f"\n{why}: the comparison was not run (timeloop-mapper comes from NVlabs/timeloop); "
               "running loopscape's side only.")  # fmt: skip
@@ -688,6 +718,12 @@ def _run(args: argparse.Namespace, layer: str, ls_seconds: float, work: Path) ->
     elif target is None:
         print("  verdict: not decided (timeloop-mapper's best mapping could not be evaluated by loopscape; "
               "see the notes)")  # fmt: skip
+    elif tl.wall_s is None:  # a published run: quality only
+        for side in sides[1:]:
+            print(f"  {side.tool}: lower EDP than the published timeloop-mapper best: "
+                  f"{'YES' if side.edp < target else 'NO'} ({side.edp:.5g} vs {target:.5g} J*cycle, "
+                  f"{target / side.edp:.3g}x, in loopscape's model) in {side.wall_s:.2f} s wall")  # fmt: skip
+        print("  the 60 s / 2 threads / a tenth of the time acceptance needs a live timeloop-mapper run")
     else:
         tenth = tl.wall_s / 10
         for side in sides[1:]:

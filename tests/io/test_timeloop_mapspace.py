@@ -313,13 +313,22 @@ def test_mapper_defaults_are_timeloops():
     assert read_mapper({"optimization-metric": "energy"}).objective() == "energy"
 
 
+def test_mapper_settings_underscored_as_timeloopfe_writes_them():
+    """Timeloop HEAD reads 'victory_condition' as 'victory-condition' (hyphens-to-underscores); timeloopfe's
+    empty 'optimization_metric: []' is no metric, so its 'optimization_metrics' list decides."""
+    s = read_mapper({"optimization_metrics": ["edp"], "optimization_metric": [], "victory_condition": 100,
+                     "num_threads": 4, "algorithm": "random", "search_size": None, "log_oaves": False})  # fmt: skip
+    assert (s.objective(), s.method, s.patience, s.threads) == ("edp", "random", 400, 4)
+    assert any("log_oaves" in n and "ignored" in n for n in s.notes)
+
+
 @pytest.mark.parametrize(
     ("node", "path", "found"),
     [
         ({"algorithm": "genetic"}, "mapper.algorithm", "genetic"),
         ({"search-size": -1}, "mapper.search-size", "-1"),
         ({"num-threads": 0}, "mapper.num-threads", "0"),
-        ({"victory_condition": 5}, "mapper.victory_condition", "victory-condition"),
+        ({"victory-conditon": 5}, "mapper.victory-conditon", "victory-condition"),
         ({"optimization-metrics": "edp"}, "mapper.optimization-metrics", "'edp'"),
     ],
 )

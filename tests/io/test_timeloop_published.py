@@ -46,7 +46,7 @@ def read_stats(path: Path) -> Stats:
     level = tensor = None
     in_levels = True
     for line in path.read_text().splitlines():
-        if line.startswith("Networks") or line.startswith("Summary Stats"):
+        if line.startswith(("Networks", "Summary Stats")):
             in_levels = False
         if m := re.fullmatch(r"=== (\S+) ===", line.strip()):
             level, tensor = m.group(1), None
@@ -160,3 +160,20 @@ def test_macs_cycles_and_utilization(name, evaluated):
     assert res.counts.compute_instances_used == stats.mac_instances
     assert res.cycles == stats.cycles
     assert res.utilization == pytest.approx(stats.utilization, abs=5e-5 + 1e-12)  # printed as a % to 2 places
+
+
+def test_mapper_benchmark_runs_against_a_published_run():
+    """benchmarks/bench_timeloop_mapper.py --published: the published best and loopscape's, in one model."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "bench_timeloop_mapper.py"), "--published",
+         str(DATA / "simba_like"), "--ls-seconds", "0.5", "--no-ladder", "--no-even"],
+        check=False, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "timeloop-mapper (published)" in proc.stdout
+    assert "46.539" in proc.stdout  # its best mapping's EDP in loopscape's model (J*cycle)
+    assert "lower EDP than the published timeloop-mapper best:" in proc.stdout
