@@ -13,7 +13,8 @@ conventions in /work/shared/notes/timeloop.md and docs/semantics.md (never by ru
   (0 at the outermost level); identical writes of siblings at one step are reduced (spatial reductions =
   writes sent up - parent updates);
 * a delta is the whole new tile unless the old and new boxes differ in exactly one rank and overlap along
-  it, moving in the same direction as the previous move (the sliding state resets on a direction change).
+  it and the move's translation equals the stride of the previous move (or no stride is held: after the
+  first step or after a stride change); docs/semantics.md gives the exact rule.
 
 Notation in the comments: a loop nest is written outermost first; "|" separates levels; X/Y mark spatial
 loops; "w" is the input coordinate. Sliding loops that continue across an outer loop boundary are kept to

@@ -105,16 +105,7 @@ def test_the_stats_parser_reads_every_level():
 
 # Where loopscape and the published run differ, with what is known of why. strict: the test fails
 # when they come to agree, so that this list cannot go stale.
-KNOWN_DIFFERENCES: dict[tuple[str, str, str], str] = {
-    # eyeriss_like: the DRAM loops are P8 (outer) M2 (inner); M does not index Inputs. The global buffer's
-    # Inputs tile (29 rows: P14 x stride 2 + R3) slides by 28 rows per P step. loopscape credits the one-row
-    # overlap (29 + 7 x 28 rows x 225 x 3 = 151875 fills, DRAM reads alike); Timeloop fetched the whole tile
-    # at every P step (8 x 19575 = 156600). In simba_like the same kind of slide (Q inner at DRAM, no loop
-    # in between) is credited by both. What makes Timeloop drop the overlap after a step that leaves the
-    # tile unchanged is not established yet (docs/semantics.md, "Open questions").
-    ("eyeriss_like", "shared_glb", "Inputs"): "sliding window after an unchanged step",
-    ("eyeriss_like", "DRAM", "Inputs"): "the reads that feed those fills",
-}
+KNOWN_DIFFERENCES: dict[tuple[str, str, str], str] = {}  # none left; see docs/semantics.md for the last one
 
 
 @pytest.mark.parametrize("name", CASES)

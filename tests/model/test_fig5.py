@@ -28,8 +28,11 @@ Steps: the 16 iterations of (r3, p3, r2, p2), in that order (r3 outermost).
     8 p3 + 4 p2     0    4    0    4    8   12    8   12    0    4    0    4    8   12    8   12
   Weights: the tile moves only when (r3, r2) changes: 8 changes (steps 0,2,4,6,8,10,12,14); moves of 4
     or 8 with a 2-word tile never overlap -> F = 8 x 2 = 16 per instance.
-  Inputs: the 3-word window moves by 0 (empty delta), +-4 or -8 (no overlap: whole tile). Non-empty at 10
-    steps (0, 4, 8, 12, 16, 8, 12, 16, 20, 24) -> F = 10 x 3 = 30 per instance.
+  Inputs: the 3-word window moves by +4, 0, +4, 0, ..., -8 (at step 1000), +4, 0, ... Timeloop keeps the
+    stride of the last move: a +4 move with a null stride is a set difference (no overlap: the whole tile)
+    and makes +4 the stride; the 0 move after it differs from that stride, so the whole (unchanged) tile is
+    fetched again and the stride is forgotten; -8 differs too. Every one of the 16 steps brings the whole
+    window -> F = 16 x 3 = 48 per instance.
   Outputs: the 2-word tile changes at every step (moves of +-4, +-8: no overlap) -> F = 16 x 2 = 32;
     partition = the 8 distinct points {0, 4, 8, 12} + 2 p1 + {0, 1}.
   MACs per instance = 256 / 4 = 64.
@@ -38,15 +41,16 @@ GBuf (one instance). Its tile is formed by r2 p2 r1 p1 r0 p0 (8 x 8 operations):
     Weights [8 r3, 8 r3 + 7] 8 words; Inputs [8(r3+p3), 8(r3+p3) + 14] 15 words; Outputs [8 p3, 8 p3 + 7] 8.
 Steps: (r3, p3) = 00, 01, 10, 11.
   Weights: 8, 0 (p3 is irrelevant), 8 (new r3, no overlap), 0 -> F = 16.
-  Inputs: base 0 -> 15; base 8: overlaps [8, 14] moving + -> 8 new ([15, 22]); base 8 again: empty;
-    base 16: overlaps [16, 22] moving + -> 8 new ([23, 30]) -> F = 15 + 8 + 0 + 8 = 31 (the whole input).
+  Inputs: base 0 -> 15; base 8: +8 with a null stride -> 8 new ([15, 22]), stride +8; base 8 again:
+    translation 0 != +8 -> the whole window again, 15, stride null; base 16: +8 with a null stride -> 8 new
+    ([23, 30]) -> F = 15 + 8 + 15 + 8 = 46.
   Outputs: 0, 8, 0, 8 -> every step a new 8-word tile -> F = 32; partition 16.
 
 Traffic GBuf -> RFile (4 children per step; the 16 RFile steps are the child steps):
   Weights: children with the same r1 need the same tile: 2 groups x 2 words at the 8 non-empty steps
     -> GBuf reads 8 x 2 x 2 = 32 (RFile fills 4 x 16 = 64, multicast factor 2).
   Inputs: child offsets 2(r1 + p1) = 0, 2, 2, 4: (r1,p1) = (0,1) and (1,0) hold the same window and share
-    one read -> 3 groups x 3 words at the 10 non-empty steps -> GBuf reads 90 (RFile fills 4 x 30 = 120).
+    one read -> 3 groups x 3 words at the 16 steps -> GBuf reads 144 (RFile fills 4 x 48 = 192).
   Outputs: children with the same p1 (r1 = 0, 1) write the same 2 words at every step -> reduced:
     2 groups x 2 words x 16 steps = 64 GBuf updates; writes sent up = 4 x 32 = 128 -> 64 spatial reductions.
 Traffic DRAM -> GBuf (one child): DRAM reads = GBuf fills; Outputs: DRAM updates = GBuf F = 32.
@@ -99,17 +103,17 @@ def fig5():
 EXPECTED = (
     {  # DRAM (outermost: no fills)
         "Weights": (16, 0, 0),  # reads = GBuf fills 16
-        "Inputs": (31, 0, 0),  # reads = GBuf fills 31
+        "Inputs": (46, 0, 0),  # reads = GBuf fills 46
         "Outputs": (16, 0, 32),  # updates = GBuf F 32; reads = 32 - partition 16 = 16 (sent back down)
     },
     {  # GBuf
         "Weights": (32, 16, 0),  # reads: 8 steps x 2 groups x 2 words; fills F = 16
-        "Inputs": (90, 31, 0),  # reads: 10 steps x 3 groups x 3 words; fills F = 15 + 8 + 0 + 8 = 31
+        "Inputs": (144, 46, 0),  # reads: 16 steps x 3 groups x 3 words; fills F = 15 + 8 + 15 + 8 = 46
         "Outputs": (48, 16, 64),  # updates 64 (reduced); reads 64 - partition 16; fills F 32 - 16
     },
     {  # RFile, 4 instances
         "Weights": (256, 64, 0),  # reads: 1 per MAC, 64 x 4; fills 16 x 4
-        "Inputs": (256, 120, 0),  # reads 64 x 4; fills 30 x 4
+        "Inputs": (256, 192, 0),  # reads 64 x 4; fills 48 x 4
         # updates: 1 per MAC, 64 x 4 = 256; partition 8 x 4 = 32 -> reads 256 - 32 = 224;
         # fills = F - partition = (32 - 8) x 4 = 96
         "Outputs": (224, 96, 256),

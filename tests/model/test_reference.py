@@ -283,10 +283,10 @@ def test_e_bypass_weights_at_glb():
     assert dram["Weights"] == acc(6, 0)
     assert no_hops(c.networks[0]["Weights"]) == net()
     # Inputs: GLB tile W[4p0, 4p0+6): 6 then +4 slab -> F = 10; DRAM reads 10.
-    #  RF tile W[4p0 + r, +4): (0,0) 4; (0,1) +1 -> 1; (0,2) 1; (1,0) [4,8) vs [2,6) +2 -> 2; (1,1) 1; (1,2) 1
-    #  -> F = 10 (gradient stays +). GLB reads = 10.
-    assert rf["Inputs"] == acc(24, 10)
-    assert glb["Inputs"] == acc(10, 10)
+    #  RF tile W[4p0 + r, +4): (0,0) 4 (stride null); (0,1) +1, null -> slab 1, stride +1; (0,2) +1 -> 1;
+    #  (1,0) [4,8) vs [2,6): +2 != +1 -> whole tile 4, null; (1,1) +1 -> 1; (1,2) 1 -> F = 12. GLB reads 12.
+    assert rf["Inputs"] == acc(24, 12)
+    assert glb["Inputs"] == acc(12, 10)
     assert dram["Inputs"] == acc(10, 0)
     # Outputs: RF tile P[4p0, +4): 4, 0, 0, 4, 0, 0 -> F 8, partition 8, fills 0; updates 24, reads 16.
     #  GLB: updates 8 (RF deltas), tile P[4p0,+4) 2 steps -> F 8, partition 8 -> reads 0, fills 0. DRAM: 8 / 0.
@@ -333,17 +333,23 @@ def test_f_direction_change_refetches_whole_tile():
 
 def test_f_delta_rule_unit():
     a, b, c = ((0, 4),), ((1, 5),), ((0, 4),)
-    d, g = next_delta(None, a, None)
-    assert len(d) == 4 and g is None
-    d, g = next_delta(a, b, g)
-    assert d == {(4,)} and g == (0, 1)
-    d, g = next_delta(b, c, g)  # moved back: direction change -> whole tile
-    assert len(d) == 4 and g is None
-    d, g = next_delta(c, c, (0, 1))  # unchanged: empty, state reset
-    assert d == frozenset() and g is None
-    # two ranks differ -> whole tile
-    d, g = next_delta(((0, 2), (0, 2)), ((1, 3), (1, 3)), None)
-    assert len(d) == 4 and g is None
+    d, st = next_delta(None, a, None)
+    assert len(d) == 4 and st is None  # first step: whole tile, stride null
+    d, st = next_delta(a, b, st)
+    assert d == {(4,)} and st == (1,)  # null stride: set difference, the translation becomes the stride
+    d, st = next_delta(b, c, st)  # moved back: another translation -> whole tile, stride null
+    assert len(d) == 4 and st is None
+    d, st = next_delta(c, c, None)  # unchanged with a null stride: empty, stride (0,)
+    assert d == frozenset() and st == (0,)
+    d, st = next_delta(a, b, (0,))  # a slide after an unchanged step: translation (1,) != (0,) -> whole tile
+    assert len(d) == 4 and st is None
+    d, st = next_delta(c, c, (1,))  # unchanged after a slide: translation (0,) != (1,) -> whole tile
+    assert len(d) == 4 and st is None
+    d, st = next_delta(a, b, (1,))  # the same stride: the slab
+    assert d == {(4,)} and st == (1,)
+    # two ranks differ -> whole tile, even with a null stride (which then holds that jump)
+    d, st = next_delta(((0, 2), (0, 2)), ((1, 3), (1, 3)), None)
+    assert len(d) == 4 and st == (1, 1)
 
 
 # --- (g) forwarding between neighbour PEs (Timeloop's exact-equality link transfers) ----------------------------
@@ -583,11 +589,12 @@ def test_x1_window_does_not_move_on_the_p_step():
     #  previous one (+1 within p; at p -> p+1 the point goes from p+2 to p+1), extent 1 -> no overlap -> 1 word
     #  each: F = 12.
     # extrapolated: P4 -> p in {0 (w1), 1 (w3)}, R3 -> r in {0 (w1), 1 (w2)}. Steps (weight, tile):
-    #  (0,0) w1 {0}: first -> 1.   (0,1) w2 {1}: moved, no overlap -> 1 x 2 = 2.
-    #  (1,0) w3 {1}: the previous EXECUTED tile is (0,1) = {1}: equal -> empty -> 0 (the window does not move;
-    #   exactly, the previous tile would be (0,2) = {2}).
-    #  (1,1) w6 {2}: 1 x 6 = 6.   F = 1 + 2 + 0 + 6 = 9.
-    # GLB Inputs reads = the single RF's weighted deltas (12 / 9); GLB fills W[0,6) = 6 (one step); DRAM reads 6.
+    #  (0,0) w1 {0}: first -> 1.   (0,1) w2 {1}: moved +1 (stride null: set difference, no overlap) -> 1 x 2
+    #  = 2, stride +1.
+    #  (1,0) w3 {1}: the previous EXECUTED tile is (0,1) = {1}: translation 0 != the stride +1 -> the whole
+    #   tile, 1 x 3 = 3, stride null (exactly, the previous tile would be (0,2) = {2}).
+    #  (1,1) w6 {2}: +1 with a null stride -> 1 x 6 = 6.   F = 1 + 2 + 3 + 6 = 12.
+    # GLB Inputs reads = the single RF's weighted deltas (12 / 12); GLB fills W[0,6) = 6 (one step); DRAM reads 6.
     # RF Inputs reads = compute demands: one instance, weights 1 + 2 + 3 + 6 = 12 (= 12 exact).
     # Weights RF tile {r}: exact: r changes at every step (wrap 2 -> 0: move -2, no overlap) -> 12.
     #  extrapolated: (0,0) 1; (0,1) {1} 1 x 2; (1,0) {0} vs {1}: 1 x 3; (1,1) {1} vs {0}: 1 x 6 -> 12.
@@ -602,8 +609,8 @@ def test_x1_window_does_not_move_on_the_p_step():
     assert c.levels[2] == same | {"Inputs": acc(12, 12)}
     assert c.levels[1] == glb_same | {"Inputs": acc(12, 6)}
     c = simulate(arch, w, m)  # default: extrapolated
-    assert c.levels[2] == same | {"Inputs": acc(12, 9)}
-    assert c.levels[1] == glb_same | {"Inputs": acc(9, 6)}
+    assert c.levels[2] == same | {"Inputs": acc(12, 12)}
+    assert c.levels[1] == glb_same | {"Inputs": acc(12, 6)}
     assert c.levels[0] == {"Weights": acc(3, 0), "Inputs": acc(6, 0), "Outputs": acc(0, 0, 4)}
     assert (c.macs, c.temporal_steps) == (12, 12)  # compute demands unchanged
 
@@ -612,21 +619,21 @@ def test_x2_dilation_tile_slides_further_on_the_outer_step():
     # conv1d P=8, R=3, dilation 2: W = p + 2r, 12 words. pos0 P2 @DRAM (stride 4), pos1 P4 @GLB (stride 1),
     # pos2 R3 @RF. Cuts: GLB 1 (steps p0), RF 2 (steps (p0, p1), p = 4p0 + p1).
     # RF Inputs tile: {p, p+2, p+4} -> box W[p, p+5) (holes held), 5 words.
-    # exact: (0,0) [0,5) 5; then p = 1..7 each +1 with overlap, gradient + -> 1 word each: F = 5 + 7 = 12.
+    # exact: (0,0) [0,5) 5; then p = 1..7 each +1 with overlap, always the stride +1 -> 1 word each: F = 12.
     # extrapolated: P2 -> p0 in {0 (w1), 1 (w1)}, P4 -> p1 in {0 (w1), 1 (w3)}:
-    #  (0,0) w1 [0,5): 5.   (0,1) w3 [1,6): slab 1 -> 3.
-    #  (1,0) w1 p=4 [4,9) vs previous executed [1,6): overlap, + (= g) -> slab [6,9) = 3 -> 3.
-    #   (exactly, the previous tile is p=3 [3,8) and the slab is 1.)
-    #  (1,1) w3 [5,10): slab 1 -> 3.   F = 5 + 3 + 3 + 3 = 14.
+    #  (0,0) w1 [0,5): 5.   (0,1) w3 [1,6): +1, stride null -> slab 1 -> 3; stride +1.
+    #  (1,0) w1 p=4 [4,9) vs previous executed [1,6): +3 != +1 -> the whole tile 5; stride null.
+    #   (exactly, the previous tile is p=3 [3,8): +1, the slab is 1.)
+    #  (1,1) w3 [5,10): +1, stride null -> slab 1 -> 3.   F = 5 + 3 + 5 + 3 = 16.
     # GLB Inputs tile p in [4p0, +4), r < 3: W[4p0, 4p0 + 8): 8, then [4,12) +4 with overlap -> 4: F = 12 in both
-    #  modes (P2 runs 0 and 1 either way). GLB reads = the RF's weighted fills (12 / 14). DRAM Inputs reads 12.
+    #  modes (P2 runs 0 and 1 either way). GLB reads = the RF's weighted fills (12 / 16). DRAM Inputs reads 12.
     # RF Inputs reads = 24 MACs (weights of the compute steps (p0, p1, r): 2 x 4 x 3 = 24).
     # Weights RF tile R[0,3) constant: fills 3, reads 24; GLB Weights: reads 3 (RF deltas), fills 3.
     # Outputs RF tile {p}: exact 8 x 1; extrapolated 1 + 1 x 3 + 1 + 1 x 3 = 8 (no overlap with extent 1).
     #  Partition 8 -> fills 0; updates 24, reads 16. GLB Outputs P[4p0, +4): F 8, partition 8; updates 8, reads 0.
     arch, w = arch3(), conv1d(P=8, R=3, dilation=2)
     m = Mapping((L("P", 2, 0), L("P", 4, 1), L("R", 3, 2)), (ALL_CONV, ALL_CONV, ALL_CONV))
-    for exact, rf_input_fills in ((True, 12), (False, 14)):
+    for exact, rf_input_fills in ((True, 12), (False, 16)):
         c = simulate(arch, w, m, exact=exact)
         dram, glb, rf = c.levels
         assert rf == {"Weights": acc(24, 3), "Inputs": acc(24, rf_input_fills), "Outputs": acc(16, 0, 24)}
@@ -659,16 +666,17 @@ def test_x3_bounds_at_most_two_both_modes_agree():
     # 3) direction change with bounds 2 only: conv1d P=4, R=4, stride 2 (W = 2p + r, 10 words).
     #  pos0 R2 @DRAM (stride 2), pos1 P2 @DRAM (stride 2), pos2 P2 @RF, pos3 R2 @RF. RF cut 2, steps (r0, p0):
     #  Inputs tile p in [2p0, +2), r in [2r0, +2): W[4p0 + 2r0, +4).
-    #  (0,0) [0,4): 4.  (0,1) [4,8): no overlap -> 4, g 0.  (1,0) [2,6) vs [4,8): overlap, - , g 0 -> slab [2,4)
-    #  = 2, g (W,-).  (1,1) [6,10) vs [2,6): no overlap -> 4.  F = 14; DRAM Inputs reads 14; RF reads 16 MACs.
+    #  (0,0) [0,4): 4.  (0,1) [4,8): +4, stride null -> set difference, no overlap -> 4; stride +4.
+    #  (1,0) [2,6) vs [4,8): -2 != +4 -> whole tile 4; stride null.  (1,1) [6,10) vs [2,6): +4, stride null ->
+    #  no overlap -> 4.  F = 16; DRAM Inputs reads 16; RF reads 16 MACs.
     #  Weights R[2r0, +2): 2, 0, 2 (no overlap), 0 -> 4. Outputs P[2p0, +2): 2, 2, 2, 2 -> F 8, partition 4 ->
     #  fills 4; updates 16, reads 12. DRAM Outputs: updates 8, partition 4 -> reads 4.
     w = conv1d(P=4, R=4, stride=2)
     m = Mapping((L("R", 2, 0), L("P", 2, 0), L("P", 2, 1), L("R", 2, 1)), (ALL_CONV, ALL_CONV))
     a, b = simulate(arch2(), w, m, exact=True), simulate(arch2(), w, m)
     assert a == b
-    assert b.levels[1] == {"Weights": acc(16, 4), "Inputs": acc(16, 14), "Outputs": acc(12, 4, 16)}
-    assert b.levels[0] == {"Weights": acc(4, 0), "Inputs": acc(14, 0), "Outputs": acc(4, 0, 8)}
+    assert b.levels[1] == {"Weights": acc(16, 4), "Inputs": acc(16, 16), "Outputs": acc(12, 4, 16)}
+    assert b.levels[0] == {"Weights": acc(4, 0), "Inputs": acc(16, 0), "Outputs": acc(4, 0, 8)}
 
 
 def test_x4_weighted_multicast_and_link_transfers():
@@ -878,24 +886,24 @@ def test_n4_systolic_links_weighted():
 def test_n5_both_modes_weighted_by_the_executed_steps():
     # conv1d P=8, R=3: pos0 P2 spatial X @GLB (stride 4), pos1 P4 @GLB (stride 1), pos2 R3 @GLB; no RF loops.
     # GLB cut 0; RF cut 3: 2 RFs x (n = 2), steps (p1, r); RF x tile = one op: Inputs {4x + p1 + r},
-    # Weights {r}, Outputs {4x + p1}. As in test_x1 per RF: Inputs F = 12 exact / 9 extrapolated, Weights 12
+    # Weights {r}, Outputs {4x + p1}. As in test_x1 per RF: Inputs F = 12 in both modes, Weights 12
     # (weighted) in both, Outputs 4 in both.
     # Inputs: at every step RF 0 needs {p1 + r} and RF 1 {4 + p1 + r}: never identical -> m = 1,
-    #  hops(1, 2) = sqrt2/2: exact 24 x sqrt2/2 = 12 sqrt2; extrapolated 18 x sqrt2/2 = 9 sqrt2.
+    #  hops(1, 2) = sqrt2/2: 24 x sqrt2/2 = 12 sqrt2 in both modes.
     # Weights: both RFs change to the same {r} at the same step -> one group m = 2, 1 word: exact 12 steps,
     #  extrapolated weights 1 + 2 + 3 + 6 = 12: 12 x hops(2, 2) = 12 x 1.5 = 18 in both.
     # Outputs: distinct {p1}, {4 + p1}: 8 words x sqrt2/2 = 4 sqrt2 in both.
     # DRAM -> GLB (n = 1): GLB deltas Weights 3, Inputs W[0,10) 10, Outputs 8 -> 1.5, 5, 4.
     m = Mapping((L("P", 2, 1, SPATIAL_X), L("P", 4, 1), L("R", 3, 1)), (ALL_CONV, ALL_CONV, ALL_CONV))
     r2 = math.sqrt(2)
-    for exact, inputs in ((True, 12 * r2), (False, 9 * r2)):
+    for exact, inputs in ((True, 12 * r2), (False, 12 * r2)):
         c = simulate(arch3(2, mesh_x=2), conv1d(P=8, R=3), m, exact=exact)
-        assert c.levels[1]["Inputs"].reads == (24 if exact else 18)
+        assert c.levels[1]["Inputs"].reads == 24
         assert_hops(hops_of(c, 1), {"Weights": 18.0, "Inputs": inputs, "Outputs": 4 * r2})
         assert_hops(hops_of(c, 0), {"Weights": 1.5, "Inputs": 5.0, "Outputs": 4.0})
     # Single child (test_x1, n = 1, 0.5 hop per word): GLB Inputs word-hops = 0.5 x the RF's weighted fills:
-    #  exact 0.5 x 12 = 6, extrapolated 0.5 x 9 = 4.5.
-    for exact, expected in ((True, 6.0), (False, 4.5)):
+    #  0.5 x 12 = 6 in both modes.
+    for exact, expected in ((True, 6.0), (False, 6.0)):
         c = simulate(arch3(), conv1d(P=4, R=3), window_mapping(), exact=exact)
         assert math.isclose(c.networks[1]["Inputs"].word_hops, expected)
 

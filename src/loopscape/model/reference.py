@@ -6,10 +6,10 @@
   ``exact=True`` every temporal iteration is a step of weight 1; by default (Timeloop's temporal
   extrapolation) each temporal loop of bound ``b >= 2`` takes only the values 0 and 1, value 1 standing for
   iterations 1 .. b-1 (weight ``b - 1``), and every per-step count is multiplied by the step's weight;
-  "the previous step" (gradient state, deltas, forwarding) is the previous *executed* step;
+  "the previous step" (stride state, deltas, forwarding) is the previous *executed* step;
 * tiles are bounding boxes (per rank, a half-open interval ``[lo, hi)``) measured on the projections of the
   operations the tile actually contains, not computed from extent formulas;
-* deltas follow the gradient-state rule of the contract and are explicit point sets;
+* deltas follow the stride-state rule of the contract and are explicit point sets;
 * multicast and spatial reduction group child demands / writes that are *identical point sets*;
 * forwarding (Timeloop's link transfers) compares each child delta, as a point set, with the delta each mesh
   neighbour received at the previous child step (exact equality only), and keeps the link transfers of a
@@ -57,23 +57,29 @@ def bounding_box(points: list[Point]) -> Box:
 
 
 def next_delta(
-    old: Box | None, new: Box, grad: tuple[int, int] | None
-) -> tuple[frozenset[Point], tuple[int, int] | None]:
-    """The contract's delta rule: (delta point set, new gradient state). `grad` None means state 0."""
+    old: Box | None, new: Box, stride: tuple[int, ...] | None
+) -> tuple[frozenset[Point], tuple[int, ...] | None]:
+    """The contract's delta rule: (delta point set, new stride state). `stride` None is the null state."""
     if old is None:  # rule 1: first step
         return box_points(new), None
-    if new == old:  # rule 2
-        return _EMPTY, None
+    translation = tuple(n[0] - o[0] for n, o in zip(new, old))
+    if stride is not None and translation != stride:  # rule 3: the stride changed
+        return box_points(new), None
+    kept = translation if stride is None else stride  # rule 2: null state or the same stride
+    return _set_difference(old, new), kept
+
+
+def _set_difference(old: Box, new: Box) -> frozenset[Point]:
+    """Timeloop's box subtraction: nothing for the same box, the slab outside `old` when the boxes differ in
+    one rank and overlap along it, else the whole new box."""
+    if new == old:
+        return _EMPTY
     differing = [r for r in range(len(new)) if new[r] != old[r]]
     if len(differing) == 1:
         r = differing[0]
-        overlap = max(new[r][0], old[r][0]) < min(new[r][1], old[r][1])
-        if overlap:  # rule 3
-            sigma = 1 if new[r][0] > old[r][0] else -1
-            if grad is None or grad == (r, sigma):
-                return box_points(new) - box_points(old), (r, sigma)
-            return box_points(new), None  # the sliding direction changed
-    return box_points(new), None  # rule 4
+        if max(new[r][0], old[r][0]) < min(new[r][1], old[r][1]):
+            return box_points(new) - box_points(old)
+    return box_points(new)
 
 
 # --- the loop nest --------------------------------------------------------------------------------------------
@@ -179,10 +185,10 @@ def _storage_node(nest: _Nest, level: int, tensor: str, cut: int, exact: bool) -
             tile[step] = bounding_box(projected)
         deltas: list[frozenset[Point]] = []
         old: Box | None = None
-        grad = None
+        stride = None
         for step, _ in executed:  # "previous" = the previous executed step
             box = tile[step]
-            delta, grad = next_delta(old, box, grad)
+            delta, stride = next_delta(old, box, stride)
             deltas.append(delta)
             old = box
         node.boxes[inst] = list(tile.values())

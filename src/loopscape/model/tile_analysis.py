@@ -4,7 +4,7 @@ A mapping is given as a flat loop nest (dimension, bound, kind, level per slot; 
 per-(level, tensor) cuts and keep flags. For each kept (level, tensor) the tile's rank extents follow from the
 loops inside the cut; the loops above it are classified by the translation one of their steps applies to the
 tile (none, a slide along one rank, or a jump), which gives the words that arrive over the whole run without
-visiting any step. See `_arrivals` for why the sliding-direction state of Timeloop collapses to a closed form.
+visiting any step. See `_arrivals` for why Timeloop's stride state collapses to a closed form.
 """
 
 from __future__ import annotations
@@ -62,21 +62,24 @@ def _arrivals(
     trans,
     wrap,
     outer,
+    first,
     need_trans,
     extrapolate,
 ):
     """Words arriving in one instance's tile over the run (F in docs/semantics.md); returns (F, l0, positions).
 
     Steps are the temporal loops above the cut. A step of loop k translates the tile by
-    delta = A[:, d_k] * s_k - (the wrap of the inner temporal loops above the cut): no move, a slide along one
-    rank (an overlapping move) or a jump (the whole tile arrives). Timeloop keeps a sliding direction per tile
-    and refetches the whole tile when a slide changes direction. Every step of a loop k other than the
-    innermost one, l0, directly follows a step of l0, and every l0 step follows an l0 step or a k step; working
-    the state machine through shows l0's slides are always credited and another loop's slide is credited iff
-    l0 does not slide or slides the same way. With `extrapolate` (Timeloop's default) an inner loop leaves
-    the tile at its iteration 1, not its last, so its wrap is one step, not b - 1. When need_trans, `classes[k]` receives (class, rank*2+sign,
-    words per step) with class 0 none, 1 credited slide, 2 whole tile, -1 not a step, and `trans[k]` the
-    translation, for the forwarding analysis.
+    t_k = A[:, d_k] * s_k - (the wrap of the inner temporal loops above the cut). Timeloop keeps the stride of
+    the tile's last move and fetches the whole tile when a move's translation differs from it (then forgets
+    it); otherwise the new words are the set difference of the two boxes: none for no move, a slab for an
+    overlapping move along one rank, the whole tile for any other move. Every step of a loop k other than the
+    innermost one, l0, directly follows a step of l0, so the stride held at a k step is always l0's own
+    translation t_0 (docs/semantics.md): l0's steps cost their set difference, and a k step costs its set
+    difference when t_k == t_0, the whole tile otherwise. With `extrapolate` (Timeloop's default) an inner
+    loop leaves the tile at its iteration 1, not its last, so its wrap is one step, not b - 1. When
+    need_trans, `classes[k]` receives (class, rank*2+sign, words per step) with class 0 none, 1 slab,
+    2 whole tile, -1 not a step, and `trans[k]` the translation, for the forwarding analysis. `first` is
+    scratch for t_0.
     """
     n_ranks = coef_t.shape[1]
     # Steps of loop k: (b_k - 1) x the product of the temporal bounds outside it.
@@ -87,9 +90,7 @@ def _arrivals(
             prod *= bound[k]
     for r in range(n_ranks):
         wrap[r] = 0
-    wrap_nz = 0  # ranks where the wrap is non-zero
     l0 = -1
-    g0 = -1  # l0's sliding direction (rank*2+sign), -1 if it does not slide
     total = words
     positions = 1  # distinct tile positions: product of the relevant temporal bounds
     for k in range(c - 1, -1, -1):
@@ -98,79 +99,47 @@ def _arrivals(
         if kind[k] != TEMPORAL:
             continue
         d = dim[k]
-        r0 = dim_rank[d]
+        if dim_rank[d] != -1:
+            positions *= bound[k]
+        s = stride[k]
+        span = (1 if extrapolate else bound[k] - 1) * s
         nz = 0
         rk = 0
         dr = 0
-        if r0 == -1:
-            # The loop's own move is zero: the translation is minus the inner wrap, which stays as it is.
-            nz = wrap_nz
-            if nz == 1:
-                for r in range(n_ranks):
-                    if wrap[r] != 0:
-                        rk = r
-                        dr = -wrap[r]
+        same = True
+        for r in range(n_ranks):
+            a = coef_t[d, r]
+            v = a * s - wrap[r]
             if need_trans:
-                for r in range(n_ranks):
-                    trans[k, r] = -wrap[r]
-        elif r0 >= 0 and not need_trans:
-            # One rank moves by its own step; the others by minus the inner wrap.
-            positions *= bound[k]
-            a = coef_t[d, r0]
-            s = stride[k]
-            old = wrap[r0]
-            v = a * s - old
-            others = wrap_nz - (1 if old != 0 else 0)
-            nz = others + (1 if v != 0 else 0)
-            if nz == 1:
-                if v != 0:
-                    rk = r0
-                    dr = v
-                else:
-                    for r in range(n_ranks):
-                        if r != r0 and wrap[r] != 0:
-                            rk = r
-                            dr = -wrap[r]
-            new = old + a * (1 if extrapolate else bound[k] - 1) * s
-            wrap[r0] = new
-            wrap_nz = others + (1 if new != 0 else 0)
-        else:
-            positions *= bound[k]
-            s = stride[k]
-            span = (1 if extrapolate else bound[k] - 1) * s
-            wrap_nz = 0
-            for r in range(n_ranks):
-                a = coef_t[d, r]
-                v = a * s - wrap[r]
-                if need_trans:
-                    trans[k, r] = v
-                if v != 0:
-                    nz += 1
-                    rk = r
-                    dr = v
-                w = wrap[r] + a * span
-                wrap[r] = w
-                if w != 0:
-                    wrap_nz += 1
+                trans[k, r] = v
+            if l0 < 0:
+                first[r] = v
+            elif v != first[r]:
+                same = False
+            if v != 0:
+                nz += 1
+                rk = r
+                dr = v
+            wrap[r] += a * span
         cls = 2
         cost = words
         direction = -1
-        if nz == 0:
+        if not same:
+            pass  # the stride changed: the whole tile
+        elif nz == 0:
             cls = 0
             cost = 0
         elif nz == 1:
             mag = dr if dr > 0 else -dr
             if mag < ext[rk]:
                 direction = rk * 2 + (1 if dr > 0 else 0)
-                if l0 < 0 or g0 < 0 or direction == g0:
-                    cls = 1
-                    cost = mag
-                    for r in range(n_ranks):
-                        if r != rk:
-                            cost *= ext[r]
+                cls = 1
+                cost = mag
+                for r in range(n_ranks):
+                    if r != rk:
+                        cost *= ext[r]
         if l0 < 0:
             l0 = k
-            g0 = direction
         total += (bound[k] - 1) * outer[k] * cost
         if need_trans:
             classes[k, 0] = cls
@@ -305,7 +274,7 @@ def _scratch(n_max, n_dims, n_ranks):
     stride = np.ones(2 * n_max, dtype=np.int64)  # strides, then step multiplicities (outer products)
     classes = np.zeros((n_max, 3), dtype=np.int64)
     trans = np.zeros((n_max, n_ranks), dtype=np.int64)
-    ranks = np.zeros((5, n_ranks), dtype=np.int64)  # ext, wrap, delta, rank_dim, seen
+    ranks = np.zeros((6, n_ranks), dtype=np.int64)  # ext, wrap, delta, rank_dim, seen, l0's translation
     dims = np.zeros(n_dims, dtype=np.bool_)
     return suffix, stride, classes, trans, ranks, dims
 
@@ -417,6 +386,7 @@ def _analyze_compact_py(
                     trans,
                     wrap,
                     outer,
+                    ranks[5],
                     need_trans,
                     extrapolate,
                 )
