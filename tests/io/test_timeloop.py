@@ -479,6 +479,32 @@ def test_ert_v02_tables_and_art(eyeriss):
     assert ov.area == {"GlobalBuffer": 1000.5, "MACC": 30}
 
 
+def test_ert_arguments_as_accelergy_writes_them(eyeriss):
+    """Accelergy's v0.4 ERTs add `global_cycle_seconds: 1e-09`, which YAML 1.1 reads as text."""
+    arch, _ = eyeriss
+    ert = read_ert(y("""
+        version: '0.4'
+        tables:
+        - name: system.DRAM[1..1]
+          actions:
+          - {name: read, arguments: {data_delta: 1, address_delta: 1, global_cycle_seconds: 1e-09}, energy: 7}
+    """))  # fmt: skip
+    assert ert_overrides(ert, None, arch).levels["DRAM"] == {"read": 7}
+    with pytest.raises(SpecError) as e:
+        read_ert(y("""
+            tables:
+            - {name: system.DRAM, actions: [{name: read, arguments: {data_delta: one}, energy: 7}]}
+        """))
+    assert e.value.path == "ERT.tables[0].actions[0].arguments.data_delta"
+
+
+def test_an_empty_mapping_is_no_mapping(tmp_path):
+    """timeloopfe's mapper input carries `mapping: []`: no mapping, so a mapping file beside it is the one."""
+    files = [write(tmp_path, "in.yaml", ARCH + PROBLEM + "mapping: []\n"), write(tmp_path, "map.yaml", MAPPING)]
+    specs = load_specs(files)
+    assert specs.mapping is not None and specs.files["mapping"].endswith("map.yaml")
+
+
 def test_load_timeloop_files(tmp_path):
     files = [
         write(tmp_path, n, t)

@@ -116,6 +116,8 @@ def _collect(paths: Sequence[str | Path], mapspace: bool = False) -> dict[str, _
                 known = list(allowed) + (list(timeloop.IGNORED_KEYS) if fmt == TIMELOOP else [])
                 raise SpecError(str(key), f"the unknown top-level key {key!r}{suggestion(str(key), known)}",
                                 f"{fmt} top-level keys: {list(allowed)}", file)  # fmt: skip
+            if fmt == TIMELOOP and key == "mapping" and value == []:
+                continue  # timeloopfe's mapper input carries an empty mapping: no mapping
             part = allowed[key]
             if part in parts:
                 first = parts[part]

@@ -928,6 +928,11 @@ def _check_arguments(value: object, path: str) -> None:
     if value is None:
         return
     for key, v in expect_map(value, path, "a mapping of argument -> value").items():
+        if isinstance(v, str):  # YAML 1.1 reads '1e-09' (Accelergy's global_cycle_seconds) as text
+            try:
+                v = float(v)
+            except ValueError:
+                pass
         as_number(v, join(path, str(key)), positive=False)
 
 
