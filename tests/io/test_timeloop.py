@@ -491,16 +491,21 @@ def test_ert_arguments_as_accelergy_writes_them(eyeriss):
     """))  # fmt: skip
     assert ert_overrides(ert, None, arch).levels["DRAM"] == {"read": 7}
     with pytest.raises(SpecError) as e:
-        read_ert(y("""
+        read_ert(
+            y("""
             tables:
             - {name: system.DRAM, actions: [{name: read, arguments: {data_delta: one}, energy: 7}]}
-        """))
+        """)
+        )
     assert e.value.path == "ERT.tables[0].actions[0].arguments.data_delta"
 
 
 def test_an_empty_mapping_is_no_mapping(tmp_path):
     """timeloopfe's mapper input carries `mapping: []`: no mapping, so a mapping file beside it is the one."""
-    files = [write(tmp_path, "in.yaml", ARCH + PROBLEM + "mapping: []\n"), write(tmp_path, "map.yaml", MAPPING)]
+    files = [
+        write(tmp_path, "in.yaml", ARCH + PROBLEM + "mapping: []\n"),
+        write(tmp_path, "map.yaml", MAPPING),
+    ]
     specs = load_specs(files)
     assert specs.mapping is not None and specs.files["mapping"].endswith("map.yaml")
 
