@@ -78,6 +78,9 @@ class Store:
         except sqlite3.DatabaseError as e:
             self.conn.close()
             raise StoreError(f"{path}: not a loopscape store ({e})") from None
+        except UnicodeDecodeError as e:  # a damaged schema text
+            self.conn.close()
+            raise StoreError(f"{path}: a damaged store (text that is not UTF-8: {e.reason})") from None
         except StoreError:
             self.conn.close()
             raise

@@ -78,6 +78,8 @@ def check_schema(node: Any, schema: Any, path: str, file: str) -> None:
     if schema == NUM:
         if not _is_number(node):
             raise SpecError(path, _kind(node), NUM, file)
+        if not (math.isfinite(node) and node >= 0):  # also inside UNCHECKED parts (search.seconds)
+            raise SpecError(path, node, NUM, file)
     elif isinstance(schema, type):
         if not isinstance(node, schema):
             raise SpecError(path, _kind(node), f"a {schema.__name__}", file)
