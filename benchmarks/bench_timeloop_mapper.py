@@ -203,10 +203,10 @@ def prepare_inputs(paths: list[Path], layer_problem: dict | None, layer_label: s
         if not isinstance(doc, dict):
             notes.append(f"{path.name}: not a YAML mapping, left out")
             continue
-        if any(k in doc for k in MAPPING_KEYS):
+        if any(doc.get(k) not in (None, []) for k in MAPPING_KEYS):
             notes.append(f"{path.name}: a mapping (not a mapper input), left out")
             continue
-        rest = dict(doc)
+        rest = {k: v for k, v in doc.items() if k not in MAPPING_KEYS}  # timeloopfe's empty 'mapping: []'
         for k in MAPPER_KEYS:
             if k in rest:
                 mapper = dict(rest.pop(k) or {})
