@@ -145,6 +145,17 @@ def expect_list(value: object, path: str, what: str = "a list") -> list:
     return value
 
 
+def hyphenated(node: dict, known: Iterable[str]) -> dict:
+    """`node` with Timeloop HEAD's reading of underscored keys: 'cluster_size' is 'cluster-size' when only the
+    hyphenated form is known (and not given too); other keys are kept as they are."""
+    known = set(known)
+    out = {}
+    for key, value in node.items():
+        hyphen = str(key).replace("_", "-")
+        out[hyphen if key not in known and hyphen in known and hyphen not in node else key] = value
+    return out
+
+
 def check_keys(node: dict, path: str, allowed: Iterable[str], required: Iterable[str] = ()) -> None:
     """Fail on unknown keys (with a did-you-mean) and on missing required keys."""
     allowed = set(allowed)

@@ -29,6 +29,7 @@ from loopscape.io.spec_yaml import (
     describe,
     expect_list,
     expect_map,
+    hyphenated,
     join,
     suggestion,
 )
@@ -239,17 +240,6 @@ def _component(attrs: dict, path: str) -> dict[str, Any]:
     return out
 
 
-def _hyphenated(attrs: dict) -> dict:
-    """Attribute names as Timeloop HEAD reads them: 'cluster_size' is 'cluster-size' (hyphens-to-underscores)."""
-    known = (*_PARSED_ATTRS, *_IGNORED_ATTRS)
-    out = {}
-    for key, value in attrs.items():
-        k = str(key)
-        hyphen = k.replace("_", "-")
-        out[hyphen if k not in known and hyphen in known and hyphen not in attrs else key] = value
-    return out
-
-
 def _read_component(node: object, path: str, multiplication: int) -> tuple[str, Any]:
     node = expect_map(node, path, "a component {name, class, attributes}")
     # `enabled`: timeloopfe's processed input (what Timeloop HEAD reads) marks every component
@@ -261,7 +251,10 @@ def _read_component(node: object, path: str, multiplication: int) -> tuple[str, 
     cls = as_str(node["class"], join(path, "class"))
     n = multiplication * element_count(raw_name, join(path, "name"))
     apath = join(path, "attributes")
-    attrs = _hyphenated(expect_map(node.get("attributes") or {}, apath, "a mapping of attributes"))
+    attrs = hyphenated(
+        expect_map(node.get("attributes") or {}, apath, "a mapping of attributes"),
+        (*_PARSED_ATTRS, *_IGNORED_ATTRS),
+    )
     if any(c in cls for c in BUFFER_CLASSES):
         return "buffer", _read_buffer(base_name(raw_name), cls, attrs, apath, n)
     if any(c in cls for c in COMPUTE_CLASSES):

@@ -44,6 +44,7 @@ from loopscape.io.spec_yaml import (
     describe,
     expect_list,
     expect_map,
+    hyphenated,
     join,
     suggestion,
 )
@@ -592,12 +593,14 @@ def _read_mapper(node: object, path: str, file: str | None) -> MapperSettings:
     node = expect_map(node if node is not None else {}, path, "a mapping of mapper settings")
     # Timeloop HEAD reads 'victory_condition' as 'victory-condition' (hyphens-to-underscores, as timeloopfe
     # writes them); an empty 'optimization_metric: []' (timeloopfe's) is no metric.
-    node = {
-        (k.replace("_", "-") if isinstance(k, str) and k not in _SETTINGS and k.replace("_", "-") in _SETTINGS
-         else k): v
-        for k, v in node.items()
-        if not (k in ("optimization-metric", "optimization_metric") and v == [])
-    }  # fmt: skip
+    node = hyphenated(
+        {
+            k: v
+            for k, v in node.items()
+            if not (k in ("optimization-metric", "optimization_metric") and v == [])
+        },
+        _SETTINGS,
+    )
     notes: list[str] = []
     for key in node:
         k = str(key)
