@@ -14,6 +14,7 @@ from loopscape.io import detect_format, load_specs
 from loopscape.io.energy_overrides import apply_overrides
 from loopscape.io.timeloop import (
     ert_overrides,
+    ert_reads_own_actions,
     read_architecture,
     read_art,
     read_ert,
@@ -477,6 +478,20 @@ def test_ert_v02_tables_and_art(eyeriss):
     ov = ert_overrides(ert, art, arch)
     assert ov.levels == {"DRAM": {"read": 12}} and ov.compute == 1.5
     assert ov.area == {"GlobalBuffer": 1000.5, "MACC": 30}
+
+
+def test_an_ert_of_version_0_4_prices_updates_with_its_own_update_action(eyeriss):
+    """Accelergy 0.4's ERTs carry `update` beside read/write; the Timeloop that reads them charges an update
+    that action alone (the published runs of tests/data/timeloop_published); a 0.3 ERT's is ignored."""
+    arch, _ = eyeriss
+    doc = y(ERT)["ERT"]
+    assert not ert_reads_own_actions(doc)
+    assert ert_overrides(read_ert(doc), None, arch).levels["GlobalBuffer"]["update"] == 5.0
+    doc = {**doc, "version": "0.4"}
+    assert ert_reads_own_actions(doc)
+    ov = ert_overrides(read_ert(doc), None, arch, own_actions=ert_reads_own_actions(doc))
+    assert ov.levels["GlobalBuffer"] == {"read": 3.0, "fill": 5.0, "update": 99.0}
+    assert ov.levels["RegisterFile"] == {"update": 0.5}  # no own 'update' action: the v3.0.3 lookup
 
 
 def test_ert_arguments_as_accelergy_writes_them(eyeriss):

@@ -26,6 +26,8 @@ class Stats:
     """What a Timeloop stats.txt says per storage level and tensor, and its summary."""
 
     counts: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (level, tensor) -> ...
+    energy_pj: dict[tuple[str, str], float] = field(default_factory=dict)  # (level, tensor) -> Energy (total)
+    mac_energy_pj: float = 0.0
     macs: int = 0
     mac_instances: int = 0
     cycles: int = 0
@@ -68,6 +70,11 @@ def read_stats(path: Path) -> Stats:
         key, _, value = line.strip().partition(":")
         if tensor is not None and key.strip() in _FIELDS:
             out.counts.setdefault((level, tensor), {})[_FIELDS[key.strip()]] = int(value.split()[0])
+        elif key.strip() == "Energy (total)":
+            if tensor is not None:
+                out.energy_pj[(level, tensor)] = float(value.split()[0])
+            elif line.startswith("    Energy"):  # the arithmetic level's own line
+                out.mac_energy_pj = float(value.split()[0])
     return out
 
 
@@ -142,6 +149,24 @@ def test_known_differences_still_differ(key, evaluated):
     exp = stats.counts[(level, tensor)]
     n = exp["instances"]
     assert (a.reads, a.fills, a.updates) != (exp["reads"] * n, exp["fills"] * n, exp["updates"] * n)
+
+
+ERT_CASES = [c for c in CASES if any((DATA / c).glob("*ERT*.yaml"))]
+
+
+@pytest.mark.parametrize("name", ERT_CASES)
+def test_energy_with_the_runs_own_table(name, evaluated):
+    """With the run's own ERT (Accelergy's, version 0.4: read, write and update with argument variants),
+    every (level, tensor) energy and the MACs' energy equal Timeloop's, printed to 0.01 pJ."""
+    specs, res, stats = evaluated(name)
+    names = [lv.name for lv in specs.arch.levels]
+    got = {k: round(sum(res.levels[names.index(k[0])].energy_pj[k[1]].values()), 2) for k in stats.energy_pj}
+    assert got == pytest.approx(stats.energy_pj, abs=0.005 + 1e-9)
+    assert res.compute_energy_pj == pytest.approx(stats.mac_energy_pj, abs=0.005 + 1e-9)
+
+
+def test_there_are_energy_cases():
+    assert len(ERT_CASES) >= 3
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -217,7 +217,8 @@ def load_specs(paths: Sequence[str | Path], *, check_mapping: bool = True, mapsp
             if name == "energy":
                 native.check_energy_names(ov, arch, part.key)
             elif name == "ert":
-                ov = timeloop.ert_overrides(ert, None, arch, source=f"ERT ({part.file})")
+                ov = timeloop.ert_overrides(ert, None, arch, source=f"ERT ({part.file})",
+                                            own_actions=timeloop.ert_reads_own_actions(part.value))  # fmt: skip
             else:
                 ov = timeloop.ert_overrides(None, art, arch, source=f"ART ({part.file})")
         except SpecError as e:

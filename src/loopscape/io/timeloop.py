@@ -871,6 +871,20 @@ STORAGE_ACTIONS = {
     "gated_fill": ("gated_fill", "gated_write"),
     "gated_update": ("gated_update", "gated_fill", "gated_write"),
 }
+# An ERT of version 0.4 or later (Accelergy's, with an `update` action beside read and write) goes with the
+# Timeloop that charges an update that action alone, whatever the write entries say (the published runs of
+# tests/data/timeloop_published); v3.0.3, with version 0.3 ERTs, ignores an `update` action (docs/specs.md).
+OWN_ACTIONS = {"update": "update"}
+OWN_ACTIONS_FROM_VERSION = 0.4
+
+
+def ert_reads_own_actions(node: object) -> bool:
+    """Whether an ERT document's version is one whose own `update` action Timeloop reads."""
+    version = node.get("version") if isinstance(node, dict) else None
+    try:
+        return float(str(version)) >= OWN_ACTIONS_FROM_VERSION
+    except ValueError:
+        return False
 COMPUTE_ACTIONS = ("mac_random", "mult_random", "mac", "mult", "compute")
 COMPUTE_GATED_ACTIONS = ("mac_gated", "mult_gated", "gated_compute", "gated_mac")
 
@@ -957,8 +971,10 @@ def ert_overrides(
     art: dict[str, float] | None,
     arch: Architecture,
     source: str = "ERT",
+    own_actions: bool = False,
 ) -> EnergyOverrides:
-    """The numbers an ERT/ART gives for this architecture's levels and compute units (others are ignored)."""
+    """The numbers an ERT/ART gives for this architecture's levels and compute units (others are ignored);
+    `own_actions`: the ERT's own `update` action prices updates (`ert_reads_own_actions`)."""
     level_names = {lv.name for lv in arch.levels}
     levels: dict[str, dict[str, float]] = {}
     compute: float | None = None
@@ -967,7 +983,8 @@ def ert_overrides(
         name = component_name(comp)
         if name in level_names:
             for ours, theirs in STORAGE_ACTIONS.items():
-                found = [actions[a] for a in theirs if a in actions]
+                own = OWN_ACTIONS.get(ours) if own_actions else None
+                found = [actions[own]] if own in actions else [actions[a] for a in theirs if a in actions]
                 if found:
                     current = levels.setdefault(name, {})
                     current[ours] = max(found + ([current[ours]] if ours in current else []))
