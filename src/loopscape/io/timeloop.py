@@ -885,6 +885,8 @@ def ert_reads_own_actions(node: object) -> bool:
         return float(str(version)) >= OWN_ACTIONS_FROM_VERSION
     except ValueError:
         return False
+
+
 COMPUTE_ACTIONS = ("mac_random", "mult_random", "mac", "mult", "compute")
 COMPUTE_GATED_ACTIONS = ("mac_gated", "mult_gated", "gated_compute", "gated_mac")
 
