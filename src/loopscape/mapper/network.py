@@ -16,6 +16,7 @@ from typing import Any
 from loopscape.arch import Architecture
 from loopscape.energy import EnergyTable
 from loopscape.errors import LoopscapeError, SpecError, is_interrupt
+from loopscape.interrupts import ctrl_c_held
 from loopscape.io.checkpoint import Checkpoint, CheckpointError, fingerprint
 from loopscape.mapper.mapspace import Mapspace
 from loopscape.mapper.search import OBJECTIVES, SearchResult, search
@@ -319,13 +320,14 @@ def map_network(
                 row = cache[key] = LayerResult(
                     wl.name, wl, found.mapping, found.result, False, found.evaluated, found.seconds
                 )
-            rows.append(row)
-            if checkpoint is not None and kept is None:
-                checkpoint.put(
-                    _unit(i, wl),
-                    {"reused": row.reused, "evaluated": row.evaluated, "seconds": row.seconds,
-                     "mapping": mapping_to_json(row.mapping)},
-                )  # fmt: skip
+            with ctrl_c_held():  # a layer reported finished is a layer kept, and the other way round
+                if checkpoint is not None and kept is None:
+                    checkpoint.put(
+                        _unit(i, wl),
+                        {"reused": row.reused, "evaluated": row.evaluated, "seconds": row.seconds,
+                         "mapping": mapping_to_json(row.mapping)},
+                    )  # fmt: skip
+                rows.append(row)
     except (KeyboardInterrupt, SystemError) as e:  # Ctrl-C: keep the layers finished so far (if any)
         if not rows or not is_interrupt(e):
             raise
