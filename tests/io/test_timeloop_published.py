@@ -110,11 +110,6 @@ def test_the_stats_parser_reads_every_level():
     assert len(stats.counts) == 9  # 7 storage levels keeping 1-3 tensors; the dummy levels keep none
 
 
-# Where loopscape and the published run differ, with what is known of why. strict: the test fails
-# when they come to agree, so that this list cannot go stale.
-KNOWN_DIFFERENCES: dict[tuple[str, str, str], str] = {}  # none left; see docs/semantics.md for the last one
-
-
 @pytest.mark.parametrize("name", CASES)
 def test_every_count_equals_timeloops(name, evaluated):
     specs, res, stats = evaluated(name)
@@ -128,27 +123,10 @@ def test_every_count_equals_timeloops(name, evaluated):
         got[(level, tensor)] = None if a is None else {
             "reads": a.reads, "fills": a.fills, "updates": a.updates, "instances": res.counts.instances_used[lv]
         }  # fmt: skip
-    known = {k for k in KNOWN_DIFFERENCES if k[0] == name}
-    for _, level, tensor in known:
-        got.pop((level, tensor)), want.pop((level, tensor))
     assert got == want
     # every level that keeps a tensor in loopscape has it in Timeloop's stats, and the other way round
     kept = {(names[lv], t) for lv in range(len(names)) for t in res.counts.levels[lv]}
     assert kept == set(stats.counts)
-
-
-@pytest.mark.parametrize(
-    "key", sorted(KNOWN_DIFFERENCES) or [pytest.param(None, marks=pytest.mark.skip("none known"))]
-)
-def test_known_differences_still_differ(key, evaluated):
-    """A documented difference (see KNOWN_DIFFERENCES) must still be one; fix the list when it is not."""
-    name, level, tensor = key
-    specs, res, stats = evaluated(name)
-    lv = [x.name for x in specs.arch.levels].index(level)
-    a = res.counts.levels[lv][tensor]
-    exp = stats.counts[(level, tensor)]
-    n = exp["instances"]
-    assert (a.reads, a.fills, a.updates) != (exp["reads"] * n, exp["fills"] * n, exp["updates"] * n)
 
 
 ERT_CASES = [c for c in CASES if any((DATA / c).glob("*ERT*.yaml"))]

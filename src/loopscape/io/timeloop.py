@@ -133,6 +133,7 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
     multiplication = 1
     depth = 0
     clock_ghz = 1.0
+    component_node: str | None = None  # the first technology node a component names
     unit: tuple[object, str] | None = None
     cur, cpath = node, path
     while "subtree" in cur:
@@ -169,6 +170,7 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
         lpath = join(cpath, "local")
         for i, comp in enumerate(expect_list(cur.get("local") or [], lpath, "a list of components")):
             kind, parsed = _read_component(comp, join(lpath, i), multiplication)
+            component_node = component_node or _technology_node(comp)
             if kind in ("network", "disabled"):
                 continue
             if kind == "buffer":
@@ -179,7 +181,8 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
                 )
             else:
                 compute = parsed
-    technology = _usable_technology(technology, node)
+    if _technology_node({"attributes": {"technology": technology}}) is None and component_node:
+        technology = component_node  # timeloopfe's placeholder 'SET ME' on the tree, real nodes on components
     if not levels:
         raise SpecError(
             path, "no storage component", f"at least one component of a buffer class {list(BUFFER_CLASSES)}"
@@ -203,27 +206,17 @@ def read_architecture(node: object, path: str = "architecture") -> Architecture:
     )
 
 
-def _usable_technology(technology: str, node: dict) -> str:
-    """The tree's technology, or, when it names no node (timeloopfe's placeholder 'SET ME'), the first node a
-    component names (timeloopfe puts the technology on every component)."""
+def _technology_node(comp: object) -> str | None:
+    """The technology node a component's attributes name ('32nm'), or None when they name none."""
     from loopscape.energy.technology import node_name, parse_node
 
+    attrs = comp.get("attributes") if isinstance(comp, dict) else None
+    if not isinstance(attrs, dict) or attrs.get("technology") is None:
+        return None
     try:
-        parse_node(technology)
-        return technology
+        return node_name(parse_node(attrs["technology"]))
     except SpecError:
-        pass
-    cur = node
-    while isinstance(cur, dict) and isinstance(cur.get("subtree"), list) and cur["subtree"]:
-        cur = cur["subtree"][0]
-        for comp in cur.get("local") or [] if isinstance(cur, dict) else []:
-            attrs = comp.get("attributes") if isinstance(comp, dict) else None
-            if isinstance(attrs, dict) and attrs.get("technology") is not None:
-                try:
-                    return node_name(parse_node(attrs["technology"]))
-                except SpecError:
-                    continue
-    return technology
+        return None
 
 
 def _component(attrs: dict, path: str) -> dict[str, Any]:
